@@ -1,0 +1,177 @@
+"""The base class of every invertible layer, and the configuration that rebuilds it.
+
+Direction convention (the same in every module of flowviz):
+
+* ``forward`` is the generative direction, base to data, ``z -> x`` (the lecture's G).
+* ``inverse`` is the normalising direction, data to base, ``x -> z`` (G^{-1}).
+
+Both return ``(output, log_det)`` where ``log_det`` has shape ``(N,)`` and is
+``log|det J|`` of the map just applied, per sample. So at matching points
+``inverse``'s log_det is minus ``forward``'s: ``log|det J_{f^-1}(x)| = -log|det J_f(z)|``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["Bijection", "Configurable", "Inverse", "NotInvertibleError", "REGISTRY", "check_input"]
+
+
+class NotInvertibleError(ValueError):
+    """A map was asked to invert where it is not invertible (det J = 0 or a fold)."""
+
+
+#: Every configurable class by name, so that a saved configuration can be rebuilt.
+REGISTRY: dict[str, type[Configurable]] = {}
+
+
+def _encode(value: Any) -> Any:
+    """Turn a constructor argument into plain data (lists, numbers, strings, dicts)."""
+    if isinstance(value, Configurable):
+        return value.config()
+    if isinstance(value, Tensor):
+        return {"__tensor__": value.detach().cpu().tolist(), "dtype": str(value.dtype).removeprefix("torch.")}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, type) and issubclass(value, nn.Module):
+        return {"__module_class__": value.__name__}
+    raise TypeError(f"cannot record constructor argument of type {type(value).__name__} in a configuration")
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "__tensor__" in value:
+            return torch.tensor(value["__tensor__"], dtype=getattr(torch, value["dtype"]))
+        if "__module_class__" in value:
+            return getattr(nn, value["__module_class__"])
+        if "type" in value and "kwargs" in value:
+            return from_config(value)
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def from_config(config: dict[str, Any]) -> Configurable:
+    """Rebuild a layer, distribution or flow from ``obj.config()`` (parameters are not included)."""
+    name = config.get("type")
+    if name not in REGISTRY:
+        raise ValueError(f"unknown flowviz class {name!r} in configuration; known: {sorted(REGISTRY)}")
+    kwargs = {k: _decode(v) for k, v in config["kwargs"].items()}
+    return REGISTRY[name](**kwargs)
+
+
+class Configurable(nn.Module):
+    """An ``nn.Module`` that records its constructor arguments, so it can be saved and rebuilt."""
+
+    _config: dict[str, Any]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        REGISTRY[cls.__name__] = cls
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+        signature = inspect.signature(init)
+
+        @functools.wraps(init)
+        def wrapped(self: Configurable, *args: Any, **kw: Any) -> None:
+            outermost = "_config" not in self.__dict__
+            if outermost:
+                bound = signature.bind(self, *args, **kw)
+                bound.apply_defaults()
+                arguments = dict(bound.arguments)
+                arguments.pop("self")
+                extra = arguments.pop("kwargs", None) if "kwargs" in signature.parameters else None
+                if extra:
+                    arguments.update(extra)
+                object.__setattr__(self, "_config", {"type": type(self).__name__, "kwargs": arguments})
+            init(self, *args, **kw)
+
+        cls.__init__ = wrapped  # type: ignore[method-assign]
+
+    def config(self) -> dict[str, Any]:
+        """The constructor call that rebuilds this object, as plain data (no parameters)."""
+        return {"type": self._config["type"], "kwargs": {k: _encode(v) for k, v in self._config["kwargs"].items()}}
+
+
+def check_input(x: Tensor, dim: int, what: str = "input") -> None:
+    """Raise a clear ValueError unless ``x`` is a floating tensor of shape (N, dim)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{what} must be a torch.Tensor of shape (N, {dim}), got {type(x).__name__}")
+    if x.dim() != 2 or x.shape[-1] != dim:
+        raise ValueError(f"{what} must have shape (N, {dim}), got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise ValueError(f"{what} must be a floating-point tensor, got dtype {x.dtype}")
+
+
+class Bijection(Configurable):
+    """An invertible map of R^dim with a tractable log|det J|.
+
+    Subclasses implement ``forward(z) -> (x, log|det J_f(z)|)`` (base -> data, generative) and
+    ``inverse(x) -> (z, log|det J_{f^-1}(x)|)`` (data -> base, normalising). Inputs have shape
+    ``(N, dim)``; log_det has shape ``(N,)``.
+    """
+
+    dim: int
+    #: Whether the Jacobian is triangular (in the layer's variable order); tests check the zero pattern.
+    triangular: ClassVar[bool] = False
+
+    def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:  # pragma: no cover - abstract
+        """Generative direction z -> x. Returns (x, log|det J_f(z)|)."""
+        raise NotImplementedError
+
+    def inverse(self, x: Tensor) -> tuple[Tensor, Tensor]:  # pragma: no cover - abstract
+        """Normalising direction x -> z. Returns (z, log|det J_{f^-1}(x)|)."""
+        raise NotImplementedError
+
+    def is_invertible(self) -> bool:
+        """False when the current parameters make the map non-invertible (det J = 0 somewhere)."""
+        return True
+
+    def invertibility_message(self) -> str:
+        """Why the map is not invertible ("" when it is)."""
+        return "" if self.is_invertible() else f"{type(self).__name__} is not invertible with these parameters"
+
+    def describe(self) -> str:
+        """A one-line caption for readouts: the formula with the current parameter values."""
+        return type(self).__name__
+
+
+class Inverse(Bijection):
+    """The inverse of a bijection, as a layer: ``forward`` is ``bijection.inverse`` and vice versa.
+
+    ``Inverse(MaskedAutoregressive(d))`` is an inverse autoregressive flow (IAF): sampling is one
+    pass, density evaluation is sequential.
+    """
+
+    def __init__(self, bijection: Bijection) -> None:
+        super().__init__()
+        self.bijection = bijection
+        self.dim = bijection.dim
+
+    def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:
+        """x = f^{-1}(z) of the wrapped f; log_det = log|det J_{f^-1}(z)|."""
+        return self.bijection.inverse(z)
+
+    def inverse(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """z = f(x) of the wrapped f; log_det = log|det J_f(x)|."""
+        return self.bijection.forward(x)
+
+    def is_invertible(self) -> bool:
+        return self.bijection.is_invertible()
+
+    def invertibility_message(self) -> str:
+        return self.bijection.invertibility_message()
+
+    def describe(self) -> str:
+        return f"Inverse({self.bijection.describe()})"

@@ -1,0 +1,46 @@
+"""Builders for the usual architectures, each a :class:`Flow` on a standard normal base.
+
+Each MLP/MADE conditioner has ``depth`` hidden layers of ``hidden`` units (default 2 x 64).
+"""
+
+from __future__ import annotations
+
+from .autoregressive import MaskedAutoregressive
+from .base import Bijection
+from .coupling import AffineCoupling
+from .flow import Flow
+from .linear import Reverse
+from .residual import Planar
+
+__all__ = ["realnvp", "maf", "nsf", "planar_flow"]
+
+
+def realnvp(dim: int, layers: int = 8, hidden: int = 64, depth: int = 2) -> Flow:
+    """RealNVP (Dinh et al. 2017): ``layers`` affine couplings, alternating which half is kept."""
+    return Flow([AffineCoupling(dim, parity=k % 2, hidden=hidden, depth=depth) for k in range(layers)])
+
+
+def _autoregressive(dim: int, layers: int, make: type[MaskedAutoregressive], **kwargs: object) -> Flow:
+    seq: list[Bijection] = []
+    for k in range(layers):
+        if k and dim > 1:
+            seq.append(Reverse(dim))
+        seq.append(make(dim, **kwargs))  # type: ignore[arg-type]
+    return Flow(seq)
+
+
+def maf(dim: int, layers: int = 5, hidden: int = 64, depth: int = 2) -> Flow:
+    """MAF (Papamakarios et al. 2017): ``layers`` affine MADE layers with order reversals between."""
+    return _autoregressive(dim, layers, MaskedAutoregressive, hidden=hidden, depth=depth, transform="affine")
+
+
+def nsf(dim: int, layers: int = 5, hidden: int = 64, bins: int = 8, bound: float = 5.0, depth: int = 2) -> Flow:
+    """Autoregressive neural spline flow (Durkan et al. 2019): ``layers`` rational-quadratic spline
+    MADE layers with ``bins`` bins on [-bound, bound] and order reversals between."""
+    return _autoregressive(dim, layers, MaskedAutoregressive, hidden=hidden, depth=depth, transform="spline",
+                           bins=bins, bound=bound)
+
+
+def planar_flow(dim: int, layers: int = 8, seed: int | None = None) -> Flow:
+    """``layers`` planar maps (Rezende & Mohamed 2015), constrained to stay invertible."""
+    return Flow([Planar(dim, seed=None if seed is None else seed + k) for k in range(layers)])

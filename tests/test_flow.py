@@ -1,0 +1,235 @@
+"""Flow: composition, log_prob (integrates to 1), trace, chunking, non-finite reports, errors,
+the lecture's numbers, and save/load."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from flowviz import flows as F
+
+from layer_zoo import make
+
+
+def mixed_flow(seed: int = 3) -> F.Flow:
+    """A 2D flow with every layer type (Sigmoid then Logit keeps the support R^2)."""
+    names = ["Affine", "Linear", "Planar", "AffineCoupling", "Radial", "LinearLU", "SplineCoupling", "Permute",
+             "MAF", "AdditiveCoupling", "MAFSpline", "Reverse", "ActNorm", "SinhArcsinh", "IAF", "Sigmoid",
+             "Logit", "Planar"]
+    layers = [make(n, 2, seed + i) for i, n in enumerate(names)]
+    # keep the density compact enough for a grid integral
+    layers.insert(0, F.Affine(2, scale=0.6).double())
+    flow = F.Flow(layers).double()
+    with torch.no_grad():  # gentler conditioners: a density smooth enough for a 500 x 500 grid integral
+        for m in flow.modules():
+            if isinstance(m, (F.Coupling, F.MaskedAutoregressive)):
+                for p in m.parameters():
+                    p.mul_(0.5)
+    return flow
+
+
+def grid(lim: float, n: int) -> tuple[torch.Tensor, float]:
+    t = torch.linspace(-lim, lim, n, dtype=torch.float64)
+    xx, yy = torch.meshgrid(t, t, indexing="xy")
+    return torch.stack([xx.reshape(-1), yy.reshape(-1)], -1), float(t[1] - t[0]) ** 2
+
+
+def test_log_prob_integrates_to_one_for_a_flow_mixing_every_layer_type() -> None:
+    flow = mixed_flow()
+    with torch.no_grad():
+        x = flow.sample(20_000, torch.Generator().manual_seed(0))
+        lim = float(x.abs().quantile(0.9995)) * 1.6
+        pts, cell = grid(lim, 500)
+        total = float(flow.log_prob(pts).exp().sum() * cell)
+    assert abs(total - 1.0) < 1e-3, total
+
+
+def test_log_prob_is_base_plus_inverse_log_dets_and_matches_monte_carlo_of_samples() -> None:
+    flow = mixed_flow(11)
+    z = flow.sample_base(500, torch.Generator().manual_seed(1))
+    tr = flow.trace(z)
+    x = tr.states[-1]
+    # change of variables: log p(x) = log pi(z) - sum forward log-dets
+    expected = flow.base.log_prob(z) - tr.log_dets.sum(0)
+    torch.testing.assert_close(flow.log_prob(x), expected, atol=1e-6, rtol=1e-6)
+    inv = flow.trace_inverse(x)
+    torch.testing.assert_close(inv.states[-1], z, atol=1e-6, rtol=1e-6)
+    torch.testing.assert_close(inv.log_dets.flip(0), -tr.log_dets, atol=1e-6, rtol=1e-6)
+    torch.testing.assert_close(flow.log_prob(x), flow.base.log_prob(inv.states[-1]) + inv.log_det)
+
+
+def test_trace_states_are_the_layer_outputs_in_order() -> None:
+    flow = mixed_flow(5)
+    z = torch.randn(7, 2, dtype=torch.float64)
+    tr = flow.trace(z)
+    assert tr.states.shape == (len(flow) + 1, 7, 2) and tr.log_dets.shape == (len(flow), 7)
+    h = z
+    for k, layer in enumerate(flow.layers):
+        h, ld = layer(h)
+        torch.testing.assert_close(tr.states[k + 1], h)
+        torch.testing.assert_close(tr.log_dets[k], ld)
+    assert tr.first_nonfinite is None and tr.report() == ""
+
+
+def test_chunked_evaluation_equals_whole_batch() -> None:
+    flow = F.realnvp(2, layers=4, hidden=16).double()
+    with torch.no_grad():
+        for p in flow.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    x = torch.randn(1000, 2, dtype=torch.float64)
+    whole = flow.log_prob(x), flow.trace(x).states
+    flow.chunk_size = 37
+    torch.testing.assert_close(flow.log_prob(x), whole[0], rtol=0, atol=1e-12)
+    torch.testing.assert_close(flow.trace(x).states, whole[1], rtol=0, atol=1e-12)
+    torch.testing.assert_close(flow.forward(x)[0], whole[1][-1], rtol=0, atol=1e-12)
+
+
+def test_trace_reports_the_layer_that_first_produced_non_finite_values() -> None:
+    # Logit is defined on (0, 1): points outside become NaN at layer 2.
+    flow = F.Flow([F.Affine(2, scale=0.2, shift=0.5), F.Logit(2), F.Affine(2, scale=2.0)])
+    z = torch.tensor([[0.0, 0.0], [3.0, 0.0], [0.1, -4.0], [0.2, 0.3]])
+    tr = flow.trace(z)
+    assert tr.first_nonfinite == (2, 2)
+    assert tr.nonfinite_counts.tolist() == [0, 2, 0]
+    assert "layer 2: 2 point(s)" in tr.report()
+    assert tr.finite[:, 0].all() and not tr.finite[2:, 1].any()
+
+
+def test_lecture_uniform_z_and_x_equals_2z_plus_1() -> None:
+    flow = F.Flow([F.Affine(1, scale=2.0, shift=1.0)], base=F.Uniform(1))
+    assert flow.log_prob(torch.tensor([[2.0]])).exp().item() == pytest.approx(0.5, abs=1e-7)
+    assert flow.base.log_prob(torch.tensor([[0.5]])).exp().item() == pytest.approx(1.0)
+    # outside the image [1, 3] the density is 0
+    assert flow.log_prob(torch.tensor([[3.5]])).item() == -math.inf
+    # a decreasing map gives the same density
+    flip = F.Flow([F.Affine(1, scale=-2.0, shift=3.0)], base=F.Uniform(1))
+    assert flip.log_prob(torch.tensor([[2.0]])).exp().item() == pytest.approx(0.5, abs=1e-7)
+    x = flow.sample(50_000, torch.Generator().manual_seed(0))
+    assert 1.0 <= float(x.min()) and float(x.max()) <= 3.0
+
+
+def test_lecture_jacobian_of_f_and_its_inverse() -> None:
+    f = F.Linear(2, matrix=[[1.0, 1.0], [2.0, 0.0]]).double()
+    z = torch.tensor([[0.3, -1.2], [2.0, 5.0]], dtype=torch.float64)
+    J = F.jacobian(f, z)
+    expected = torch.tensor([[1.0, 1.0], [2.0, 0.0]], dtype=torch.float64)
+    torch.testing.assert_close(J, expected.expand(2, 2, 2))
+    assert torch.linalg.det(J[0]).item() == pytest.approx(-2.0)
+    x, log_det = f(z)
+    torch.testing.assert_close(x, torch.stack([z[:, 0] + z[:, 1], 2 * z[:, 0]], -1))
+    assert log_det.tolist() == pytest.approx([math.log(2.0)] * 2)
+    Ji = F.jacobian(f, x, direction="inverse")
+    torch.testing.assert_close(Ji[0], torch.tensor([[0.0, 0.5], [1.0, -0.5]], dtype=torch.float64))
+    assert torch.linalg.det(Ji[0]).item() == pytest.approx(-0.5)
+    torch.testing.assert_close(J[0] @ Ji[0], torch.eye(2, dtype=torch.float64))
+    assert torch.linalg.det(J[0]).item() == pytest.approx(1 / torch.linalg.det(Ji[0]).item())
+
+
+@pytest.mark.parametrize("build", [lambda: F.realnvp(2), lambda: F.maf(2), lambda: F.nsf(2), lambda: F.planar_flow(2),
+                                   lambda: F.realnvp(5, layers=3), lambda: F.maf(3, layers=2)])
+def test_builders_make_flows_with_a_density(build) -> None:  # type: ignore[no-untyped-def]
+    flow = build()
+    x = flow.sample(64, torch.Generator().manual_seed(0))
+    assert x.shape == (64, flow.dim) and torch.isfinite(flow.log_prob(x)).all()
+
+
+def test_architecture_of_builders() -> None:
+    assert len(F.realnvp(2, layers=8, hidden=64)) == 8
+    maf = F.maf(2, layers=5, hidden=64)
+    assert sum(isinstance(layer, F.MaskedAutoregressive) for layer in maf.layers) == 5
+    nsf = F.nsf(2, layers=5, hidden=64, bins=8)
+    assert all(layer.bins == 8 and layer.transform == "spline" for layer in nsf.layers
+               if isinstance(layer, F.MaskedAutoregressive))
+    assert F.realnvp(2).layers[0].conditioner[0].out_features == 64
+
+
+# -- bad input ---------------------------------------------------------------------------------
+def test_wrong_dimension_is_a_clear_error() -> None:
+    flow = F.realnvp(2, layers=2)
+    with pytest.raises(ValueError, match=r"shape \(N, 2\), got \(5, 3\)"):
+        flow.log_prob(torch.randn(5, 3))
+    with pytest.raises(ValueError, match=r"shape \(N, 2\), got \(4,\)"):
+        flow.trace(torch.randn(4))
+    with pytest.raises(ValueError, match="same dim"):
+        F.Flow([F.Affine(2), F.Affine(3)])
+    with pytest.raises(ValueError, match="base has dim 3"):
+        F.Flow([F.Affine(2)], base=F.StandardNormal(3))
+    with pytest.raises(ValueError, match="dim >= 2"):
+        F.AffineCoupling(1)
+
+
+def test_nan_input_is_a_clear_error() -> None:
+    flow = F.realnvp(2, layers=2)
+    x = torch.randn(6, 2)
+    x[4, 1] = float("nan")
+    with pytest.raises(ValueError, match=r"non-finite .* first at row 4"):
+        flow.log_prob(x)
+    with pytest.raises(ValueError, match="non-finite"):
+        flow.trace(x)
+
+
+def test_singular_matrix_and_zero_scale_are_refused() -> None:
+    with pytest.raises(ValueError, match="singular"):
+        F.Linear(2, matrix=[[1.0, 2.0], [2.0, 4.0]])
+    with pytest.raises(ValueError, match="non-zero"):
+        F.Affine(2, scale=[1.0, 0.0])
+    with pytest.raises(ValueError, match=r"shape \(2, 2\)"):
+        F.Linear(2, matrix=[[1.0, 2.0, 3.0]])
+
+
+def test_non_invertible_settings_are_reported_not_nan() -> None:
+    planar = F.Planar(2, u=[-2.0, 0.0], w=[1.0, 0.0], constrained=False)
+    assert not planar.is_invertible() and "-2" in planar.invertibility_message()
+    flow = F.Flow([planar])
+    with pytest.raises(F.NotInvertibleError, match="layer 1 .*Planar"):
+        flow.log_prob(torch.randn(3, 2))
+    # the forward pass still works (the widget shows the fold)
+    assert torch.isfinite(flow.trace(torch.randn(3, 2)).states).all()
+    with pytest.raises(ValueError, match="beta must be > -alpha"):
+        F.Radial(2, alpha=1.0, beta=-2.0)
+    radial = F.Radial(2, alpha=1.0, beta=-2.0, constrained=False)
+    assert not radial.is_invertible()
+    lin = F.Linear(2, matrix=[[1.0, 0.0], [0.0, 1.0]])
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[1.0, 2.0], [2.0, 4.0]]))
+    assert not lin.is_invertible() and "det W = 0" in lin.invertibility_message()
+
+
+def test_planar_constraint_keeps_it_invertible_for_any_raw_u() -> None:
+    layer = F.Planar(2, u=[-5.0, 3.0], w=[1.0, 0.5]).double()
+    assert float(layer.w @ layer.u_hat()) >= -1
+    z = torch.randn(50, 2, dtype=torch.float64)
+    torch.testing.assert_close(layer.inverse(layer(z)[0])[0], z)
+
+
+# -- save / load ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("build", [lambda: mixed_flow(2), lambda: F.nsf(2, layers=2), lambda: F.realnvp(3, layers=2),
+                                   lambda: F.Flow([F.Affine(1, scale=2.0, shift=1.0)], base=F.Uniform(1))])
+def test_save_load_round_trip_is_exact(tmp_path, build) -> None:  # type: ignore[no-untyped-def]
+    flow = build()
+    with torch.no_grad():
+        for p in flow.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    F.save(flow, tmp_path / "flow.pt", note="test")
+    back = F.load(tmp_path / "flow.pt")
+    assert type(back) is type(flow) and back.config() == flow.config()
+    for (k1, v1), (k2, v2) in zip(flow.state_dict().items(), back.state_dict().items(), strict=True):
+        assert k1 == k2 and torch.equal(v1, v2), k1
+    x = flow.sample(50, torch.Generator().manual_seed(0))
+    assert torch.equal(flow.log_prob(x), back.log_prob(x))
+
+
+def test_load_refuses_other_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    torch.save({"a": 1}, tmp_path / "x.pt")
+    with pytest.raises(ValueError, match="not a flowviz flow file"):
+        F.load(tmp_path / "x.pt")
+
+
+def test_device_helper_and_flow_device() -> None:
+    dev = F.default_device()
+    assert dev.type in ("cpu", "cuda", "mps")
+    flow = F.realnvp(2, layers=2).to(dev)
+    assert flow.device.type == dev.type
+    assert flow.sample(10).device.type == dev.type

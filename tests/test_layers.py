@@ -1,0 +1,129 @@
+"""Every layer against autograd: log_det = log|det J| (torch.func), inverse(forward(z)) = z,
+inverse's log_det = -forward's, and the triangular zero pattern of coupling/autoregressive layers.
+Property-based over dimensions, batch sizes and (perturbed, non-identity) parameters, in float64."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flowviz import flows as F
+
+from layer_zoo import LAYERS, inputs, make
+
+NAMES = sorted(LAYERS)
+
+
+def _case(name: str, data: st.DataObject) -> tuple[F.Bijection, torch.Tensor]:
+    min_dim = LAYERS[name][1]
+    dim = data.draw(st.integers(min_dim, 5), label="dim")
+    n = data.draw(st.integers(1, 7), label="n")
+    seed = data.draw(st.integers(0, 10_000), label="seed")
+    return make(name, dim, seed), inputs(name, n, dim, seed)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_log_det_matches_autograd_jacobian(name: str, data: st.DataObject) -> None:
+    layer, z = _case(name, data)
+    x, log_det = layer(z)
+    assert log_det.shape == (z.shape[0],)
+    reference = F.log_abs_det_jacobian(layer, z)
+    torch.testing.assert_close(log_det, reference, atol=1e-6, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_inverse_undoes_forward_and_negates_log_det(name: str, data: st.DataObject) -> None:
+    layer, z = _case(name, data)
+    x, log_det = layer(z)
+    z_back, inv_log_det = layer.inverse(x)
+    torch.testing.assert_close(z_back, z, atol=1e-6, rtol=1e-6)
+    torch.testing.assert_close(inv_log_det, -log_det, atol=1e-6, rtol=1e-6)
+    # the inverse's own log_det against autograd of the inverse map
+    torch.testing.assert_close(inv_log_det, F.log_abs_det_jacobian(layer, x, direction="inverse"),
+                               atol=1e-6, rtol=1e-6)
+
+
+def test_perturbed_layers_are_not_identity() -> None:
+    """Guard against the flowjax#208 trap: maps with log_det 0 everywhere hide sign bugs."""
+    for name in NAMES:
+        if name in ("Permute", "Reverse", "AdditiveCoupling"):
+            continue  # volume preserving by design
+        layer, z = make(name, 3 if LAYERS[name][1] <= 3 else 4, 7), inputs(name, 5, 3, 7)
+        _, log_det = layer(z)
+        assert log_det.abs().max() > 1e-3, name
+
+
+@pytest.mark.parametrize("cls", [F.AdditiveCoupling, F.AffineCoupling, F.SplineCoupling])
+@pytest.mark.parametrize("dim", [2, 3, 6])
+def test_coupling_jacobian_is_block_triangular(cls: type[F.Coupling], dim: int) -> None:
+    g = torch.Generator().manual_seed(dim)
+    layer = cls(dim, parity=1).double()
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.add_(0.3 * torch.randn(p.shape, generator=g, dtype=p.dtype))
+    z = torch.randn(4, dim, generator=g, dtype=torch.float64)
+    J = F.jacobian(layer, z)
+    a, b = layer.idx_a, layer.idx_b
+    # kept part: x_A = z_A exactly
+    torch.testing.assert_close(J[:, a][:, :, a], torch.eye(len(a), dtype=J.dtype).expand(4, -1, -1))
+    assert (J[:, a][:, :, b] == 0).all()
+    # transformed part: dx_B/dz_B diagonal, and (for the non-additive ones) dx_B/dz_A is not zero
+    jbb = J[:, b][:, :, b]
+    assert (jbb - torch.diag_embed(torch.diagonal(jbb, dim1=1, dim2=2)) == 0).all()
+    assert J[:, b][:, :, a].abs().max() > 1e-4
+    # determinant = product of the diagonal
+    diag = torch.diagonal(J, dim1=1, dim2=2)
+    torch.testing.assert_close(torch.log(diag.abs()).sum(-1), layer(z)[1])
+
+
+@pytest.mark.parametrize("transform", ["affine", "spline"])
+@pytest.mark.parametrize("dim", [2, 4, 7])
+def test_autoregressive_jacobian_is_lower_triangular(transform: str, dim: int) -> None:
+    g = torch.Generator().manual_seed(dim)
+    layer = F.MaskedAutoregressive(dim, hidden=32, transform=transform, bins=4, bound=3.0).double()
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.add_(0.3 * torch.randn(p.shape, generator=g, dtype=p.dtype))
+    z = torch.randn(3, dim, generator=g, dtype=torch.float64)
+    J = F.jacobian(layer, z)
+    upper = torch.triu(torch.ones(dim, dim, dtype=torch.bool), 1)
+    assert (J[:, upper] == 0).all()
+    assert J[:, ~upper & ~torch.eye(dim, dtype=torch.bool)].abs().max() > 1e-4  # really autoregressive
+    diag = torch.diagonal(J, dim1=1, dim2=2)
+    torch.testing.assert_close(torch.log(diag.abs()).sum(-1), layer(z)[1])
+    # the inverse (the density direction, one pass) is lower triangular too
+    Ji = F.jacobian(layer, layer(z)[0], direction="inverse")
+    assert (Ji[:, upper] == 0).all()
+
+
+def test_fresh_coupling_and_autoregressive_layers_start_as_identity() -> None:
+    z = torch.randn(10, 3)
+    for layer in [F.AffineCoupling(3), F.SplineCoupling(3), F.MaskedAutoregressive(3),
+                  F.MaskedAutoregressive(3, transform="spline")]:
+        x, ld = layer(z)
+        torch.testing.assert_close(x, z, atol=1e-5, rtol=0)
+        torch.testing.assert_close(ld, torch.zeros(10), atol=1e-5, rtol=0)
+
+
+def test_every_layer_builds_for_2d_with_defaults() -> None:
+    z = torch.randn(6, 2)
+    for cls in [F.Affine, F.Linear, F.Permute, F.Reverse, F.Planar, F.Radial, F.AdditiveCoupling,
+                F.AffineCoupling, F.SplineCoupling, F.MaskedAutoregressive, F.ActNorm, F.Sigmoid, F.SinhArcsinh]:
+        x, ld = cls(2)(z)
+        assert x.shape == (6, 2) and ld.shape == (6,) and torch.isfinite(x).all(), cls.__name__
+
+
+def test_affine_coupling_scale_can_expand_and_contract() -> None:
+    layer = F.AffineCoupling(2)
+    with torch.no_grad():
+        layer.conditioner[-1].bias.copy_(torch.tensor([0.0, 2.0]))  # s = +2-ish: expand
+    assert layer(torch.randn(5, 2))[1].min() > 1.5
+    with torch.no_grad():
+        layer.conditioner[-1].bias.copy_(torch.tensor([0.0, -2.0]))  # contract
+    assert layer(torch.randn(5, 2))[1].max() < -1.5
