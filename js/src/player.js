@@ -1,0 +1,377 @@
+// player.js: the FlowPlayer view (anywidget front-end module).
+//
+// Playing, scrubbing, hovering and brushing run in the browser from the arrays it
+// holds; only control changes (params), throttled positions, selection and toggles
+// go back to the model. State names and formats: js/WIRE.md.
+
+import { buildScene, statusText } from "./scene.js";
+import { layerSpan } from "./interp.js";
+import { fitView, makeTransform } from "./view.js";
+import { layoutPlot, drawOverlay, createBanner } from "./overlay.js";
+import { createPanel } from "./panel.js";
+import { createToolbar, createParamControls } from "./controls.js";
+import { resolveTheme, watchTheme } from "./theme.js";
+import { keyAction, isOwnKeyEvent } from "./keys.js";
+import { pointsInRect, pointsInPolygon } from "./hittest.js";
+import { createReadoutPanel, hoverShapes, panelText } from "./readout-view.js";
+import { CSS } from "./styles.js";
+
+const SYNC_MS = 200; // position written back at most ~5 times a second
+const clamp = (x, a, b) => Math.min(Math.max(x, a), b);
+
+export function renderPlayer({ model, el, signal }) {
+  const ac = new AbortController();
+  const alive = ac.signal;
+  signal?.addEventListener("abort", () => ac.abort(), { once: true });
+  const val = (name, fallback) => { const v = model.get(name); return v === undefined || v === null ? fallback : v; };
+
+  const S = {
+    t: +val("position", 0) || 0, playing: !!val("playing", false), loop: !!val("loop", false), speed: +val("speed", 1) || 1,
+    show_points: !!val("show_points", true), show_grid: !!val("show_grid", true), show_density: !!val("show_density", true),
+    linked: !!val("linked", false), scene: null, sceneError: null, sceneDirty: true, lastNow: 0, frame: 0,
+    pointer: null, hoverV: -1, readKey: "", drag: null, brush: null, sel: null, selCount: 0,
+    version: undefined, pending: false, lastSync: 0, lastWritten: NaN, scrubbing: false, lutVersion: 0,
+  };
+  let theme, raf = 0, pendingTimer = 0;
+
+  // ---- DOM
+  el.classList.add("flowviz-player");
+  el.tabIndex = 0;
+  el.replaceChildren();
+  const style = document.createElement("style");
+  style.textContent = CSS;
+  const toolbar = createToolbar({
+    play: () => setPlaying(!S.playing),
+    step: (d) => seek(keyAction(d < 0 ? "ArrowLeft" : "ArrowRight", S.t, K()).position),
+    scrub: (v, done) => { S.scrubbing = !done; setPlaying(false); S.t = v; syncPosition(done); requestDraw(); },
+    loop: (b) => { S.loop = b; save({ loop: b }); requestDraw(); },
+    speed: (v) => { S.speed = v; save({ speed: v }); },
+    toggle: (name, b) => { S[name] = b; save({ [name]: b }); if (name === "linked") layout(); requestDraw(); },
+  });
+  const params = createParamControls((id, value) => {
+    model.set("params", { ...(model.get("params") || {}), [id]: value });
+    model.save_changes();
+    setPending(true);
+  });
+  const panelsEl = document.createElement("div");
+  panelsEl.className = "fv-panels";
+  const readout = createReadoutPanel();
+  const main = document.createElement("div");
+  main.className = "fv-main";
+  main.append(panelsEl, readout.el);
+  el.append(style, toolbar.el, params.el, main);
+
+  const prefer = val("renderer", globalThis.FLOWVIZ_RENDERER || "auto");
+  const panels = { x: makePanel("x"), z: null };
+  panelsEl.append(panels.x.el);
+  const banner = createBanner(panelsEl);
+  el.dataset.renderer = panels.x.renderer?.kind || "none";
+
+  function makePanel(which) {
+    const p = createPanel({ prefer, onChange: () => { el.dataset.renderer = panels.x?.renderer?.kind || ""; requestDraw(); } });
+    p.which = which;
+    const o = p.overlay;
+    o.addEventListener("pointerdown", (e) => pointerDown(e, p), { signal: alive });
+    o.addEventListener("pointermove", (e) => pointerMove(e, p), { signal: alive });
+    o.addEventListener("pointerup", (e) => pointerUp(e, p), { signal: alive });
+    o.addEventListener("pointercancel", () => { S.drag = S.brush = null; requestDraw(); }, { signal: alive });
+    o.addEventListener("pointerleave", () => { if (!S.drag) { S.pointer = null; S.hoverV = -1; requestDraw(); } }, { signal: alive });
+    return p;
+  }
+
+  function layout() {
+    if (S.linked && !panels.z) {
+      panels.z = makePanel("z");
+      panelsEl.prepend(panels.z.el);
+      el.classList.add("fv-linked");
+    } else if (!S.linked && panels.z) {
+      panels.z.destroy();
+      panels.z = null;
+      el.classList.remove("fv-linked");
+    }
+  }
+
+  function applyTheme() {
+    theme = resolveTheme(el, { theme: val("theme", "auto"), preset: val("preset", "notebook") });
+    const c = theme.css, a = theme.accent;
+    const vars = {
+      "--fv-bg": c(theme.bg), "--fv-fg": c(theme.fg), "--fv-muted": c(theme.muted), "--fv-border": c(theme.border),
+      "--fv-accent": c(a), "--fv-on-accent": theme.dark ? "#0d1117" : "#ffffff", "--fv-accent-soft": c([a[0], a[1], a[2], 0.14]),
+      "--fv-btn": theme.dark ? "rgba(255,255,255,0.06)" : "rgba(0,0,0,0.025)",
+      "--fv-panel-bg": theme.dark ? "rgba(255,255,255,0.03)" : "rgba(0,0,0,0.015)",
+      "--fv-bad": theme.dark ? "#ff7b72" : "#cf222e", "--fv-scale": String(theme.scale),
+    };
+    for (const [k, v] of Object.entries(vars)) el.style.setProperty(k, v);
+    el.dataset.theme = theme.dark ? "dark" : "light";
+    el.dataset.preset = theme.preset;
+    requestDraw();
+  }
+
+  // ---- model <-> view state
+  const K = () => (S.scene ? S.scene.K : Math.max(0, (val("meta", {}).K | 0)));
+  function save(obj) {
+    for (const [k, v] of Object.entries(obj)) model.set(k, v);
+    model.save_changes();
+  }
+  function syncPosition(force) {
+    const now = performance.now();
+    if (!force && now - S.lastSync < SYNC_MS) return;
+    if (S.t === S.lastWritten && !force) return;
+    S.lastSync = now;
+    S.lastWritten = S.t;
+    save({ position: S.t });
+  }
+  function setPlaying(b) {
+    if (b === S.playing) return;
+    if (b && !S.loop && S.t >= K() - 1e-9) S.t = 0;
+    S.playing = b;
+    S.lastNow = 0;
+    save({ playing: b });
+    if (!b) syncPosition(true);
+    requestDraw();
+  }
+  function seek(t) {
+    setPlaying(false);
+    S.t = clamp(t, 0, K());
+    syncPosition(true);
+    requestDraw();
+  }
+  function setPending(b) {
+    S.pending = b;
+    toolbar.setComputing(b);
+    clearTimeout(pendingTimer);
+    if (b) pendingTimer = setTimeout(() => setPending(false), 30000);
+  }
+  function readSelection() {
+    const list = val("selection", []);
+    const N = S.scene ? S.scene.N : 0;
+    S.sel = N ? new Uint8Array(N) : null;
+    S.selCount = 0;
+    if (S.sel) for (const i of list || []) if (i >= 0 && i < N && !S.sel[i]) { S.sel[i] = 1; S.selCount++; }
+    el.dataset.selected = String(S.selCount);
+  }
+
+  const handlers = {
+    "change:arrays": () => { S.sceneDirty = true; requestDraw(); },
+    "change:meta": () => { S.sceneDirty = true; requestDraw(); },
+    "change:controls": () => updateParams(),
+    "change:params": () => updateParams(),
+    "change:position": () => {
+      const p = +model.get("position");
+      if (Number.isFinite(p) && p !== S.lastWritten && Math.abs(p - S.t) > 1e-9) { S.t = clamp(p, 0, K()); requestDraw(); }
+    },
+    "change:playing": () => { const b = !!model.get("playing"); if (b !== S.playing) { S.playing = b; S.lastNow = 0; requestDraw(); } },
+    "change:speed": () => { S.speed = +model.get("speed") || 1; requestDraw(); },
+    "change:loop": () => { S.loop = !!model.get("loop"); requestDraw(); },
+    "change:show_points": () => { S.show_points = !!model.get("show_points"); requestDraw(); },
+    "change:show_grid": () => { S.show_grid = !!model.get("show_grid"); requestDraw(); },
+    "change:show_density": () => { S.show_density = !!model.get("show_density"); requestDraw(); },
+    "change:linked": () => { S.linked = !!model.get("linked"); layout(); requestDraw(); },
+    "change:preset": applyTheme,
+    "change:theme": applyTheme,
+    "change:selection": () => { readSelection(); requestDraw(); },
+  };
+  for (const [name, fn] of Object.entries(handlers)) model.on(name, fn);
+  alive.addEventListener("abort", () => { for (const [name, fn] of Object.entries(handlers)) model.off(name, fn); });
+
+  function updateParams() {
+    params.update(val("controls", []), val("params", {}), S.scene ? S.scene.layers : val("meta", {}).layers || []);
+  }
+
+  function rebuildScene() {
+    S.sceneDirty = false;
+    const meta = val("meta", {});
+    try {
+      const arrays = model.get("arrays");
+      const next = buildScene(arrays, meta);
+      S.sceneError = null;
+      if (next !== S.scene) S.lutVersion++;
+      S.scene = next;
+    } catch (err) {
+      console.error(err);
+      S.scene = null;
+      S.sceneError = err.message || String(err);
+    }
+    if (meta.version !== S.version) { S.version = meta.version; el.dataset.version = String(meta.version ?? ""); if (S.pending) setPending(false); }
+    if (S.scene) S.t = clamp(S.t, 0, S.scene.K); // keep a position set before data arrived
+    if (S.scene && S.hoverV >= S.scene.V) S.hoverV = -1;
+    S.readKey = "";
+    readSelection();
+    updateParams();
+  }
+
+  // ---- pointer: hover and brush
+  const local = (e, p) => { const r = p.overlay.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; };
+  function pointerDown(e, p) {
+    if (e.button !== 0) return;
+    el.focus({ preventScroll: true });
+    const [x, y] = local(e, p);
+    S.drag = { p, kind: e.shiftKey ? "lasso" : "rect", start: [x, y], pts: [[x, y]], moved: false };
+    p.overlay.setPointerCapture?.(e.pointerId);
+  }
+  function pointerMove(e, p) {
+    const [x, y] = local(e, p);
+    const d = S.drag;
+    if (d && d.p === p) {
+      if (Math.hypot(x - d.start[0], y - d.start[1]) > 4) d.moved = true;
+      if (d.kind === "lasso") d.pts.push([x, y]);
+      else d.pts = [d.start, [x, d.start[1]], [x, y], [d.start[0], y]];
+      S.brush = d.moved ? { p, kind: d.kind, points: d.pts } : null;
+    } else {
+      S.pointer = { p, x, y };
+    }
+    requestDraw();
+  }
+  function pointerUp(e, p) {
+    const d = S.drag;
+    S.drag = S.brush = null;
+    if (!d || d.p !== p) return;
+    const sc = S.scene, tr = p.tr;
+    if (sc && tr) {
+      let idx = [];
+      if (d.moved) {
+        const pos = p.which === "z" ? sc.points.state(0) : sc.points.at(S.t);
+        const data = d.pts.map(([x, y]) => [tr.x(x), tr.y(y)]);
+        idx = d.kind === "lasso" ? pointsInPolygon(pos, data) : pointsInRect(pos, data[0][0], data[0][1], data[2][0], data[2][1]);
+      }
+      if (d.moved || S.selCount) { save({ selection: idx }); readSelection(); }
+    }
+    S.pointer = { p, x: local(e, p)[0], y: local(e, p)[1] };
+    requestDraw();
+  }
+
+  function updateHover() {
+    const sc = S.scene, ptr = S.pointer;
+    if (!sc || !ptr || !ptr.p.tr || !ptr.p.tr.inside(ptr.x, ptr.y)) { S.hoverV = -1; return; }
+    const tr = ptr.p.tr;
+    const k = Math.round(layerSpan(S.t, sc.K).t);
+    const state = ptr.p.which === "z" ? 0 : k;
+    const hit = sc.index(state).nearest(tr.x(ptr.x), tr.y(ptr.y), (12 * theme.scale) / tr.sx);
+    S.hoverV = hit.index;
+    const key = `${hit.index},${k},${S.version}`;
+    if (hit.index >= 0 && key !== S.readKey) {
+      S.readKey = key;
+      readout.show(sc, k, hit.index, val("meta", {}));
+    }
+  }
+
+  // ---- keyboard
+  el.addEventListener("keydown", (e) => {
+    if (!isOwnKeyEvent(e, el)) return;
+    const act = keyAction(e.key, S.t, K());
+    if (!act) return;
+    e.preventDefault();
+    e.stopPropagation();
+    if (act.type === "toggle") setPlaying(!S.playing);
+    else seek(act.position);
+  }, { signal: alive });
+
+  // ---- frame loop
+  function requestDraw() {
+    if (!raf && !alive.aborted) raf = requestAnimationFrame(frame);
+  }
+  function frame(now) {
+    raf = 0;
+    if (S.sceneDirty) rebuildScene();
+    const Kn = K();
+    if (S.playing && Kn > 0) {
+      const dt = S.lastNow ? Math.min((now - S.lastNow) / 1000, 0.1) : 0;
+      S.lastNow = now;
+      let t = S.t + dt * S.speed;
+      if (t >= Kn) {
+        if (S.loop) t %= Kn;
+        else { t = Kn; S.t = t; setPlaying(false); }
+      }
+      S.t = t;
+      syncPosition(false);
+    } else if (S.playing) {
+      setPlaying(false);
+    }
+    draw();
+    if (S.playing) requestDraw();
+  }
+
+  function draw() {
+    const sc = S.scene;
+    updateHover();
+    const span = sc ? layerSpan(S.t, sc.K) : { t: S.t, k0: 0, k1: 0, f: 0 };
+    const kr = Math.round(span.t);
+    for (const p of [panels.z, panels.x]) if (p) drawPanel(p, sc, span, kr);
+    toolbar.update({ ...S, position: S.t, K: K() });
+    readout.legend(sc, kr, span);
+    let text = "", level = "error";
+    if (S.sceneError) text = `cannot show this state \u2014 ${S.sceneError}`;
+    else if (!sc) { text = "waiting for data from the kernel\u2026"; level = "info"; }
+    else text = statusText(sc.meta);
+    banner.set(text, level);
+    el.dataset.status = sc ? sc.meta.status || "ok" : "";
+    el.dataset.frame = String(++S.frame);
+    el.dataset.position = String(+S.t.toFixed(6));
+    el.dataset.k = String(kr);
+  }
+
+  function drawPanel(p, sc, span, kr) {
+    if (!p.cssW) p.measure();
+    else if ((globalThis.devicePixelRatio || 1) !== p.dpr) p.measure();
+    const isX = p.which === "x";
+    const plot = layoutPlot(p.cssW, p.cssH, theme, { colorbar: isX && S.show_density && !!sc });
+    const bounds = sc ? (isX ? sc.xBounds : sc.zBounds) : null;
+    p.tr = makeTransform(fitView(bounds, plot.width, plot.height), plot);
+    const f = { dpr: p.dpr, plot, view: p.tr.view, style: theme, range: sc ? sc.range : [0, 1], mesh: null, points: null,
+      show: { density: S.show_density, grid: S.show_grid, points: S.show_points } };
+    if (sc) {
+      if (p.lutVersion !== S.lutVersion) { p.renderer.setLut(sc.lutBytes); p.lutVersion = S.lutVersion; }
+      const t = isX ? span.t : 0;
+      f.mesh = sc.mesh.at(t);
+      f.values = sc.logp.at(t);
+      f.idx = isX ? sc.topo.indices(span.k0, span.k1, kr) : sc.topo.indices(0, 0, 0);
+      f.points = finitePoints(sc, isX ? sc.points.at(t) : sc.points.state(0));
+      f.selMask = S.sel;
+      f.selCount = S.selCount;
+    }
+    p.renderer.draw(f);
+    drawOverlay(p.overlay, {
+      dpr: p.dpr, theme, plot, tr: p.tr,
+      axes: isX ? ["x\u2081", "x\u2082"] : ["z\u2081", "z\u2082"],
+      ...panelText(sc, isX, span, kr),
+      colorbar: f.show.density && isX && sc ? { colors: sc.lutCss, lo: sc.range[0], hi: sc.range[1] } : null,
+      hover: sc && S.hoverV >= 0 ? hoverShapes(sc, kr, S.hoverV, isX ? span.t : null, (10 * theme.scale) / p.tr.sx) : null,
+      brush: S.brush && S.brush.p === p ? S.brush : null,
+    });
+  }
+
+  let safePts = null;
+  function finitePoints(sc, pts) {
+    if (sc.pointsFinite) return pts;
+    if (!safePts || safePts.length !== pts.length) safePts = new Float32Array(pts.length);
+    for (let i = 0; i < pts.length; i++) safePts[i] = Number.isFinite(pts[i]) ? pts[i] : 1e30;
+    return safePts;
+  }
+
+  // ---- start
+  applyTheme();
+  layout();
+  updateParams();
+  const stopTheme = watchTheme(() => { if (val("theme", "auto") === "auto") applyTheme(); }, alive);
+  requestDraw();
+
+  const cleanup = () => {
+    if (!alive.aborted) ac.abort();
+    cancelAnimationFrame(raf);
+    raf = 0;
+    clearTimeout(pendingTimer);
+    stopTheme();
+    panels.x.destroy();
+    panels.z?.destroy();
+    el.replaceChildren();
+    el.classList.remove("flowviz-player", "fv-linked");
+    el.removeAttribute("tabindex");
+  };
+  alive.addEventListener("abort", cleanup, { once: true });
+  return () => ac.abort();
+}
+
+export default {
+  initialize() {},
+  render: renderPlayer,
+};

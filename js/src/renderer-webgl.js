@@ -1,0 +1,252 @@
+// renderer-webgl.js: WebGL2 drawing of one panel: density mesh, grid lines, points.
+//
+// The density is drawn per fragment: the interpolated log-density is a varying and
+// the colour comes from the 256-entry table as a texture. Folded triangles (their
+// orientation flipped relative to the base mesh) get a red tint with hatching.
+// Positions are uploaded per frame with bufferSubData into buffers sized once.
+
+const VIEW_GLSL = `
+uniform vec4 u_view; // x0, x1, y0, y1
+vec4 toClip(vec2 p) {
+  return vec4((p.x - u_view.x) / (u_view.y - u_view.x) * 2.0 - 1.0,
+              (p.y - u_view.z) / (u_view.w - u_view.z) * 2.0 - 1.0, 0.0, 1.0);
+}`;
+
+const MESH_VS = `#version 300 es
+in vec2 a_pos; in float a_val; out float v_val;
+${VIEW_GLSL}
+void main() { v_val = a_val; gl_Position = toClip(a_pos); }`;
+
+const MESH_FS = `#version 300 es
+precision highp float;
+in float v_val; out vec4 o;
+uniform sampler2D u_lut; uniform vec2 u_range; uniform int u_mode; // 0 density, 1 folded density, 2 folded only
+uniform vec4 u_fold; uniform float u_hatch;
+void main() {
+  float s = clamp((v_val - u_range.x) / max(u_range.y - u_range.x, 1e-30), 0.0, 1.0);
+  vec3 c = texture(u_lut, vec2((s * 255.0 + 0.5) / 256.0, 0.5)).rgb;
+  float a = 1.0;
+  if (u_mode > 0) {
+    bool stripe = mod(floor((gl_FragCoord.x + gl_FragCoord.y) / u_hatch), 2.0) < 1.0;
+    if (u_mode == 1) c = mix(c, u_fold.rgb, stripe ? 0.75 : 0.35);
+    else { c = u_fold.rgb; a = stripe ? 0.55 : 0.18; }
+  }
+  o = vec4(c * a, a);
+}`;
+
+const LINE_VS = `#version 300 es
+in vec2 a_pos;
+${VIEW_GLSL}
+void main() { gl_Position = toClip(a_pos); }`;
+
+const LINE_FS = `#version 300 es
+precision mediump float;
+uniform vec4 u_color; out vec4 o;
+void main() { o = vec4(u_color.rgb * u_color.a, u_color.a); }`;
+
+const POINT_VS = `#version 300 es
+in vec2 a_pos; in float a_sel; out float v_sel;
+uniform float u_size; uniform int u_pass; // 0: unselected, 1: selected
+${VIEW_GLSL}
+void main() {
+  v_sel = a_sel;
+  bool mine = (u_pass == 1) == (a_sel > 0.5);
+  gl_Position = mine ? toClip(a_pos) : vec4(2.0, 2.0, 2.0, 1.0);
+  gl_PointSize = u_pass == 1 ? u_size * 1.7 : u_size;
+}`;
+
+const POINT_FS = `#version 300 es
+precision mediump float;
+in float v_sel; out vec4 o;
+uniform vec4 u_color; uniform vec4 u_sel; uniform vec4 u_rim; uniform float u_rimw; uniform float u_dim;
+void main() {
+  float r = length(gl_PointCoord * 2.0 - 1.0);
+  if (r > 1.0) discard;
+  vec4 c = v_sel > 0.5 ? u_sel : vec4(u_color.rgb, u_color.a * u_dim);
+  if (r > 1.0 - u_rimw) c = vec4(u_rim.rgb, u_rim.a * c.a);
+  o = vec4(c.rgb * c.a, c.a);
+}`;
+
+function compile(gl, vs, fs) {
+  const prog = gl.createProgram();
+  for (const [type, src] of [[gl.VERTEX_SHADER, vs], [gl.FRAGMENT_SHADER, fs]]) {
+    const sh = gl.createShader(type);
+    gl.shaderSource(sh, src);
+    gl.compileShader(sh);
+    if (!gl.getShaderParameter(sh, gl.COMPILE_STATUS)) throw new Error(`flowviz shader: ${gl.getShaderInfoLog(sh)}`);
+    gl.attachShader(prog, sh);
+  }
+  gl.linkProgram(prog);
+  if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) throw new Error(`flowviz program: ${gl.getProgramInfoLog(prog)}`);
+  const loc = {};
+  const nu = gl.getProgramParameter(prog, gl.ACTIVE_UNIFORMS);
+  for (let i = 0; i < nu; i++) { const n = gl.getActiveUniform(prog, i).name; loc[n] = gl.getUniformLocation(prog, n); }
+  const na = gl.getProgramParameter(prog, gl.ACTIVE_ATTRIBUTES);
+  for (let i = 0; i < na; i++) { const n = gl.getActiveAttrib(prog, i).name; loc[n] = gl.getAttribLocation(prog, n); }
+  return { prog, loc };
+}
+
+/** A GPU buffer that grows when needed and is otherwise updated in place. */
+function dynBuffer(gl, target) {
+  const buf = gl.createBuffer();
+  let size = 0, last = null;
+  return {
+    buf,
+    /** Upload `data`; with `once`, skip when the same array object was uploaded last time. */
+    upload(data, once = false) {
+      gl.bindBuffer(target, buf);
+      if (once && data === last) return;
+      last = data;
+      if (data.byteLength > size) { gl.bufferData(target, data, gl.DYNAMIC_DRAW); size = data.byteLength; }
+      else gl.bufferSubData(target, 0, data);
+    },
+    delete() { gl.deleteBuffer(buf); },
+  };
+}
+
+const rgba = (c) => [c[0] / 255, c[1] / 255, c[2] / 255, c[3]];
+
+/** A WebGL2 renderer for `canvas`, or null when WebGL2 is unavailable. */
+export function createWebGLRenderer(canvas, { onLost } = {}) {
+  const gl = canvas.getContext("webgl2", { antialias: true, premultipliedAlpha: true, alpha: true });
+  if (!gl) return null;
+  const mesh = compile(gl, MESH_VS, MESH_FS);
+  const line = compile(gl, LINE_VS, LINE_FS);
+  const point = compile(gl, POINT_VS, POINT_FS);
+  const B = {
+    pos: dynBuffer(gl, gl.ARRAY_BUFFER), val: dynBuffer(gl, gl.ARRAY_BUFFER),
+    pts: dynBuffer(gl, gl.ARRAY_BUFFER), sel: dynBuffer(gl, gl.ARRAY_BUFFER),
+    tris: dynBuffer(gl, gl.ELEMENT_ARRAY_BUFFER), folded: dynBuffer(gl, gl.ELEMENT_ARRAY_BUFFER),
+    grid: dynBuffer(gl, gl.ELEMENT_ARRAY_BUFFER),
+  };
+  const vao = gl.createVertexArray();
+  const lut = gl.createTexture();
+  let lost = false;
+  const lostHandler = (e) => { e.preventDefault(); lost = true; onLost?.(); };
+  canvas.addEventListener("webglcontextlost", lostHandler);
+
+  function attrib(loc, buffer, size, type = gl.FLOAT) {
+    if (loc === undefined || loc < 0) return;
+    gl.bindBuffer(gl.ARRAY_BUFFER, buffer.buf);
+    gl.enableVertexAttribArray(loc);
+    gl.vertexAttribPointer(loc, size, type, false, 0, 0);
+  }
+
+  function resetAttribs() {
+    for (let i = 0; i < 4; i++) gl.disableVertexAttribArray(i);
+  }
+
+  return {
+    kind: "webgl2",
+    get lost() { return lost; },
+
+    /** The 256 x 3 colour table (RGBA bytes from colormap.lutToRGBA8). */
+    setLut(bytes) {
+      gl.bindTexture(gl.TEXTURE_2D, lut);
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, 256, 1, 0, gl.RGBA, gl.UNSIGNED_BYTE, bytes);
+      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.LINEAR);
+      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.LINEAR);
+      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
+      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+    },
+
+    /** Draw one frame (see player.js for the fields of `f`). */
+    draw(f) {
+      if (lost || gl.isContextLost()) return;
+      const { dpr, plot, view, style } = f;
+      const H = canvas.height;
+      gl.bindVertexArray(vao);
+      gl.disable(gl.SCISSOR_TEST);
+      gl.viewport(0, 0, canvas.width, H);
+      gl.clearColor(0, 0, 0, 0);
+      gl.clear(gl.COLOR_BUFFER_BIT);
+      const vx = Math.round(plot.left * dpr), vy = Math.round(H - (plot.top + plot.height) * dpr);
+      const vw = Math.round(plot.width * dpr), vh = Math.round(plot.height * dpr);
+      gl.enable(gl.SCISSOR_TEST);
+      gl.scissor(vx, vy, vw, vh);
+      gl.viewport(vx, vy, vw, vh);
+      const bg = rgba(style.plotBg);
+      gl.clearColor(bg[0] * bg[3], bg[1] * bg[3], bg[2] * bg[3], bg[3]);
+      gl.clear(gl.COLOR_BUFFER_BIT);
+      gl.enable(gl.BLEND);
+      gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
+      const viewVec = [view.x0, view.x1, view.y0, view.y1];
+
+      if (f.mesh && (f.show.density || f.show.grid || f.idx.folded.length)) {
+        B.pos.upload(f.mesh);
+        B.val.upload(f.values);
+      }
+      if (f.mesh && (f.show.density || f.idx.folded.length)) {
+        gl.useProgram(mesh.prog);
+        resetAttribs();
+        attrib(mesh.loc.a_pos, B.pos, 2);
+        attrib(mesh.loc.a_val, B.val, 1);
+        gl.uniform4fv(mesh.loc.u_view, viewVec);
+        gl.uniform2f(mesh.loc.u_range, f.range[0], f.range[1]);
+        gl.uniform4fv(mesh.loc.u_fold, rgba(style.fold));
+        gl.uniform1f(mesh.loc.u_hatch, 3 * dpr * style.scale);
+        gl.activeTexture(gl.TEXTURE0);
+        gl.bindTexture(gl.TEXTURE_2D, lut);
+        gl.uniform1i(mesh.loc.u_lut, 0);
+        if (f.show.density && f.idx.tris.length) {
+          gl.uniform1i(mesh.loc.u_mode, 0);
+          B.tris.upload(f.idx.tris, true);
+          gl.drawElements(gl.TRIANGLES, f.idx.tris.length, gl.UNSIGNED_INT, 0);
+        }
+        if (f.idx.folded.length) {
+          gl.uniform1i(mesh.loc.u_mode, f.show.density ? 1 : 2);
+          B.folded.upload(f.idx.folded, true);
+          gl.drawElements(gl.TRIANGLES, f.idx.folded.length, gl.UNSIGNED_INT, 0);
+        }
+      }
+      if (f.mesh && f.show.grid && f.idx.grid.length) {
+        gl.useProgram(line.prog);
+        resetAttribs();
+        attrib(line.loc.a_pos, B.pos, 2);
+        gl.uniform4fv(line.loc.u_view, viewVec);
+        gl.uniform4fv(line.loc.u_color, rgba(f.show.density ? style.gridOnDensity : style.grid));
+        B.grid.upload(f.idx.grid, true);
+        gl.drawElements(gl.LINES, f.idx.grid.length, gl.UNSIGNED_INT, 0);
+      }
+      if (f.points && f.show.points && f.points.length) {
+        const n = f.points.length / 2;
+        gl.useProgram(point.prog);
+        resetAttribs();
+        B.pts.upload(f.points);
+        attrib(point.loc.a_pos, B.pts, 2);
+        if (f.selMask) {
+          B.sel.upload(f.selMask, true);
+          attrib(point.loc.a_sel, B.sel, 1, gl.UNSIGNED_BYTE);
+        } else if (point.loc.a_sel >= 0) {
+          gl.disableVertexAttribArray(point.loc.a_sel);
+          gl.vertexAttrib1f(point.loc.a_sel, 0);
+        }
+        gl.uniform4fv(point.loc.u_view, viewVec);
+        const size = style.pointSize * dpr * style.scale;
+        gl.uniform1f(point.loc.u_size, size);
+        gl.uniform4fv(point.loc.u_color, rgba(f.show.density ? style.pointOnDensity : style.point));
+        gl.uniform4fv(point.loc.u_sel, rgba(style.selected));
+        gl.uniform4fv(point.loc.u_rim, rgba(style.rim));
+        gl.uniform1f(point.loc.u_rimw, Math.min(0.6, (0.9 * dpr) / Math.max(size / 2, 1)));
+        gl.uniform1f(point.loc.u_dim, f.selMask && f.selCount ? 0.35 : 1);
+        gl.uniform1i(point.loc.u_pass, 0);
+        gl.drawArrays(gl.POINTS, 0, n);
+        if (f.selMask && f.selCount) {
+          gl.uniform1i(point.loc.u_pass, 1);
+          gl.drawArrays(gl.POINTS, 0, n);
+        }
+      }
+      gl.bindVertexArray(null);
+    },
+
+    destroy() {
+      canvas.removeEventListener("webglcontextlost", lostHandler);
+      if (gl.isContextLost()) return;
+      Object.values(B).forEach((b) => b.delete());
+      gl.deleteTexture(lut);
+      gl.deleteVertexArray(vao);
+      for (const p of [mesh, line, point]) gl.deleteProgram(p.prog);
+      gl.getExtension("WEBGL_lose_context")?.loseContext();
+    },
+  };
+}

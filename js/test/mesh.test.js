@@ -1,0 +1,83 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { buildTriangles, buildGridLines, signedAreas, flipFlags, MeshTopology, gridStep } from "../src/mesh.js";
+
+function grid(gx, gy, f = (x, y) => [x, y]) {
+  const pos = new Float32Array(gx * gy * 2);
+  for (let r = 0; r < gy; r++) for (let c = 0; c < gx; c++) {
+    const [x, y] = f(c / (gx - 1) * 2 - 1, r / (gy - 1) * 2 - 1);
+    pos[2 * (r * gx + c)] = x; pos[2 * (r * gx + c) + 1] = y;
+  }
+  return pos;
+}
+
+test("two triangles per cell, positively oriented on the base grid", () => {
+  const tris = buildTriangles(4, 3);
+  assert.equal(tris.length, 2 * 3 * 2 * 3);
+  assert.deepEqual(Array.from(tris.subarray(0, 6)), [0, 1, 5, 0, 5, 4]);
+  const areas = signedAreas(grid(4, 3), tris);
+  assert.ok(areas.every((a) => a > 0));
+});
+
+test("grid lines every m-th row and column plus the borders", () => {
+  const seg = buildGridLines(5, 5, 2); // rows 0, 2, 4 and cols 0, 2, 4: 6 lines x 4 segments
+  assert.equal(seg.length, 6 * 4 * 2);
+  const seg2 = buildGridLines(6, 3, 2); // rows 0, 2; cols 0, 2, 4, 5
+  assert.equal(seg2.length / 2, 2 * 5 + 4 * 2);
+  assert.equal(gridStep(65, 65), 4);
+});
+
+test("fold detection: a reflection of the left half flips exactly those triangles", () => {
+  const gx = 9, gy = 5;
+  const tris = buildTriangles(gx, gy);
+  const base = signedAreas(grid(gx, gy), tris);
+  // x -> |x| folds the left half onto the right half
+  const folded = signedAreas(grid(gx, gy, (x, y) => [Math.abs(x), y]), tris);
+  const flips = flipFlags(base, folded);
+  const V = gx * gy;
+  for (let t = 0; t < tris.length / 3; t++) {
+    const xs = [0, 1, 2].map((j) => (tris[3 * t + j] % gx) / (gx - 1) * 2 - 1);
+    const left = xs.every((x) => x <= 0);
+    assert.equal(flips[t], left ? 1 : 0, `triangle ${t}`);
+  }
+  // an orientation-preserving map flips nothing
+  const rot = signedAreas(grid(gx, gy, (x, y) => [0.6 * x - 0.8 * y, 0.8 * x + 0.6 * y]), tris);
+  assert.ok(flipFlags(base, rot).every((f) => f === 0));
+  assert.equal(V, 45);
+});
+
+test("MeshTopology: per-state flips, validity and index lists", () => {
+  const gx = 5, gy = 5, V = gx * gy;
+  const s0 = grid(gx, gy), s1 = grid(gx, gy, (x, y) => [-x, y]); // a reflection: every triangle flips
+  const mesh = new Float32Array(4 * V);
+  mesh.set(s0, 0); mesh.set(s1, 2 * V);
+  const logp = new Float32Array(2 * V);
+  logp[V + 3] = NaN; // vertex 3 invalid in state 1
+  const topo = new MeshTopology(gx, gy, mesh, logp, null);
+  assert.deepEqual(topo.flipCount, [0, 32]);
+  const i00 = topo.indices(0, 0, 0);
+  assert.equal(i00.tris.length, 32 * 3);
+  assert.equal(i00.folded.length, 0);
+  const i01 = topo.indices(0, 1, 1);
+  assert.equal(i01.tris.length, 0);
+  const invalidTris = 3; // vertex 3 (row 0, col 3) touches 3 triangles
+  assert.equal(i01.folded.length / 3, 32 - invalidTris);
+  assert.ok(!Array.from(i01.folded).includes(3));
+  assert.ok(!Array.from(i01.grid).includes(3));
+  assert.equal(topo.indices(0, 1, 1), i01, "cached");
+});
+
+test("with Jacobians, a flip counts as a fold only where the cumulative det is not positive", () => {
+  const gx = 5, gy = 5, V = gx * gy;
+  const s0 = grid(gx, gy), s1 = grid(gx, gy, (x, y) => [-x, y]);
+  const mesh = new Float32Array(4 * V);
+  mesh.set(s0, 0); mesh.set(s1, 2 * V);
+  const logp = new Float32Array(2 * V);
+  const jacNeg = new Float32Array(4 * V);
+  const jacPos = new Float32Array(4 * V);
+  for (let v = 0; v < V; v++) { jacNeg.set([-1, 0, 0, 1], 4 * v); jacPos.set([1, 0, 0, 1], 4 * v); }
+  assert.equal(new MeshTopology(gx, gy, mesh, logp, null, jacNeg).flipCount[1], 32);
+  const topo = new MeshTopology(gx, gy, mesh, logp, null, jacPos);
+  assert.equal(topo.flipCount[1], 0, "mesh artefact, not a fold");
+  assert.equal(topo.rawFlipCount[1], 32);
+});

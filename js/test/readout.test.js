@@ -1,0 +1,80 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { computeReadout, formatNumber, formatDet, readoutRows, readoutText, det2, matrixText } from "../src/readout.js";
+
+// K = 2 layers, V = 2 vertices
+const V = 2, K = 2;
+const jac = Float32Array.from([
+  2, 0, 0, 3, /* layer 1, v0 */ 1, 1, 1, 1, /* layer 1, v1: singular */
+  0.5, 0.25, -1, 2, /* layer 2, v0 */ 1, 0, 0, 1,
+]);
+const logdet = Float32Array.from([Math.log(6), -Infinity, Math.log(1.25), 0]);
+const base = [-1.8378771, -2.3378771];
+const logp = Float32Array.from([
+  base[0], base[1],
+  base[0] - Math.log(6), Infinity,
+  base[0] - Math.log(6) - Math.log(1.25), Infinity,
+]);
+const mesh = Float32Array.from([0, 0, 1, 0, 0, 0, 1, 1, 0.5, 0, 2, 2]);
+const src = { K, V, jac, logdet, logp, mesh, layers: [{ name: "scale" }, { name: "mix", invertible: true }] };
+
+test("det, log|det|, cumulative sum and the split of log p", () => {
+  const r = computeReadout(src, 2, 0);
+  assert.deepEqual(r.J, [0.5, 0.25, -1, 2]);
+  assert.equal(r.det, 1.25);
+  assert.ok(Math.abs(r.logAbsDet - Math.log(1.25)) < 1e-12);
+  assert.ok(Math.abs(r.cumLogdet - (Math.log(6) + Math.log(1.25))) < 1e-6);
+  assert.equal(r.base, logp[0], "base term is logp[0][v]");
+  assert.equal(r.terms.length, 3);
+  const sum = r.terms.reduce((a, t) => a + t.value, 0);
+  assert.ok(Math.abs(sum - r.logp) < 1e-5, "terms sum to logp[k][v]");
+  assert.ok(Math.abs(r.sum - r.logp) < 1e-5);
+  assert.ok(Math.abs(r.density - Math.exp(r.logp)) < 1e-12);
+  assert.deepEqual(r.prev, [0, 0]);
+  assert.deepEqual(r.pos, [0.5, 0]);
+  assert.equal(r.layer.name, "mix");
+});
+
+test("layer 1 and state 0", () => {
+  const r1 = computeReadout(src, 1, 0);
+  assert.equal(r1.det, 6);
+  assert.equal(r1.terms.length, 2);
+  const r0 = computeReadout(src, 0, 1);
+  assert.equal(r0.layer, null);
+  assert.equal(r0.J, undefined);
+  assert.equal(r0.logp, logp[1]);
+  assert.equal(r0.terms.length, 1);
+  assert.match(readoutText(r0), /no layer applied/);
+});
+
+test("singular and non-finite values are named, not printed as NaN", () => {
+  const r = computeReadout(src, 1, 1);
+  assert.equal(r.det, 0);
+  assert.equal(formatDet(r.det), "0 (not invertible)");
+  const text = readoutText(r);
+  assert.match(text, /det J = 0 \(not invertible\)/);
+  assert.match(text, /log\|det J\| = non-finite/);
+  assert.doesNotMatch(text, /NaN|Infinity/);
+});
+
+test("number formatting", () => {
+  assert.equal(formatNumber(1.2345678), "1.2346");
+  assert.equal(formatNumber(-0.000123456), "-0.00012346");
+  assert.equal(formatNumber(123456789), "1.2346e8");
+  assert.equal(formatNumber(2.5e-7), "2.5e-7");
+  assert.equal(formatNumber(3), "3");
+  assert.equal(formatNumber(0), "0");
+  assert.equal(formatNumber(NaN), "non-finite");
+  assert.equal(formatNumber(-Infinity), "non-finite");
+  assert.equal(det2([1, 2, 3, 4]), -2);
+  assert.equal(matrixText([1, -2.5, 10, 0]), "[ 1  -2.5]\n[10     0]");
+});
+
+test("rows name the direction and flag mismatches", () => {
+  const rows = readoutRows(computeReadout(src, 2, 0));
+  assert.match(rows[0].note, /forward, state 1 → 2/);
+  const bad = { ...src, logp: Float32Array.from(logp) };
+  bad.logp[4] += 1; // log p from the kernel disagrees with the terms
+  const text = readoutText(computeReadout(bad, 2, 0));
+  assert.match(text, /mismatch/);
+});

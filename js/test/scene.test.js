@@ -1,0 +1,62 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { buildScene, statusText } from "../src/scene.js";
+import { computeReadout } from "../src/readout.js";
+import { makeFixture, layers, DEFAULT_PARAMS } from "../dev/fixture.mjs";
+
+test("the dev fixture's Jacobians match finite differences (the harness shows true numbers)", () => {
+  const L = layers(DEFAULT_PARAMS);
+  for (const layer of L) {
+    for (let i = 0; i < 200; i++) {
+      const x = Math.sin(i * 1.7) * 3, y = Math.cos(i * 0.9) * 3, h = 1e-6;
+      const o = layer.f(x, y), ox = layer.f(x + h, y), oy = layer.f(x, y + h);
+      const num = [(ox.x - o.x) / h, (oy.x - o.x) / h, (ox.y - o.y) / h, (oy.y - o.y) / h];
+      num.forEach((v, j) => assert.ok(Math.abs(v - o.J[j]) < 1e-4, `${layer.name} J${j} at (${x}, ${y})`));
+    }
+  }
+});
+
+test("buildScene decodes and checks the fixture; readout terms sum to logp", () => {
+  const fx = makeFixture({ N: 200, g: 21 });
+  const sc = buildScene(fx.arrays, fx.meta);
+  assert.equal(sc.K, 3); assert.equal(sc.N, 200); assert.equal(sc.V, 441);
+  assert.equal(sc.gx, 21);
+  assert.deepEqual(sc.topo.flipCount.slice(0, 3), [0, 0, 0], "shear and twist do not fold");
+  assert.ok(sc.topo.flipCount[3] > 0, "the fold layer folds");
+  for (const v of [0, 17, 220, 440]) {
+    for (let k = 0; k <= 3; k++) {
+      const r = computeReadout(sc.readoutSource, k, v);
+      assert.ok(Math.abs(r.sum - r.logp) < 1e-4 * Math.max(1, Math.abs(r.logp)), `k=${k} v=${v}`);
+    }
+  }
+  // the fixture's layer-3 Jacobian has det = 1 - g (1 - x^2) exp(-x^2/2): negative at x = 0 for g = 1.6
+  const meshCentre = 220;
+  const x2 = sc.statePos(2)[2 * meshCentre];
+  const r3 = computeReadout(sc.readoutSource, 3, meshCentre);
+  assert.ok(Math.abs(r3.det - (1 - 1.6 * (1 - x2 * x2) * Math.exp(-x2 * x2 / 2))) < 1e-5);
+});
+
+test("base64 arrays give the same scene", () => {
+  const a = buildScene(makeFixture({ N: 50, g: 11 }).arrays, makeFixture({ N: 50, g: 11 }).meta);
+  const fx = makeFixture({ N: 50, g: 11, base64: true });
+  assert.equal(typeof fx.arrays.mesh.data, "string");
+  const b = buildScene(fx.arrays, fx.meta);
+  assert.deepEqual(Array.from(b.mesh.at(1.5)), Array.from(a.mesh.at(1.5)));
+});
+
+test("shape errors are clear", () => {
+  const fx = makeFixture({ N: 20, g: 5 });
+  const bad = { ...fx.arrays, logdet: { ...fx.arrays.logdet, shape: [3, 24] } };
+  assert.throws(() => buildScene(bad, fx.meta), /logdet|bytes/);
+  const wrong = { ...fx.arrays, jac: { dtype: "float32", shape: [2, 25, 4], data: new Float32Array(200) } };
+  assert.throws(() => buildScene(wrong, fx.meta), /"jac" has shape \(2, 25, 4\), expected \(3, 25, 4\)/);
+  assert.equal(buildScene({}, {}), null);
+});
+
+test("status text", () => {
+  assert.equal(statusText({ status: "ok" }), "");
+  assert.equal(statusText({ status: "non-finite", layers: [{ nonfinite: 0 }, { nonfinite: 0 }, { nonfinite: 12 }] }),
+    "non-finite: layer 3, 12 points");
+  assert.equal(statusText({ status: "not invertible", layers: [{ name: "a" }, { name: "fold", invertible: false }], message: "det < 0" }),
+    "not invertible: layer 2 (fold) \u2014 det < 0");
+});
