@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 
 import pytest
 import torch
 
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+torch.set_num_threads(1)  # small batches; avoids oversubscription on shared 2-core machines
 
 
 @pytest.fixture
