@@ -1,0 +1,228 @@
+"""What FlowPlayer shows, as arrays: the sample points and the base mesh pushed through every layer,
+the exact log-density of the distribution after each layer at every vertex, and each layer's
+Jacobian at every vertex. Pure computation, shared by the live widget and the matplotlib figures.
+
+Density without inverses: a mesh vertex that starts at z carries
+
+    log p_k(x_k) = log pi(z) - sum_{j <= k} log|det J_{G_j}(x_{j-1})|,   x_k = G_k(...G_1(z)),
+
+the exact log-density of the distribution after layer k at the vertex's new position. This needs only
+forward passes, so it works for layers with no closed-form inverse, and it shows folding (det J
+changing sign) when a map stops being invertible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..flows import Bijection, Flow
+from ..flows.flow import check_finite
+from .mesh import base_extent, mesh_grid
+
+__all__ = ["LayerInfo", "PlayerScene", "forward_with_jacobian", "layer_jacobians", "player_scene"]
+
+
+@dataclass
+class LayerInfo:
+    """One layer as the readouts name it."""
+
+    name: str
+    caption: str
+    enabled: bool = True
+    invertible: bool = True
+    nonfinite: int = 0
+    message: str = ""
+
+
+@dataclass
+class PlayerScene:
+    """Arrays (float32 numpy, C order) for a flow of K layers, N points and V = gx * gy mesh vertices.
+
+    points (K+1, N, 2), points_logp (K+1, N), mesh (K+1, V, 2), logp (K+1, V), finite (K+1, V),
+    jac (K, V, 2, 2): the Jacobian of layer k+1 at the vertex's state-k position, logdet (K, V):
+    log|det J| of that layer as the layer computed it. Non-finite entries are zeroed and flagged 0 in
+    ``finite`` (points: ``points_finite``).
+    """
+
+    points: np.ndarray
+    points_logp: np.ndarray
+    points_finite: np.ndarray
+    mesh: np.ndarray
+    logp: np.ndarray
+    finite: np.ndarray
+    jac: np.ndarray
+    logdet: np.ndarray
+    gx: int
+    gy: int
+    layers: list[LayerInfo]
+    base: str
+    status: str = "ok"
+    message: str = ""
+    logp_range: tuple[float, float] = (-10.0, 0.0)
+    bounds: list[list[float]] = field(default_factory=list)
+
+    @property
+    def K(self) -> int:
+        return len(self.layers)
+
+    @property
+    def N(self) -> int:
+        return int(self.points.shape[1])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays as the wire format names them (js/WIRE.md)."""
+        return {"points": self.points, "points_logp": self.points_logp, "mesh": self.mesh, "logp": self.logp,
+                "finite": self.finite, "jac": self.jac.reshape(self.K, -1, 4), "logdet": self.logdet}
+
+    def meta(self, version: int = 0) -> dict[str, Any]:
+        """The JSON metadata of the wire format (finite numbers only)."""
+        return {
+            "K": self.K, "N": self.N, "gx": self.gx, "gy": self.gy,
+            "layers": [{"name": li.name, "caption": li.caption, "invertible": li.invertible,
+                        "nonfinite": li.nonfinite, "enabled": li.enabled} for li in self.layers],
+            "base": self.base, "logp_range": [float(v) for v in self.logp_range], "bounds": self.bounds,
+            "status": self.status, "message": self.message, "version": version,
+        }
+
+
+def forward_with_jacobian(layer: Bijection, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """(output, log_det, J) of ``layer.forward`` at the rows of x; J is (V, d, d), exact.
+
+    Every flowviz layer maps each row independently, so row i of the batch Jacobian is
+    d out_i / d x (one reverse pass per output coordinate: d passes in all, not V).
+    """
+    with torch.enable_grad():
+        xg = x.detach().requires_grad_(True)
+        out, log_det = layer(xg)
+        rows = [torch.autograd.grad(out[:, i].sum(), xg, retain_graph=i < x.shape[1] - 1, allow_unused=True)[0]
+                for i in range(x.shape[1])]
+    rows = [torch.zeros_like(x) if r is None else r for r in rows]
+    return out.detach(), log_det.detach(), torch.stack(rows, 1)
+
+
+def layer_jacobians(layer: Bijection, x: Tensor) -> Tensor:
+    """(V, d, d) exact Jacobians of ``layer.forward`` at the rows of x (see forward_with_jacobian)."""
+    return forward_with_jacobian(layer, x)[2]
+
+
+def _robust_bounds(p: Tensor, ok: Tensor) -> list[float]:
+    step = max(1, p.shape[0] // 4096)  # quantiles of a systematic subsample: plenty for a view box
+    pts = p[::step][ok[::step]]
+    if pts.shape[0] < 2:
+        return [-4.0, 4.0, -4.0, 4.0]
+    q = torch.quantile(pts.double().cpu(), torch.tensor([0.002, 0.998], dtype=torch.float64), dim=0)
+    lo, hi = q[0], q[1]
+    span = torch.maximum(hi - lo, torch.tensor(1e-3, dtype=torch.float64))
+    pad = 0.12 * span
+    return [float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]), float(hi[1] + pad[1])]
+
+
+def _numpy(t: Tensor, ok: Tensor | None = None) -> np.ndarray:
+    t = t.detach()
+    t = torch.where(torch.isfinite(t), t, torch.zeros((), dtype=t.dtype, device=t.device))
+    return np.ascontiguousarray(t.to(torch.float32).cpu().numpy())
+
+
+@torch.no_grad()
+def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
+                 enabled: list[bool] | None = None, extent: tuple[float, float, float, float] | None = None
+                 ) -> PlayerScene:
+    """Push base points ``z`` (N, 2) and a gx x gy base mesh through every layer of a 2D ``flow``.
+
+    ``enabled[k] = False`` makes layer k+1 the identity (the per-layer on/off toggle).
+    """
+    if not isinstance(flow, Flow):
+        raise TypeError(f"player_scene needs a flowviz.flows.Flow, got {type(flow).__name__}")
+    if flow.dim != 2:
+        raise ValueError(f"FlowPlayer shows 2D flows; this flow has dim {flow.dim}")
+    gy = gx if gy is None else gy
+    device, dtype = flow.device, flow.dtype
+    z = z.to(device=device, dtype=dtype)
+    check_finite(z, "base points z")
+    K = len(flow.layers)
+    enabled = [True] * K if enabled is None else list(enabled)
+    if len(enabled) != K:
+        raise ValueError(f"enabled has {len(enabled)} entries for {K} layers")
+    ext = base_extent(flow.base) if extent is None else extent
+    mesh_z = mesh_grid(ext, gx, gy, device=device, dtype=dtype)
+    N, V = z.shape[0], mesh_z.shape[0]
+
+    v = torch.cat([z, mesh_z])
+    states = v.new_empty((K + 1, N + V, 2))
+    log_dets = v.new_zeros((K, N + V))
+    jac = v.new_zeros((K, V, 2, 2))
+    states[0] = v
+    infos: list[LayerInfo] = []
+    eye = torch.eye(2, dtype=dtype, device=device)
+    was_training = flow.training
+    flow.eval()
+    try:
+        for k, layer in enumerate(flow.layers):
+            info = LayerInfo(name=type(layer).__name__, caption=layer.describe(), enabled=enabled[k])
+            h = states[k]
+            if enabled[k]:
+                ok = torch.isfinite(h).all(-1)
+                safe = torch.where(ok[:, None], h, torch.zeros_like(h))
+                out_p, ld_p = layer(safe[:N])
+                out_m, ld_m, jac[k] = forward_with_jacobian(layer, safe[N:])
+                out, ld = torch.cat([out_p, out_m]), torch.cat([ld_p, ld_m])
+                states[k + 1] = torch.where(ok[:, None], out, torch.full_like(out, float("nan")))
+                log_dets[k] = torch.where(ok, ld, torch.full_like(ld, float("nan")))
+                mesh_ok = ok[N:]
+                det = torch.linalg.det(jac[k].double())[mesh_ok & torch.isfinite(jac[k]).flatten(1).all(-1)]
+                invertible = layer.is_invertible()
+                message = layer.invertibility_message()
+                if invertible and det.numel() and (bool((det == 0).any()) or (bool((det > 0).any())
+                                                                             and bool((det < 0).any()))):
+                    invertible = False
+                    message = "det J changes sign or vanishes: the map folds the plane"
+                info.invertible, info.message = invertible, message
+            else:
+                states[k + 1] = h
+                jac[k] = eye
+                info.caption = f"(off) {info.caption}"
+            infos.append(info)
+    finally:
+        flow.train(was_training)
+
+    cum = torch.cat([log_dets.new_zeros((1, N + V)), torch.cumsum(log_dets, 0)])
+    logp = flow.base.log_prob(v).unsqueeze(0) - cum
+    finite = torch.isfinite(states).all(-1) & torch.isfinite(logp)
+    finite = torch.cumprod(finite.to(torch.uint8), 0).bool()
+    # per layer: how many sample points first became non-finite there
+    for k, info in enumerate(infos):
+        info.nonfinite = int((finite[k, :N] & ~finite[k + 1, :N]).sum())
+
+    finite_logp = logp[finite]
+    if finite_logp.numel():
+        step = max(1, finite_logp.numel() // 8192)
+        hi = float(torch.quantile(finite_logp[::step].double().cpu(), 0.995))
+        lo = max(float(finite_logp.min()), hi - 10.0)
+        if not lo < hi:
+            lo = hi - 1.0
+    else:
+        lo, hi = -10.0, 0.0
+    bounds = [_robust_bounds(states[k, :N], finite[k, :N]) for k in range(K + 1)]
+
+    status, message = "ok", ""
+    bad = [(k, info) for k, info in enumerate(infos) if info.enabled and not info.invertible]
+    if bad:
+        k, info = bad[0]
+        status, message = "not invertible", f"layer {k + 1} ({info.name}): {info.message}"
+    elif any(info.nonfinite for info in infos):
+        k = next(i for i, info in enumerate(infos) if info.nonfinite)
+        status = "non-finite"
+        message = f"layer {k + 1} ({infos[k].name}) produced NaN/inf for {infos[k].nonfinite} of {N} points"
+
+    states = torch.where(finite[..., None], states, torch.zeros_like(states))
+    logp = torch.where(finite, logp, torch.zeros_like(logp))
+    return PlayerScene(
+        points=_numpy(states[:, :N]), points_logp=_numpy(logp[:, :N]), points_finite=_numpy(finite[:, :N].float()),
+        mesh=_numpy(states[:, N:]), logp=_numpy(logp[:, N:]), finite=_numpy(finite[:, N:].float()),
+        jac=_numpy(jac), logdet=_numpy(log_dets[:, N:]), gx=gx, gy=gy, layers=infos, base=flow.base.describe(),
+        status=status, message=message, logp_range=(lo, hi), bounds=bounds)

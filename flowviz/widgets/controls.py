@@ -1,0 +1,134 @@
+"""Parameter controls for hand-built layers: which sliders a layer offers and how a value is applied.
+
+Control ids are fixed strings like "L3.scale.0" (layer 3, parameter scale, entry 0); they are parsed
+against a fixed table, never evaluated. Coupling/autoregressive layers offer only their on/off
+toggle: their parameters are high-dimensional network weights, not sliders (and buffers such as
+permutations are never offered).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from ..flows import Affine, Bijection, Linear, Planar, Radial, SinhArcsinh
+
+__all__ = ["Control", "layer_controls", "apply_control", "control_value"]
+
+
+@dataclass(frozen=True)
+class Control:
+    """A slider (kind "slider") or a toggle (kind "toggle") for one number of one layer (1-based)."""
+
+    id: str
+    layer: int
+    label: str
+    min: float = -3.0
+    max: float = 3.0
+    step: float = 0.01
+    kind: str = "slider"
+
+    def as_json(self, value: float | bool) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "layer": self.layer, "label": self.label, "value": value}
+        if self.kind == "toggle":
+            out["kind"] = "toggle"
+        else:
+            out.update(min=self.min, max=self.max, step=self.step)
+        return out
+
+
+def _vector_controls(k: int, name: str, label: str, dim: int, lo: float, hi: float) -> list[Control]:
+    return [Control(f"L{k}.{name}.{i}", k, f"{label}{i + 1}" if dim > 1 else label, lo, hi) for i in range(dim)]
+
+
+def layer_controls(layer: Bijection, k: int) -> list[Control]:
+    """The controls of layer number k (1-based): its on/off toggle, then its low-dimensional parameters."""
+    out = [Control(f"L{k}.enabled", k, "on", kind="toggle")]
+    d = layer.dim
+    if d > 3:
+        return out
+    if isinstance(layer, Affine):
+        out += _vector_controls(k, "scale", "s", d, -3, 3) + _vector_controls(k, "shift", "t", d, -3, 3)
+    elif isinstance(layer, Linear) and layer.parametrization == "matrix":
+        out += [Control(f"L{k}.W.{i}.{j}", k, f"W{i + 1}{j + 1}") for i in range(d) for j in range(d)]
+    elif isinstance(layer, Planar):
+        out += _vector_controls(k, "u", "u", d, -3, 3) + _vector_controls(k, "w", "w", d, -3, 3)
+        out += [Control(f"L{k}.b", k, "b"), Control(f"L{k}.constrained", k, "keep invertible", kind="toggle")]
+    elif isinstance(layer, Radial):
+        out += _vector_controls(k, "centre", "z0_", d, -3, 3)
+        out += [Control(f"L{k}.alpha", k, "alpha", 0.01, 5), Control(f"L{k}.beta", k, "beta", -5, 5),
+                Control(f"L{k}.constrained", k, "keep invertible", kind="toggle")]
+    elif isinstance(layer, SinhArcsinh):
+        out += _vector_controls(k, "skew", "skew", d, -3, 3) + _vector_controls(k, "tail", "tail", d, 0.1, 3)
+    return out
+
+
+def control_value(layer: Bijection, name: str, index: tuple[int, ...], enabled: bool) -> float | bool:
+    """The current value of a control, read from the layer."""
+    if name == "enabled":
+        return enabled
+    if name == "constrained":
+        return bool(layer.constrained)  # type: ignore[attr-defined]
+    if name == "alpha":
+        return float(layer.alpha)  # type: ignore[attr-defined]
+    if name == "beta":
+        return float(layer.beta)  # type: ignore[attr-defined]
+    if name == "tail":
+        return float(layer.log_tailweight[index[0]].exp())  # type: ignore[attr-defined]
+    tensor = {"W": "weight"}.get(name, name)
+    return float(getattr(layer, tensor).detach()[index])
+
+
+def parse_id(control_id: str) -> tuple[int, str, tuple[int, ...]]:
+    """"L3.W.0.1" -> (3, "W", (0, 1)); ValueError for anything else."""
+    parts = control_id.split(".")
+    if len(parts) < 2 or not parts[0].startswith("L") or not parts[0][1:].isdigit():
+        raise ValueError(f"not a control id: {control_id!r}")
+    if not all(p.isdigit() for p in parts[2:]):
+        raise ValueError(f"not a control id: {control_id!r}")
+    return int(parts[0][1:]), parts[1], tuple(int(p) for p in parts[2:])
+
+
+@torch.no_grad()
+def apply_control(layer: Bijection, name: str, index: tuple[int, ...], value: Any) -> str:
+    """Set one parameter of ``layer`` from a control value. Returns a note ("" normally), e.g. when a
+    value had to be clamped to keep a constrained layer invertible. Raises ValueError for bad input."""
+    if name == "constrained":
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false, got {value!r}")
+        if isinstance(layer, Radial):
+            alpha, beta = float(layer.alpha), float(layer.beta)
+            layer.constrained = value
+            note = ""
+            if value and not beta > -alpha:
+                beta, note = -alpha + 1e-3, f"beta raised to {-alpha + 1e-3:.3g} to keep the map invertible"
+            layer.set_parameters(alpha=alpha, beta=beta)
+            return note
+        if isinstance(layer, Planar):
+            layer.constrained = value
+            return ""
+        raise ValueError(f"{type(layer).__name__} has no constraint to toggle")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} needs a finite number, got {value!r}")
+    value = float(value)
+    if isinstance(layer, Radial) and name in ("alpha", "beta"):
+        alpha = value if name == "alpha" else float(layer.alpha)
+        beta = value if name == "beta" else float(layer.beta)
+        alpha = max(alpha, 1e-3)
+        note = ""
+        if layer.constrained and not beta > -alpha:
+            beta, note = -alpha + 1e-3, f"beta held at {-alpha + 1e-3:.3g}: keep invertible is on"
+        layer.set_parameters(alpha=alpha, beta=beta)
+        return note
+    if isinstance(layer, SinhArcsinh) and name == "tail":
+        layer.log_tailweight[index[0]] = math.log(max(value, 1e-3))
+        return ""
+    tensor = {"W": "weight"}.get(name, name)
+    if name not in {"scale", "shift", "W", "u", "w", "b", "centre", "skew"} or not hasattr(layer, tensor):
+        raise ValueError(f"{type(layer).__name__} has no parameter {name!r}")
+    param = getattr(layer, tensor)
+    param[index] = value
+    return ""

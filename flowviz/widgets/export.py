@@ -1,0 +1,74 @@
+"""Static export: one self-contained HTML file with the front-end bundle, the state and the arrays
+(base64), and a tiny model object standing in for the kernel. No CDN, no kernel, no network."""
+
+from __future__ import annotations
+
+import html
+import json
+import pathlib
+from typing import Any
+
+import anywidget
+
+from .wire import to_base64
+
+__all__ = ["save_html", "page_html"]
+
+_VIEW_TRAITS = ("position", "playing", "speed", "loop", "show_points", "show_grid", "show_density", "linked",
+                "preset", "theme", "selection", "renderer")
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{{margin:0;padding:16px;font-family:system-ui,sans-serif;background:#fff}}
+@media (prefers-color-scheme: dark){{body{{background:#111}}}}</style></head>
+<body><div id="flowviz-root"></div>
+<script id="flowviz-state" type="application/json">{state}</script>
+<script id="flowviz-esm" type="text/plain">{esm}</script>
+<script type="module">
+const state = JSON.parse(document.getElementById("flowviz-state").textContent);
+const esm = document.getElementById("flowviz-esm").textContent;
+const listeners = new Map();
+const model = {{
+  get: (k) => state[k],
+  set: (k, v) => {{ const old = state[k]; state[k] = v; if (old !== v) for (const cb of listeners.get("change:" + k) || []) cb(); }},
+  on: (ev, cb) => {{ if (!listeners.has(ev)) listeners.set(ev, new Set()); listeners.get(ev).add(cb); }},
+  off: (ev, cb) => {{ if (!ev) listeners.clear(); else if (!cb) listeners.delete(ev); else listeners.get(ev)?.delete(cb); }},
+  save_changes: () => {{}},
+  send: () => {{}},
+  widget_manager: null,
+}};
+const url = URL.createObjectURL(new Blob([esm], {{type: "text/javascript"}}));
+const mod = await import(url);
+const widget = mod.default;
+const controller = new AbortController();
+if (widget.initialize) await widget.initialize({{model, signal: controller.signal}});
+const el = document.getElementById("flowviz-root");
+await widget.render({{model, el, signal: controller.signal}});
+window.flowvizModel = model;
+</script></body></html>
+"""
+
+
+def page_html(widget: anywidget.AnyWidget, title: str = "flowviz", traits: tuple[str, ...] = ()) -> str:
+    """The HTML text of a static page for ``widget`` (any flowviz anywidget with an ``arrays`` trait)."""
+    esm_path = widget._esm
+    esm = pathlib.Path(esm_path).read_text(encoding="utf-8") if isinstance(esm_path, pathlib.Path) else str(esm_path)
+    state: dict[str, Any] = {"arrays": to_base64(widget.arrays), "meta": widget.meta,
+                             "controls": getattr(widget, "controls", []), "params": getattr(widget, "params", {}),
+                             "static": True}
+    for name in _VIEW_TRAITS + traits:
+        if widget.has_trait(name):
+            state[name] = getattr(widget, name)
+    state_json = json.dumps(state, separators=(",", ":")).replace("</", "<\\/")
+    # the bundle sits in a text/plain script: only a closing script tag could end it early
+    if "</script" in esm.lower():
+        esm = esm.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
+    return _PAGE.format(title=html.escape(title), state=state_json, esm=esm)
+
+
+def save_html(widget: anywidget.AnyWidget, path: str | pathlib.Path, title: str = "flowviz") -> pathlib.Path:
+    """Write :func:`page_html` to ``path`` and return the path."""
+    out = pathlib.Path(path)
+    out.write_text(page_html(widget, title), encoding="utf-8")
+    return out

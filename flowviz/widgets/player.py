@@ -1,0 +1,217 @@
+"""FlowPlayer: watch a base Gaussian deform layer by layer, with live Jacobian readouts.
+
+The widget holds a 2D :class:`~flowviz.flows.Flow` (on any device). On every model change it asks
+:mod:`flowviz.scene` for the arrays of all layers at once and sends them as binary float32; playing,
+scrubbing between layers and hovering then happen in the browser without a kernel round trip.
+Direction: layer k maps state k-1 to state k in the generative direction (base z -> data x).
+"""
+
+from __future__ import annotations
+
+import copy
+import pathlib
+import traceback
+from typing import Any
+
+import anywidget
+import torch
+import traitlets
+
+from ..flows import Flow
+from ..scene import PlayerScene, player_scene
+from .controls import Control, apply_control, control_value, layer_controls, parse_id
+from .lut import colormap_lut
+from .wire import encode_array, encode_arrays
+
+__all__ = ["FlowPlayer"]
+
+STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
+
+GLOBAL_CONTROLS = [
+    Control("n_points", 0, "points", 100, 100_000, 100),
+    Control("grid", 0, "grid", 9, 161, 4),
+]
+
+
+def _bundle() -> str | pathlib.Path:
+    path = STATIC / "widget.js"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing: the front end was not built. Run `npm install && npm run build` in js/, "
+            "or reinstall flowviz with `pip install -e .` (which builds it).")
+    return path
+
+
+class FlowPlayer(anywidget.AnyWidget):
+    """``FlowPlayer(flow)``: the point cloud, deformed grid and exact density after each layer of a 2D flow.
+
+    Parameters
+    ----------
+    flow: a :class:`flowviz.flows.Flow` with dim 2, on any device.
+    n_points: number of base samples z ~ pi pushed through the layers.
+    grid: vertices per side of the base-space mesh (the density map and the grid lines).
+    seed: seed of the base samples (the same points move when a parameter changes).
+    linked: show z-space and x-space side by side, with brushing.
+    preset: "notebook" or "presentation" (larger type and lines for projectors).
+
+    The sliders change the flow in place (it is your model); :meth:`reset` restores the parameters
+    it had when the player was made.
+    """
+
+    _esm = _bundle()
+
+    arrays = traitlets.Dict().tag(sync=True)
+    meta = traitlets.Dict().tag(sync=True)
+    controls = traitlets.List().tag(sync=True)
+    params = traitlets.Dict().tag(sync=True)
+    position = traitlets.Float(0.0).tag(sync=True)
+    playing = traitlets.Bool(False).tag(sync=True)
+    speed = traitlets.Float(1.0).tag(sync=True)
+    loop = traitlets.Bool(False).tag(sync=True)
+    show_points = traitlets.Bool(True).tag(sync=True)
+    show_grid = traitlets.Bool(True).tag(sync=True)
+    show_density = traitlets.Bool(True).tag(sync=True)
+    linked = traitlets.Bool(False).tag(sync=True)
+    preset = traitlets.Unicode("notebook").tag(sync=True)
+    theme = traitlets.Unicode("auto").tag(sync=True)
+    selection = traitlets.List(traitlets.Int()).tag(sync=True)
+    renderer = traitlets.Unicode("auto").tag(sync=True)
+
+    def __init__(self, flow: Flow, *, n_points: int = 5000, grid: int = 65, seed: int = 0, linked: bool = False,
+                 preset: str = "notebook", **kwargs: Any) -> None:
+        if not isinstance(flow, Flow):
+            raise TypeError(f"FlowPlayer needs a flowviz.flows.Flow, got {type(flow).__name__}")
+        if flow.dim != 2:
+            raise ValueError(f"FlowPlayer shows 2D flows; this flow has dim {flow.dim}")
+        if preset not in ("notebook", "presentation"):
+            raise ValueError(f"preset must be 'notebook' or 'presentation', got {preset!r}")
+        super().__init__(linked=linked, preset=preset, **kwargs)
+        self.flow = flow
+        self._initial_state = copy.deepcopy(flow.state_dict())
+        self._initial_constraints = {k: getattr(layer, "constrained", None) for k, layer in enumerate(flow.layers)}
+        self._seed = seed
+        self._enabled = [True] * len(flow.layers)
+        self._version = 0
+        self._scene: PlayerScene | None = None
+        self._n_points, self._grid = self._check_sizes(n_points, grid)
+        self._z = self._draw_base(self._n_points)
+        self._controls = [c for k, layer in enumerate(flow.layers, 1) for c in layer_controls(layer, k)]
+        self._controls += GLOBAL_CONTROLS
+        self._by_id = {c.id: c for c in self._controls}
+        self._lut = encode_array(colormap_lut("viridis"))
+        self._sync_controls()
+        self.recompute()
+
+    # -- helpers -----------------------------------------------------------------------------
+    @staticmethod
+    def _check_sizes(n_points: int, grid: int) -> tuple[int, int]:
+        if not 1 <= int(n_points) <= 2_000_000:
+            raise ValueError(f"n_points must be between 1 and 2,000,000, got {n_points}")
+        if not 3 <= int(grid) <= 401:
+            raise ValueError(f"grid must be between 3 and 401 vertices per side, got {grid}")
+        return int(n_points), int(grid)
+
+    def _draw_base(self, n: int) -> torch.Tensor:
+        g = torch.Generator(device=self.flow.device).manual_seed(self._seed)
+        with torch.no_grad():
+            return self.flow.base.sample(n, g)
+
+    def _value(self, c: Control) -> float | bool:
+        if c.id == "n_points":
+            return self._n_points
+        if c.id == "grid":
+            return self._grid
+        k, name, index = parse_id(c.id)
+        return control_value(self.flow.layers[k - 1], name, index, self._enabled[k - 1])
+
+    def _sync_controls(self) -> None:
+        values = {c.id: self._value(c) for c in self._controls}
+        self.controls = [c.as_json(values[c.id]) for c in self._controls]
+        self.params = values
+
+    # -- model changes -------------------------------------------------------------------------
+    @traitlets.observe("params")
+    def _on_params(self, change: dict[str, Any]) -> None:
+        new, old = change["new"] or {}, change["old"] or {}
+        changed = {k: v for k, v in new.items() if old.get(k) != v}
+        if not changed or getattr(self, "_applying", False):
+            return
+        notes: list[str] = []
+        for control_id, value in changed.items():
+            try:
+                notes.append(self._apply(control_id, value))
+            except (ValueError, IndexError, KeyError) as err:
+                notes.append(f"{control_id}: {err}")
+        self.recompute(note="; ".join(n for n in notes if n))
+
+    def _apply(self, control_id: str, value: Any) -> str:
+        if control_id not in self._by_id:
+            raise ValueError("unknown control")
+        if control_id in ("n_points", "grid"):
+            n, g = self._check_sizes(value if control_id == "n_points" else self._n_points,
+                                     value if control_id == "grid" else self._grid)
+            if n != self._n_points:
+                self._n_points, self._z = n, self._draw_base(n)
+            self._grid = g
+            return ""
+        k, name, index = parse_id(control_id)
+        if name == "enabled":
+            if not isinstance(value, bool):
+                raise ValueError("the on/off toggle needs true or false")
+            self._enabled[k - 1] = value
+            return ""
+        return apply_control(self.flow.layers[k - 1], name, index, value)
+
+    def recompute(self, note: str = "") -> None:
+        """Recompute every layer's arrays on the flow's device and send them (one message)."""
+        try:
+            scene = player_scene(self.flow, self._z, gx=self._grid, enabled=self._enabled)
+        except Exception as err:  # keep the last picture; say what went wrong instead of a blank widget
+            self._version += 1
+            meta = dict(self.meta) if self.meta else {"K": len(self.flow.layers), "layers": []}
+            meta.update(status="error", message=f"{type(err).__name__}: {err}", version=self._version)
+            self.meta = meta
+            self._last_error = traceback.format_exc()
+            return
+        self._scene = scene
+        self._version += 1
+        meta = scene.meta(self._version)
+        if note:
+            meta["message"] = (meta["message"] + " — " if meta["message"] else "") + note
+        with self.hold_sync():
+            self.arrays = {**encode_arrays(scene.arrays()), "lut": self._lut}
+            self.meta = meta
+            self._applying = True
+            try:
+                self._sync_controls()
+            finally:
+                self._applying = False
+
+    def reset(self) -> None:
+        """Restore the flow's parameters (and the layers' on/off state) as they were when the player was made."""
+        with torch.no_grad():
+            self.flow.load_state_dict(self._initial_state)
+        for k, layer in enumerate(self.flow.layers):
+            if self._initial_constraints[k] is not None:
+                layer.constrained = self._initial_constraints[k]
+        self._enabled = [True] * len(self.flow.layers)
+        self.recompute()
+
+    # -- reading the state -----------------------------------------------------------------------
+    @property
+    def scene(self) -> PlayerScene:
+        """The arrays currently shown (see :class:`flowviz.scene.PlayerScene`)."""
+        assert self._scene is not None
+        return self._scene
+
+    @property
+    def status(self) -> str:
+        """"ok", "not invertible", "non-finite" or "error"."""
+        return str(self.meta.get("status", ""))
+
+    def save_html(self, path: str | pathlib.Path, title: str = "flowviz") -> pathlib.Path:
+        """Write one self-contained HTML file (no CDN, no kernel) that keeps the animation,
+        scrubbing and hover readouts."""
+        from .export import save_html
+
+        return save_html(self, path, title=title)
