@@ -173,8 +173,11 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
                 out, ld = torch.cat([out_p, out_m]), torch.cat([ld_p, ld_m])
                 states[k + 1] = torch.where(ok[:, None], out, torch.full_like(out, float("nan")))
                 log_dets[k] = torch.where(ok, ld, torch.full_like(ld, float("nan")))
-                mesh_ok = ok[N:]
-                det = torch.linalg.det(jac[k].double())[mesh_ok & torch.isfinite(jac[k]).flatten(1).all(-1)]
+                # vertices whose input, output and Jacobian are finite (autograd can give finite
+                # derivatives where the output is NaN, e.g. log of a negative number)
+                mesh_ok = (ok[N:] & torch.isfinite(out_m).all(-1) & torch.isfinite(ld_m)
+                           & torch.isfinite(jac[k]).flatten(1).all(-1))
+                det = torch.linalg.det(jac[k].double())[mesh_ok]
                 invertible = layer.is_invertible()
                 message = layer.invertibility_message()
                 if invertible and det.numel() and (bool((det == 0).any()) or (bool((det > 0).any())

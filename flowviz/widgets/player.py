@@ -137,7 +137,8 @@ class FlowPlayer(anywidget.AnyWidget):
         if not changed or getattr(self, "_applying", False):
             return
         notes: list[str] = []
-        for control_id, value in changed.items():
+        # toggles first, so that "keep invertible: off" and a new value arriving together both take effect
+        for control_id, value in sorted(changed.items(), key=lambda kv: not isinstance(kv[1], bool)):
             try:
                 notes.append(self._apply(control_id, value))
             except (ValueError, IndexError, KeyError) as err:

@@ -1,0 +1,143 @@
+"""scene.player_scene against independent computations: flow.trace, the inverse-based log_prob,
+torch.func Jacobians; plus toggles, folds and non-finite handling."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from flowviz import flows
+from flowviz.scene import mesh_grid, player_scene
+
+
+def perturbed(flow: flows.Flow, std: float = 0.1, seed: int = 0) -> flows.Flow:
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in flow.parameters():
+            p.add_(std * torch.randn(p.shape, generator=g))
+    return flow
+
+
+def lecture_flow() -> flows.Flow:
+    return flows.Flow([flows.Affine(2, scale=[1.5, -0.6], shift=[0.5, 0.0]),
+                       flows.Linear(2, matrix=[[1.0, 1.0], [2.0, 0.0]]),
+                       flows.Planar(2, u=[1.0, 0.5], w=[1.2, 0.3], b=0.2),
+                       flows.Radial(2, centre=[0.5, -0.5], alpha=0.5, beta=1.0),
+                       perturbed(flows.AffineCoupling(2, hidden=16), 0.2),
+                       perturbed(flows.MaskedAutoregressive(2, hidden=16, transform="spline"), 0.2)])
+
+
+def test_points_are_the_flow_trace() -> None:
+    flow = lecture_flow()
+    z = torch.randn(300, 2)
+    scene = player_scene(flow, z, gx=9)
+    np.testing.assert_allclose(scene.points, flow.trace(z).states.numpy(), rtol=1e-6, atol=1e-6)
+    assert scene.K == 6 and scene.N == 300 and scene.mesh.shape == (7, 81, 2)
+
+
+def test_mesh_log_density_equals_the_inverse_based_log_prob_after_every_layer() -> None:
+    """The forward-only density (log pi(z) - cumulative log-dets) against Flow.log_prob of each prefix flow."""
+    flow = lecture_flow().double()
+    scene = player_scene(flow, torch.randn(10, 2, dtype=torch.float64), gx=21)
+    for k in range(1, len(flow.layers) + 1):
+        prefix = flows.Flow(list(flow.layers[:k]))
+        x = torch.as_tensor(scene.mesh[k], dtype=torch.float64)
+        ok = scene.finite[k] > 0
+        expected = prefix.log_prob(x[torch.as_tensor(ok)]).detach().numpy()
+        np.testing.assert_allclose(scene.logp[k][ok], expected, rtol=1e-4, atol=1e-4)
+    # state 0 is the base density on the base mesh
+    np.testing.assert_allclose(scene.logp[0], flow.base.log_prob(torch.as_tensor(scene.mesh[0]).double()).detach().numpy(),
+                               rtol=1e-6)
+
+
+def test_jacobians_and_log_dets_match_torch_func() -> None:
+    flow = lecture_flow().double()
+    scene = player_scene(flow, torch.randn(5, 2, dtype=torch.float64), gx=11)
+    for k, layer in enumerate(flow.layers):
+        x = torch.as_tensor(scene.mesh[k], dtype=torch.float64)
+        J = flows.jacobian(layer, x).detach().numpy()
+        np.testing.assert_allclose(scene.jac[k], J, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(scene.logdet[k], np.log(np.abs(np.linalg.det(J))), rtol=1e-4, atol=1e-4)
+
+
+def test_disabled_layer_is_the_identity() -> None:
+    flow = lecture_flow()
+    z = torch.randn(50, 2)
+    scene = player_scene(flow, z, gx=5, enabled=[True, False, True, True, True, True])
+    np.testing.assert_array_equal(scene.points[2], scene.points[1])
+    np.testing.assert_array_equal(scene.logdet[1], 0.0)
+    np.testing.assert_array_equal(scene.jac[1], np.broadcast_to(np.eye(2, dtype=np.float32), scene.jac[1].shape))
+    assert scene.layers[1].caption.startswith("(off)") and not scene.meta()["layers"][1]["enabled"]
+    with pytest.raises(ValueError, match="enabled has 2 entries"):
+        player_scene(flow, z, enabled=[True, False])
+
+
+def test_planar_past_its_constraint_is_not_invertible_and_shows_a_fold() -> None:
+    flow = flows.Flow([flows.Planar(2, u=[-3.0, 0.0], w=[1.0, 0.0], constrained=False)])
+    scene = player_scene(flow, torch.randn(100, 2), gx=33)
+    assert scene.status == "not invertible" and "layer 1 (Planar)" in scene.message
+    dets = np.linalg.det(scene.jac[0])
+    assert (dets < 0).any() and (dets > 0).any()  # the fold is in the arrays
+    assert np.isfinite(scene.mesh).all() and np.isfinite(scene.logp).all()
+
+
+def test_a_fold_without_a_declared_constraint_is_detected_from_det_sign() -> None:
+    # a radial map with beta < -alpha, built unconstrained: det J changes sign near the centre
+    flow = flows.Flow([flows.Radial(2, alpha=0.2, beta=-1.5, constrained=False)])
+    scene = player_scene(flow, torch.randn(100, 2), gx=41)
+    assert scene.status == "not invertible"
+
+
+def test_non_finite_values_are_counted_per_layer_and_never_sent() -> None:
+    flow = flows.Flow([flows.Affine(2, scale=0.3, shift=0.5), flows.Logit(2), flows.Affine(2)])
+    z = torch.randn(400, 2)
+    scene = player_scene(flow, z, gx=9)
+    expected = int((~((0.3 * z + 0.5 > 0) & (0.3 * z + 0.5 < 1)).all(-1)).sum())
+    assert expected > 0
+    assert scene.status == "non-finite" and scene.layers[1].nonfinite == expected
+    assert f"{expected} of 400 points" in scene.message
+    for name, arr in scene.arrays().items():
+        assert np.isfinite(arr).all(), name
+    assert (scene.points_finite[2] == 0).sum() == expected
+    json.dumps(scene.meta(), allow_nan=False)
+
+
+def test_meta_is_strict_json_and_bounds_contain_the_points() -> None:
+    flow = perturbed(flows.realnvp(2, layers=3, hidden=16))
+    scene = player_scene(flow, torch.randn(2000, 2), gx=17)
+    meta = json.loads(json.dumps(scene.meta(3), allow_nan=False))
+    assert meta["version"] == 3 and meta["K"] == 3 and meta["gx"] == meta["gy"] == 17
+    lo, hi = meta["logp_range"]
+    assert lo < hi
+    for k, (x0, x1, y0, y1) in enumerate(meta["bounds"]):
+        pts = scene.points[k]
+        inside = (pts[:, 0] > x0) & (pts[:, 0] < x1) & (pts[:, 1] > y0) & (pts[:, 1] < y1)
+        assert inside.mean() > 0.99
+
+
+def test_uniform_base_mesh_covers_the_box() -> None:
+    flow = flows.Flow([flows.Affine(2, scale=2.0, shift=1.0)], base=flows.Uniform(2))
+    scene = player_scene(flow, flow.sample_base(100), gx=5)
+    assert scene.mesh[0].min() == 0.0 and scene.mesh[0].max() == 1.0
+    np.testing.assert_allclose(np.exp(scene.logp[1]), 0.25, rtol=1e-6)  # p_X = 1/4 on [1, 3]^2
+
+
+def test_mesh_grid_layout_is_row_major() -> None:
+    m = mesh_grid((0.0, 1.0, 10.0, 12.0), 3, 2)
+    assert m.tolist() == [[0.0, 10.0], [0.5, 10.0], [1.0, 10.0], [0.0, 12.0], [0.5, 12.0], [1.0, 12.0]]
+    with pytest.raises(ValueError, match="2 x 2"):
+        mesh_grid((0, 1, 0, 1), 1, 5)
+
+
+def test_wrong_inputs_are_clear_errors() -> None:
+    with pytest.raises(ValueError, match="2D flows; this flow has dim 3"):
+        player_scene(flows.realnvp(3, layers=1), torch.randn(4, 3))
+    with pytest.raises(TypeError, match="Flow"):
+        player_scene(flows.Affine(2), torch.randn(4, 2))  # type: ignore[arg-type]
+    z = torch.randn(4, 2)
+    z[1, 0] = float("nan")
+    with pytest.raises(ValueError, match="non-finite"):
+        player_scene(flows.realnvp(2, layers=1), z)

@@ -1,0 +1,180 @@
+"""FlowPlayer's Python side: the wire format, parameter controls, the not-invertible state,
+reset, and static export. (The browser side is tested in tests/browser/.)"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+from ipywidgets.widgets.widget import _remove_buffers
+
+from flowviz import flows
+from flowviz.widgets import FlowPlayer
+from flowviz.widgets.wire import decode_array, encode_array
+
+
+def lecture_flow() -> flows.Flow:
+    return flows.Flow([flows.Affine(2, scale=[1.5, 0.6], shift=[0.5, 0.0]),
+                       flows.Linear(2, matrix=[[1.0, 1.0], [2.0, 0.0]]),
+                       flows.Planar(2, u=[1.0, 0.5], w=[1.2, 0.3], b=0.0),
+                       flows.Radial(2, centre=[0.5, -0.5], alpha=0.5, beta=1.0),
+                       flows.AffineCoupling(2, hidden=8)])
+
+
+@pytest.fixture
+def player() -> FlowPlayer:
+    return FlowPlayer(lecture_flow(), n_points=500, grid=17)
+
+
+def test_arrays_decode_to_exactly_what_scene_computed(player: FlowPlayer) -> None:
+    arrays = player.scene.arrays()
+    assert set(arrays) <= set(player.arrays)
+    for name, expected in arrays.items():
+        got = decode_array(player.arrays[name])
+        assert got.dtype == np.float32 and got.shape == expected.shape, name
+        np.testing.assert_array_equal(got, expected)
+    lut = decode_array(player.arrays["lut"])
+    assert lut.shape == (256, 3) and 0 <= lut.min() and lut.max() <= 1
+
+
+def test_every_array_crosses_as_a_binary_buffer_not_json(player: FlowPlayer) -> None:
+    state = player.get_state()
+    _, paths, buffers = _remove_buffers(state)
+    buffer_paths = {tuple(p) for p in paths}
+    for name in player.arrays:
+        assert ("arrays", name, "data") in buffer_paths, name
+    total = sum(len(b) for b in buffers)
+    scene = player.scene
+    assert total >= scene.points.nbytes + scene.mesh.nbytes + scene.jac.nbytes
+    # what stays JSON is small: metadata and controls, no arrays of numbers
+    stripped, _, _ = _remove_buffers(state)
+    text = json.dumps(stripped["meta"]) + json.dumps(stripped["controls"])
+    assert len(text) < 20_000
+    assert not re.search(r"\[(\s*-?\d+\.\d+\s*,){50,}", json.dumps(stripped))
+
+
+def test_encode_is_little_endian_float32_c_order() -> None:
+    a = np.arange(6, dtype=np.float64).reshape(2, 3).T  # not C-contiguous, float64
+    enc = encode_array(a)
+    assert enc["dtype"] == "float32" and enc["shape"] == [3, 2]
+    assert bytes(enc["data"]) == np.ascontiguousarray(a, dtype="<f4").tobytes()
+    np.testing.assert_array_equal(decode_array(enc), a.astype(np.float32))
+
+
+def test_controls_cover_hand_built_layers_and_toggles(player: FlowPlayer) -> None:
+    ids = {c["id"] for c in player.controls}
+    assert {"L1.scale.0", "L1.shift.1", "L2.W.0.1", "L3.u.0", "L3.w.1", "L3.b", "L3.constrained",
+            "L4.centre.0", "L4.alpha", "L4.beta", "L4.constrained", "n_points", "grid"} <= ids
+    assert {f"L{k}.enabled" for k in range(1, 6)} <= ids
+    assert not any(i.startswith("L5.") and i != "L5.enabled" for i in ids)  # no network weights as sliders
+    values = {c["id"]: c["value"] for c in player.controls}
+    assert values["L2.W.1.0"] == 2.0 and values["L4.alpha"] == pytest.approx(0.5)
+
+
+def test_a_parameter_change_recomputes_and_sends_new_state(player: FlowPlayer) -> None:
+    version = player.meta["version"]
+    before = decode_array(player.arrays["points"]).copy()
+    player.params = {**player.params, "L1.shift.0": 2.0}
+    assert player.meta["version"] == version + 1
+    assert float(player.flow.layers[0].shift[0]) == 2.0
+    after = decode_array(player.arrays["points"])
+    np.testing.assert_allclose(after[1, :, 0], before[1, :, 0] + 1.5, rtol=1e-5, atol=1e-5)  # shift 0.5 -> 2.0
+    # the controls now report the new value
+    assert {c["id"]: c["value"] for c in player.controls}["L1.shift.0"] == 2.0
+
+
+def test_matrix_entries_change_the_jacobian_readout(player: FlowPlayer) -> None:
+    player.params = {**player.params, "L2.W.1.1": 0.5}
+    jac = decode_array(player.arrays["jac"])  # (K, V, 4)
+    np.testing.assert_allclose(jac[1], np.broadcast_to([1.0, 1.0, 2.0, 0.5], jac[1].shape))
+
+
+def test_singular_matrix_and_crossed_planar_constraint_show_not_invertible(player: FlowPlayer) -> None:
+    player.params = {**player.params, "L2.W.1.0": 1.0, "L2.W.1.1": 1.0}  # W = [[1, 1], [1, 1]]
+    assert player.status == "not invertible" and "layer 2" in player.meta["message"]
+    assert all(np.isfinite(decode_array(a)).all() for a in player.arrays.values())
+    player.params = {**player.params, "L2.W.1.0": 2.0, "L2.W.1.1": 0.0}
+    assert player.status == "ok"
+    player.params = {**player.params, "L3.constrained": False, "L3.u.0": -3.0, "L3.w.0": 1.0, "L3.w.1": 0.0}
+    assert player.status == "not invertible" and "Planar" in player.meta["message"]
+    player.params = {**player.params, "L3.constrained": True}
+    assert player.status == "ok"
+
+
+def test_constrained_radial_holds_beta_and_says_so(player: FlowPlayer) -> None:
+    player.params = {**player.params, "L4.beta": -4.0}
+    assert player.status == "ok" and "beta held" in player.meta["message"]
+    assert float(player.flow.layers[3].beta) > -float(player.flow.layers[3].alpha)
+    player.params = {**player.params, "L4.constrained": False, "L4.beta": -4.0}
+    assert player.status == "not invertible"
+
+
+def test_layer_toggle_sample_count_and_grid(player: FlowPlayer) -> None:
+    player.params = {**player.params, "L1.enabled": False}
+    pts = decode_array(player.arrays["points"])
+    np.testing.assert_array_equal(pts[1], pts[0])
+    assert player.meta["layers"][0]["enabled"] is False
+    player.params = {**player.params, "n_points": 800, "grid": 9}
+    assert decode_array(player.arrays["points"]).shape == (6, 800, 2)
+    assert decode_array(player.arrays["mesh"]).shape == (6, 81, 2)
+
+
+def test_bad_control_values_are_reported_not_raised(player: FlowPlayer) -> None:
+    version = player.meta["version"]
+    player.params = {**player.params, "L1.scale.0": "__import__('os')", "L9.bogus": 1.0, "L3.b": None}
+    assert player.meta["version"] == version + 1
+    msg = player.meta["message"]
+    assert "L1.scale.0" in msg and "finite number" in msg and "unknown control" in msg
+    assert float(player.flow.layers[0].scale[0]) == 1.5  # untouched
+
+
+def test_reset_restores_the_users_model(player: FlowPlayer) -> None:
+    original = {k: v.clone() for k, v in player.flow.state_dict().items()}
+    player.params = {**player.params, "L1.scale.0": -2.0, "L3.constrained": False, "L2.enabled": False}
+    player.reset()
+    for k, v in player.flow.state_dict().items():
+        assert torch.equal(v, original[k]), k
+    assert player.flow.layers[2].constrained is True and player.status == "ok"
+    assert all(layer["enabled"] for layer in player.meta["layers"])
+
+
+def test_scale_zero_is_a_visible_state_not_nan(player: FlowPlayer) -> None:
+    player.params = {**player.params, "L1.scale.1": 0.0}
+    assert player.status == "not invertible" and "det J = 0" in player.meta["message"]
+    json.dumps(player.meta, allow_nan=False)
+    for a in player.arrays.values():
+        assert np.isfinite(decode_array(a)).all()
+
+
+def test_constructor_errors() -> None:
+    with pytest.raises(ValueError, match="2D flows; this flow has dim 3"):
+        FlowPlayer(flows.realnvp(3, layers=1))
+    with pytest.raises(TypeError, match="needs a flowviz.flows.Flow"):
+        FlowPlayer(flows.Affine(2))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="n_points"):
+        FlowPlayer(flows.realnvp(2, layers=1), n_points=0)
+    with pytest.raises(ValueError, match="preset"):
+        FlowPlayer(flows.realnvp(2, layers=1), preset="huge")
+
+
+def test_save_html_is_self_contained(player: FlowPlayer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = player.save_html(tmp_path / "p.html")
+    text = path.read_text()
+    assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", text)
+    assert not re.search(r"(import\s*\(|fetch\(|url\()\s*[\"']?https?:", text)
+    state = json.loads(re.search(r'<script id="flowviz-state" type="application/json">(.*?)</script>', text,
+                                 re.S).group(1).replace("<\\/", "</"))
+    for name, expected in player.scene.arrays().items():
+        np.testing.assert_array_equal(decode_array(state["arrays"][name]), expected)
+    assert state["meta"]["status"] == "ok"
+
+
+def test_standard_ipywidgets_embedding_keeps_working(player: FlowPlayer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from ipywidgets.embed import embed_minimal_html
+
+    embed_minimal_html(tmp_path / "embed.html", views=[player], title="flowviz")
+    text = (tmp_path / "embed.html").read_text()
+    assert "application/vnd.jupyter.widget-state+json" in text and player.model_id in text
