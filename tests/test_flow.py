@@ -7,10 +7,9 @@ import math
 
 import pytest
 import torch
+from layer_zoo import make
 
 from flowviz import flows as F
-
-from layer_zoo import make
 
 
 def mixed_flow(seed: int = 3) -> F.Flow:

@@ -8,10 +8,9 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from layer_zoo import LAYERS, inputs, make
 
 from flowviz import flows as F
-
-from layer_zoo import LAYERS, inputs, make
 
 NAMES = sorted(LAYERS)
 

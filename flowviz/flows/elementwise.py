@@ -64,7 +64,7 @@ class Affine(Bijection):
         return bool((self.scale != 0).all())
 
     def invertibility_message(self) -> str:
-        return "" if self.is_invertible() else "scale s = 0: the map collapses everything onto a point"
+        return "" if self.is_invertible() else "a scale s_i = 0 collapses the space (det J = 0)"
 
     def describe(self) -> str:
         s = ", ".join(f"{v:.3g}" for v in self.scale.tolist())

@@ -1,0 +1,92 @@
+"""Mesh topology, validity and fold detection for the matplotlib renderer (the rules of js/src/mesh.js).
+
+The base mesh has V = gx * gy vertices, vertex index ``row * gx + col``. Each grid cell is split into
+two triangles, ``(v00, v10, v11)`` and ``(v00, v11, v01)``, in the same order as the browser, so a
+triangle index means the same cell in both renderers. States run base -> data: state 0 is the base
+mesh z, state k is the mesh after layer k (layer k maps state k-1 to state k).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..scene import PlayerScene
+
+__all__ = ["fold_flags", "grid_segments", "grid_step", "signed_areas", "triangles", "valid_triangles",
+           "valid_vertices"]
+
+
+def triangles(gx: int, gy: int) -> np.ndarray:
+    """(2 (gx-1)(gy-1), 3) int64 vertex indices, two per cell: (a, a+1, a+gx+1) and (a, a+gx+1, a+gx)."""
+    r, c = np.meshgrid(np.arange(max(gy - 1, 0)), np.arange(max(gx - 1, 0)), indexing="ij")
+    a = (r * gx + c).reshape(-1)
+    b, d = a + 1, a + gx
+    e = d + 1
+    return np.stack([np.stack([a, b, e], -1), np.stack([a, e, d], -1)], 1).reshape(-1, 3).astype(np.int64)
+
+
+def grid_step(gx: int, gy: int, target: int = 16) -> int:
+    """Grid-line stride m so that about ``target`` lines are drawn each way (as the browser rounds)."""
+    return max(1, math.floor((max(gx, gy) - 1) / target + 0.5))
+
+
+def grid_segments(gx: int, gy: int, m: int | None = None) -> np.ndarray:
+    """(S, 2) vertex-index pairs along every m-th row and column, the borders included."""
+    m = grid_step(gx, gy) if m is None else max(1, int(m))
+    rows = [r for r in range(gy) if r % m == 0 or r == gy - 1]
+    cols = [c for c in range(gx) if c % m == 0 or c == gx - 1]
+    seg = [(r * gx + c, r * gx + c + 1) for r in rows for c in range(gx - 1)]
+    seg += [(r * gx + c, (r + 1) * gx + c) for c in cols for r in range(gy - 1)]
+    return np.asarray(seg, dtype=np.int64).reshape(-1, 2)
+
+
+def signed_areas(pos: np.ndarray, tris: np.ndarray) -> np.ndarray:
+    """Twice the signed area of every triangle (float64), from (V, 2) positions."""
+    p = np.asarray(pos, dtype=np.float64)
+    a, b, c = p[tris[:, 0]], p[tris[:, 1]], p[tris[:, 2]]
+    return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (c[:, 0] - a[:, 0]) * (b[:, 1] - a[:, 1])
+
+
+def valid_vertices(scene: PlayerScene, k: int) -> np.ndarray:
+    """(V,) bool: vertex drawn in state k (``finite`` flag set, position and log p finite)."""
+    pos, logp = scene.mesh[k], scene.logp[k]
+    ok = np.isfinite(pos).all(-1) & np.isfinite(logp)
+    if scene.finite is not None:
+        ok &= np.asarray(scene.finite[k]) != 0
+    return ok
+
+
+def valid_triangles(scene: PlayerScene, tris: np.ndarray, k0: int, k1: int | None = None) -> np.ndarray:
+    """(T,) bool: all three vertices valid in state k0 and in state k1 (drawn between them)."""
+    ok = valid_vertices(scene, k0)
+    if k1 is not None and k1 != k0:
+        ok = ok & valid_vertices(scene, k1)
+    return ok[tris].all(-1)
+
+
+def fold_flags(scene: PlayerScene, tris: np.ndarray | None = None) -> np.ndarray:
+    """(K+1, T) bool: triangle folded over in state k.
+
+    Folded means: the signed area has the opposite sign to state 0 AND the cumulative determinant
+    prod_{j<=k} det J_j (layer j maps state j-1 to state j; ``jac[j-1]``) is not positive at one of
+    its vertices. A flipped triangle whose three vertices all keep a positive cumulative det is a
+    coarse-mesh artefact of a strongly shearing but orientation-preserving map, not a fold.
+    """
+    tris = triangles(scene.gx, scene.gy) if tris is None else tris
+    K = scene.mesh.shape[0] - 1
+    base = signed_areas(scene.mesh[0], tris)
+    flags = np.zeros((K + 1, tris.shape[0]), dtype=bool)
+    sign = np.ones(scene.mesh.shape[1], dtype=np.float64)
+    jac = None if scene.jac is None else np.asarray(scene.jac, dtype=np.float64).reshape(K, -1, 4)
+    for k in range(1, K + 1):
+        flips = base * signed_areas(scene.mesh[k], tris) < 0
+        if jac is not None:
+            J = jac[k - 1]
+            det = J[:, 0] * J[:, 3] - J[:, 1] * J[:, 2]
+            step = np.where(np.isfinite(det), np.sign(det), 0.0)
+            sign = sign * step
+            flips &= ~(sign[tris] > 0).all(-1)
+        flags[k] = flips
+    return flags
