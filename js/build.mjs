@@ -1,15 +1,23 @@
-// build.mjs: bundle js/src/index.js into flowviz/static/widget.js (ESM, one file).
+// build.mjs: bundle each widget's front end into flowviz/static/ (ESM, one self-contained file each).
+//   src/index.js         -> flowviz/static/widget.js   (FlowPlayer)
+//   src/entries/NAME.js  -> flowviz/static/NAME.js      (one per lecture view)
 // Run with `npm run build` (the Python build hook does `npm install && npm run build`).
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
-import { statSync } from "node:fs";
+import { readdirSync, statSync, existsSync } from "node:fs";
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const outfile = here("../flowviz/static/widget.js");
+const outdir = here("../flowviz/static");
 const watch = process.argv.includes("--watch");
+const entryPoints = { widget: here("src/index.js") };
+if (existsSync(here("src/entries"))) {
+  for (const f of readdirSync(here("src/entries"))) {
+    if (f.endsWith(".js")) entryPoints[f.slice(0, -3)] = here(`src/entries/${f}`);
+  }
+}
 const options = {
-  entryPoints: [here("src/index.js")],
-  outfile,
+  entryPoints,
+  outdir,
   bundle: true,
   format: "esm",
   target: "es2020",
@@ -26,5 +34,8 @@ if (watch) {
   await ctx.watch();
 } else {
   await build(options);
-  console.log(`flowviz: wrote ${outfile} (${(statSync(outfile).size / 1024).toFixed(1)} kB)`);
+  for (const name of Object.keys(entryPoints)) {
+    const file = `${outdir}/${name}.js`;
+    console.log(`flowviz: wrote ${file} (${(statSync(file).size / 1024).toFixed(1)} kB)`);
+  }
 }
