@@ -1,0 +1,77 @@
+"""The common machinery of flowviz's anywidgets: binary arrays + JSON meta, controls, static export.
+
+A view subclasses :class:`ArrayWidget`, names its front-end bundle (``_bundle_name``: the file
+flowviz/static/<name>.js built from js/src/entries/<name>.js), computes its arrays with flowviz.scene,
+and calls :meth:`publish`. The browser holds the arrays; only model changes come back to Python.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any, ClassVar
+
+import anywidget
+import numpy as np
+import traitlets
+
+from .wire import encode_arrays
+
+__all__ = ["ArrayWidget", "bundle_path", "STATIC"]
+
+STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
+
+
+def bundle_path(name: str) -> pathlib.Path:
+    """flowviz/static/<name>.js, or a clear error saying how to build it."""
+    path = STATIC / f"{name}.js"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing: the front end was not built. Run `npm install && npm run build` in js/, "
+            "or reinstall flowviz with `pip install -e .` (which builds it).")
+    return path
+
+
+class ArrayWidget(anywidget.AnyWidget):
+    """An anywidget whose numeric state is a dict of binary float32 arrays plus a JSON ``meta``.
+
+    Traits: ``arrays`` (name -> {dtype, shape, data: memoryview}), ``meta`` (JSON, with a ``version``
+    that increments on every publish), ``controls`` (slider/toggle descriptions, see js/WIRE.md),
+    ``params`` (id -> value, set by the browser), ``preset`` and ``theme``.
+    """
+
+    _bundle_name: ClassVar[str] = "widget"
+
+    arrays = traitlets.Dict().tag(sync=True)
+    meta = traitlets.Dict().tag(sync=True)
+    controls = traitlets.List().tag(sync=True)
+    params = traitlets.Dict().tag(sync=True)
+    preset = traitlets.Unicode("notebook").tag(sync=True)
+    theme = traitlets.Unicode("auto").tag(sync=True)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_esm" not in cls.__dict__:
+            cls._esm = bundle_path(cls._bundle_name)  # type: ignore[assignment]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._version = 0
+
+    def publish(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        """Send new arrays and metadata in one message; ``meta["version"]`` is set here."""
+        self._version += 1
+        with self.hold_sync():
+            self.arrays = encode_arrays(arrays)
+            self.meta = {**meta, "version": self._version}
+
+    def publish_error(self, err: BaseException) -> None:
+        """Keep the last picture and show what went wrong (never a blank widget)."""
+        self._version += 1
+        self.meta = {**(self.meta or {}), "status": "error", "message": f"{type(err).__name__}: {err}",
+                     "version": self._version}
+
+    def save_html(self, path: str | pathlib.Path, title: str = "flowviz") -> pathlib.Path:
+        """Write one self-contained HTML file (no CDN, no kernel) of this view."""
+        from .export import save_html
+
+        return save_html(self, path, title=title)
