@@ -49,9 +49,10 @@ class ArrayWidget(anywidget.AnyWidget):
     theme = traitlets.Unicode("auto").tag(sync=True)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
+        # set the bundle before anywidget's hook, which turns a file path into watched file contents
         if "_esm" not in cls.__dict__:
             cls._esm = bundle_path(cls._bundle_name)  # type: ignore[assignment]
+        super().__init_subclass__(**kwargs)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
