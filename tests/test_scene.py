@@ -78,10 +78,23 @@ def test_disabled_layer_is_the_identity() -> None:
 def test_planar_past_its_constraint_is_not_invertible_and_shows_a_fold() -> None:
     flow = flows.Flow([flows.Planar(2, u=[-3.0, 0.0], w=[1.0, 0.0], constrained=False)])
     scene = player_scene(flow, torch.randn(100, 2), gx=33)
-    assert scene.status == "not invertible" and "layer 1 (Planar)" in scene.message
+    assert scene.status == "not invertible" and "w . u = -3" in scene.message
+    assert scene.meta()["layers"][0]["invertible"] is False
     dets = np.linalg.det(scene.jac[0])
     assert (dets < 0).any() and (dets > 0).any()  # the fold is in the arrays
+    # folded vertices: exactly where det J < 0 (the border keeps det > 0), i.e. the band |z1| < acosh(sqrt(3))
+    np.testing.assert_array_equal(scene.folded[1] > 0, dets < 0)
+    z1 = scene.mesh[0][:, 0]
+    band = np.abs(z1) < np.arccosh(np.sqrt(3.0))
+    assert (scene.folded[1][~band] == 0).all() and scene.folded[1][band].mean() > 0.9
     assert np.isfinite(scene.mesh).all() and np.isfinite(scene.logp).all()
+
+
+def test_orientation_reversing_invertible_layers_fold_nothing() -> None:
+    flow = flows.Flow([flows.Reverse(2), flows.Affine(2, scale=[-1.0, 2.0]),
+                       flows.Linear(2, matrix=[[1.0, 1.0], [2.0, 0.0]]), flows.maf(2, layers=2).layers[0]])
+    scene = player_scene(flow, torch.randn(100, 2), gx=17)
+    assert scene.status == "ok" and scene.folded.sum() == 0
 
 
 def test_a_fold_without_a_declared_constraint_is_detected_from_det_sign() -> None:

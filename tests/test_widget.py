@@ -94,12 +94,13 @@ def test_matrix_entries_change_the_jacobian_readout(player: FlowPlayer) -> None:
 
 def test_singular_matrix_and_crossed_planar_constraint_show_not_invertible(player: FlowPlayer) -> None:
     player.params = {**player.params, "L2.W.1.0": 1.0, "L2.W.1.1": 1.0}  # W = [[1, 1], [1, 1]]
-    assert player.status == "not invertible" and "layer 2" in player.meta["message"]
+    assert player.status == "not invertible" and "det W = 0" in player.meta["message"]
+    assert [layer["invertible"] for layer in player.meta["layers"]] == [True, False, True, True, True]
     assert all(np.isfinite(decode_array(a)).all() for a in player.arrays.values())
     player.params = {**player.params, "L2.W.1.0": 2.0, "L2.W.1.1": 0.0}
     assert player.status == "ok"
     player.params = {**player.params, "L3.constrained": False, "L3.u.0": -3.0, "L3.w.0": 1.0, "L3.w.1": 0.0}
-    assert player.status == "not invertible" and "Planar" in player.meta["message"]
+    assert player.status == "not invertible" and "planar map folds" in player.meta["message"]
     player.params = {**player.params, "L3.constrained": True}
     assert player.status == "ok"
 

@@ -46,7 +46,10 @@ class PlayerScene:
     points (K+1, N, 2), points_logp (K+1, N), mesh (K+1, V, 2), logp (K+1, V), finite (K+1, V),
     jac (K, V, 2, 2): the Jacobian of layer k+1 at the vertex's state-k position, logdet (K, V):
     log|det J| of that layer as the layer computed it. Non-finite entries are zeroed and flagged 0 in
-    ``finite`` (points: ``points_finite``).
+    ``finite`` (points: ``points_finite``). folded (K+1, V): 1 where some layer j <= k has det J with the
+    opposite sign to that layer's own orientation (the sign on most of the mesh border), i.e. the map
+    has folded the plane over itself there; an orientation-reversing but invertible layer (a reflection,
+    ``Reverse``) folds nothing.
     """
 
     points: np.ndarray
@@ -57,6 +60,7 @@ class PlayerScene:
     finite: np.ndarray
     jac: np.ndarray
     logdet: np.ndarray
+    folded: np.ndarray
     gx: int
     gy: int
     layers: list[LayerInfo]
@@ -76,8 +80,9 @@ class PlayerScene:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays as the wire format names them (js/WIRE.md)."""
-        return {"points": self.points, "points_logp": self.points_logp, "mesh": self.mesh, "logp": self.logp,
-                "finite": self.finite, "jac": self.jac.reshape(self.K, -1, 4), "logdet": self.logdet}
+        return {"points": self.points, "points_logp": self.points_logp, "points_finite": self.points_finite,
+                "mesh": self.mesh, "logp": self.logp, "finite": self.finite, "jac": self.jac.reshape(self.K, -1, 4),
+                "logdet": self.logdet, "folded": self.folded}
 
     def meta(self, version: int = 0) -> dict[str, Any]:
         """The JSON metadata of the wire format (finite numbers only)."""
@@ -122,6 +127,21 @@ def _robust_bounds(p: Tensor, ok: Tensor) -> list[float]:
     return [float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]), float(hi[1] + pad[1])]
 
 
+def _border_mask(gx: int, gy: int, device: torch.device) -> Tensor:
+    m = torch.zeros((gy, gx), dtype=torch.bool, device=device)
+    m[0, :] = m[-1, :] = m[:, 0] = m[:, -1] = True
+    return m.reshape(-1)
+
+
+def _orientation(det: Tensor, ok: Tensor, border: Tensor) -> Tensor:
+    """+1 or -1: the sign of det J on most of the valid mesh border (all valid vertices if none)."""
+    for mask in (ok & border, ok):
+        signs = torch.sign(det[mask])
+        if signs.numel():
+            return torch.where(signs.sum() >= 0, 1.0, -1.0).to(det.dtype)
+    return torch.ones((), dtype=det.dtype, device=det.device)
+
+
 def _numpy(t: Tensor, ok: Tensor | None = None) -> np.ndarray:
     t = t.detach()
     t = torch.where(torch.isfinite(t), t, torch.zeros((), dtype=t.dtype, device=t.device))
@@ -156,6 +176,8 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
     states = v.new_empty((K + 1, N + V, 2))
     log_dets = v.new_zeros((K, N + V))
     jac = v.new_zeros((K, V, 2, 2))
+    folded = torch.zeros((K + 1, V), dtype=torch.bool, device=device)
+    border = _border_mask(gx, gy, device)
     states[0] = v
     infos: list[LayerInfo] = []
     eye = torch.eye(2, dtype=dtype, device=device)
@@ -177,17 +199,21 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
                 # derivatives where the output is NaN, e.g. log of a negative number)
                 mesh_ok = (ok[N:] & torch.isfinite(out_m).all(-1) & torch.isfinite(ld_m)
                            & torch.isfinite(jac[k]).flatten(1).all(-1))
-                det = torch.linalg.det(jac[k].double())[mesh_ok]
+                jac[k] = torch.where(mesh_ok[:, None, None], jac[k], torch.zeros_like(jac[k]))
+                det = torch.linalg.det(jac[k].double())
+                orientation = _orientation(det, mesh_ok, border)
+                flipped = mesh_ok & (torch.sign(det) != orientation)
+                folded[k + 1] = folded[k] | flipped
                 invertible = layer.is_invertible()
                 message = layer.invertibility_message()
-                if invertible and det.numel() and (bool((det == 0).any()) or (bool((det > 0).any())
-                                                                             and bool((det < 0).any()))):
+                if invertible and bool(flipped.any()):
                     invertible = False
-                    message = "det J changes sign or vanishes: the map folds the plane"
+                    message = "det J changes sign or vanishes: the map folds the plane over itself"
                 info.invertible, info.message = invertible, message
             else:
                 states[k + 1] = h
                 jac[k] = eye
+                folded[k + 1] = folded[k]
                 info.caption = f"(off) {info.caption}"
             infos.append(info)
     finally:
@@ -216,16 +242,16 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
     bad = [(k, info) for k, info in enumerate(infos) if info.enabled and not info.invertible]
     if bad:
         k, info = bad[0]
-        status, message = "not invertible", f"layer {k + 1} ({info.name}): {info.message}"
+        status, message = "not invertible", info.message
     elif any(info.nonfinite for info in infos):
         k = next(i for i, info in enumerate(infos) if info.nonfinite)
         status = "non-finite"
-        message = f"layer {k + 1} ({infos[k].name}) produced NaN/inf for {infos[k].nonfinite} of {N} points"
+        message = f"NaN/inf for {infos[k].nonfinite} of {N} points first at layer {k + 1} ({infos[k].name})"
 
     states = torch.where(finite[..., None], states, torch.zeros_like(states))
     logp = torch.where(finite, logp, torch.zeros_like(logp))
     return PlayerScene(
         points=_numpy(states[:, :N]), points_logp=_numpy(logp[:, :N]), points_finite=_numpy(finite[:, :N].float()),
         mesh=_numpy(states[:, N:]), logp=_numpy(logp[:, N:]), finite=_numpy(finite[:, N:].float()),
-        jac=_numpy(jac), logdet=_numpy(log_dets[:, N:]), gx=gx, gy=gy, layers=infos, base=flow.base.describe(),
+        jac=_numpy(jac), logdet=_numpy(log_dets[:, N:]), folded=_numpy(folded.float()), gx=gx, gy=gy, layers=infos, base=flow.base.describe(),
         status=status, message=message, logp_range=(lo, hi), bounds=bounds)

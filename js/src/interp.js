@@ -11,7 +11,8 @@ export function layerSpan(t, K) {
   let k0 = Math.floor(tc);
   if (k0 >= K) return { t: tc, k0: K, k1: K, f: 0 };
   const f = tc - k0;
-  return { t: tc, k0, k1: k0 + 1, f };
+  // at an integer position show state k0 exactly (validity of state k0 + 1 does not matter there)
+  return { t: tc, k0, k1: f === 0 ? k0 : k0 + 1, f };
 }
 
 /**

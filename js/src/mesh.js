@@ -76,8 +76,10 @@ export class MeshTopology {
    * @param {Float32Array} logp (K+1) * V values
    * @param {Float32Array|null} finite (K+1) * V flags
    * @param {Float32Array|null} jac K * V * 4 Jacobians (layer k+1 at state k), to confirm folds
+   * @param {Float32Array|null} folded (K+1) * V per-vertex fold flags computed by Python (preferred:
+   *   a vertex is folded in state k when some layer j <= k reversed that layer's own orientation there)
    */
-  constructor(gx, gy, mesh, logp, finite, jac = null) {
+  constructor(gx, gy, mesh, logp, finite, jac = null, folded = null) {
     this.gx = gx; this.gy = gy;
     const V = gx * gy;
     this.V = V;
@@ -95,11 +97,15 @@ export class MeshTopology {
     for (let k = 0; k <= this.K; k++) {
       const pos = mesh.subarray(k * 2 * V, (k + 1) * 2 * V);
       const valid = validVertices(pos, logp && logp.subarray(k * V, (k + 1) * V), finite && finite.subarray(k * V, (k + 1) * V));
-      const flips = k === 0 ? new Uint8Array(T) : flipFlags(base, signedAreas(pos, this.tris));
+      const flips = folded ? new Uint8Array(T) : k === 0 ? new Uint8Array(T) : flipFlags(base, signedAreas(pos, this.tris));
+      if (folded) {
+        const fk = folded.subarray(k * V, (k + 1) * V), tr = this.tris;
+        for (let t = 0; t < T; t++) flips[t] = fk[tr[3 * t]] || fk[tr[3 * t + 1]] || fk[tr[3 * t + 2]] ? 1 : 0;
+      }
       let raw = 0;
       for (let t = 0; t < T; t++) raw += flips[t];
       this.rawFlipCount.push(raw);
-      if (jac && k > 0) {
+      if (!folded && jac && k > 0) {
         const J = jac.subarray((k - 1) * V * 4, k * V * 4);
         for (let v = 0; v < V; v++) {
           const d = J[4 * v] * J[4 * v + 3] - J[4 * v + 1] * J[4 * v + 2];

@@ -35,6 +35,14 @@ export function buildScene(rawArrays, meta = {}) {
   if (A.logdet) expectShape("logdet", A.logdet, [K, V]);
   if (A.points_logp) expectShape("points_logp", A.points_logp, [S1, N]);
   if (A.lut) expectShape("lut", A.lut, [256, 3]);
+  if (A.folded) expectShape("folded", A.folded, [S1, V]);
+  if (A.points_finite) {
+    // hide points flagged non-finite by Python (their positions were zeroed for the wire)
+    expectShape("points_finite", A.points_finite, [S1, N]);
+    const flags = A.points_finite.data, pts = A.points.data.slice();
+    for (let i = 0; i < flags.length; i++) if (!flags[i]) { pts[2 * i] = NaN; pts[2 * i + 1] = NaN; }
+    A.points = { data: pts, shape: A.points.shape };
+  }
   let gx = meta.gx | 0, gy = meta.gy | 0;
   if (gx * gy !== V) {
     const s = Math.round(Math.sqrt(V));
@@ -55,7 +63,7 @@ export function buildScene(rawArrays, meta = {}) {
     points: new StateInterpolator(A.points),
     mesh: new StateInterpolator(A.mesh),
     logp: new StateInterpolator({ data: logp, shape: [S1, V] }),
-    topo: new MeshTopology(gx, gy, A.mesh.data, logp, finite, A.jac ? A.jac.data : null),
+    topo: new MeshTopology(gx, gy, A.mesh.data, logp, finite, A.jac ? A.jac.data : null, A.folded ? A.folded.data : null),
     lutBytes: lutToRGBA8(A.lut ? A.lut.data : null),
     pointsFinite: allFinite(A.points.data),
     lutCss: [],

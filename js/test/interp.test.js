@@ -6,10 +6,12 @@ import { interpolateInto, layerSpan, StateInterpolator } from "../src/interp.js"
 const data = Float32Array.from([0, 10, 2, 20, 6, NaN]);
 
 test("layerSpan clamps and splits", () => {
-  assert.deepEqual(layerSpan(0, 2), { t: 0, k0: 0, k1: 1, f: 0 });
+  // an integer position shows that state alone (k1 = k0), so validity of the next state does not matter
+  assert.deepEqual(layerSpan(0, 2), { t: 0, k0: 0, k1: 0, f: 0 });
+  assert.deepEqual(layerSpan(1, 2), { t: 1, k0: 1, k1: 1, f: 0 });
   assert.deepEqual(layerSpan(2, 2), { t: 2, k0: 2, k1: 2, f: 0 });
   assert.deepEqual(layerSpan(5, 2), { t: 2, k0: 2, k1: 2, f: 0 });
-  assert.deepEqual(layerSpan(-1, 2), { t: 0, k0: 0, k1: 1, f: 0 });
+  assert.deepEqual(layerSpan(-1, 2), { t: 0, k0: 0, k1: 0, f: 0 });
   const s = layerSpan(1.25, 2);
   assert.equal(s.k0, 1); assert.equal(s.k1, 2); assert.equal(s.f, 0.25);
   assert.equal(layerSpan(NaN, 2).t, 0);

@@ -81,3 +81,21 @@ test("with Jacobians, a flip counts as a fold only where the cumulative det is n
   assert.equal(topo.flipCount[1], 0, "mesh artefact, not a fold");
   assert.equal(topo.rawFlipCount[1], 32);
 });
+
+test("Python's per-vertex fold flags decide folded triangles when given", async () => {
+  const { MeshTopology } = await import("../src/mesh.js");
+  // 3 x 2 grid (2 cells, 4 triangles), K = 1; state 1 mirrors x (an orientation-reversing but
+  // invertible map): without flags every triangle would count as flipped by area alone
+  const base = [0, 0, 1, 0, 2, 0, 0, 1, 1, 1, 2, 1];
+  const mirrored = base.map((v, i) => (i % 2 === 0 ? -v : v));
+  const mesh = Float32Array.from([...base, ...mirrored]);
+  const logp = new Float32Array(12).fill(-1);
+  const none = new Float32Array(12);
+  const topo = new MeshTopology(3, 2, mesh, logp, null, null, none);
+  assert.equal(topo.flipCount[1], 0);
+  const flags = new Float32Array(12);
+  flags[6 + 2] = 1; // vertex 2 (right column, bottom row) folded in state 1
+  const topo2 = new MeshTopology(3, 2, mesh, logp, null, null, flags);
+  assert.ok(topo2.flipCount[1] > 0 && topo2.flipCount[1] < 4);
+  assert.equal(topo2.flipCount[0], 0);
+});

@@ -1,0 +1,374 @@
+"""What JacobianLens shows, as arrays: a 2D map f (a matrix or a parsed expression in z1, z2), the base
+mesh and the unit square pushed through it, the Jacobian at every vertex, and the change of variables.
+
+Direction: f maps base z to x = f(z) (the generative direction). For a linear map f(z) = A z,
+
+    J_f = A,   J_{f^-1} = A^{-1},   det J_{f^-1} = 1 / det J_f,   J_f J_{f^-1} = I,
+
+and the density of x = A z with z ~ pi = N(0, I) is (change of variables, exact)
+
+    p(x) = pi(A^{-1} x) |det J_{f^-1}| = pi(A^{-1} x) / |det A|.
+
+For a nonlinear map no inverse is needed: a mesh vertex starting at z carries
+
+    log p(f(z)) = log pi(z) - log|det J_f(z)|,
+
+the exact log-density at its new position wherever f is invertible (as in FlowPlayer), and a 2D
+histogram of pushed samples z_i ~ pi shows the same density independently.
+
+The 3x3 part: det M is the signed volume of the parallelepiped spanned by M's columns (the image of
+the unit cube), given by the six-term rule (Sarrus)
+
+    det M = a11 a22 a33 + a12 a23 a31 + a13 a21 a32 - a13 a22 a31 - a12 a21 a33 - a11 a23 a32.
+
+Pure computation: torch in, numpy float32 out (meta numbers as Python floats).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..expr import ParsedMap, parse_map
+from .mesh import mesh_grid
+
+__all__ = ["LECTURE_MATRIX", "LECTURE_MATRIX3", "LensScene", "SIX_TERMS", "cube_edges", "lens_scene",
+           "matrix_text", "oblique_projection", "parallelepiped", "six_terms"]
+
+#: The lecture's example, f(z) = A z with A = [[1, 1], [2, 0]] (det -2).
+LECTURE_MATRIX = ((1.0, 1.0), (2.0, 0.0))
+#: A 3x3 example for the parallelepiped (det 2.125).
+LECTURE_MATRIX3 = ((1.0, 0.5, 0.0), (0.0, 1.0, 0.5), (0.5, 0.0, 2.0))
+
+#: The six terms of the 3x3 determinant as (sign, ((i, j), (i, j), (i, j))) with 0-based indices.
+SIX_TERMS: tuple[tuple[int, tuple[tuple[int, int], ...]], ...] = (
+    (+1, ((0, 0), (1, 1), (2, 2))), (+1, ((0, 1), (1, 2), (2, 0))), (+1, ((0, 2), (1, 0), (2, 1))),
+    (-1, ((0, 2), (1, 1), (2, 0))), (-1, ((0, 1), (1, 0), (2, 2))), (-1, ((0, 0), (1, 2), (2, 1))),
+)
+
+LOG_2PI = math.log(2 * math.pi)
+SINGULAR_TOL = 1e-12
+
+
+def six_terms(m: Sequence[Sequence[float]] | Tensor | np.ndarray) -> list[dict[str, Any]]:
+    """The six signed products of the 3x3 rule, [{"label": "+ a11 a22 a33", "sign": 1, "value": ...}, ...];
+    their sum is det m."""
+    a = np.asarray(torch.as_tensor(m, dtype=torch.float64).cpu(), dtype=np.float64)
+    if a.shape != (3, 3):
+        raise ValueError(f"six_terms needs a 3x3 matrix, got shape {a.shape}")
+    out = []
+    for sign, idx in SIX_TERMS:
+        label = ("+ " if sign > 0 else "- ") + " ".join(f"a{i + 1}{j + 1}" for i, j in idx)
+        out.append({"label": label, "sign": sign, "value": float(sign * a[idx[0]] * a[idx[1]] * a[idx[2]])})
+    return out
+
+
+def parallelepiped(m: Sequence[Sequence[float]] | Tensor | np.ndarray) -> np.ndarray:
+    """(8, 3) vertices M c of the image of the unit cube, c = (c1, c2, c3) in {0, 1}^3, vertex index
+    c1 + 2 c2 + 4 c3 (the columns of M are the images of the basis vectors)."""
+    a = np.asarray(torch.as_tensor(m, dtype=torch.float64).cpu(), dtype=np.float64)
+    corners = np.array([[i & 1, (i >> 1) & 1, (i >> 2) & 1] for i in range(8)], dtype=np.float64)
+    return corners @ a.T
+
+
+def cube_edges() -> list[tuple[int, int]]:
+    """The 12 edges of the cube as vertex index pairs (vertex index c1 + 2 c2 + 4 c3)."""
+    return [(i, i | b) for i in range(8) for b in (1, 2, 4) if not i & b]
+
+
+def oblique_projection(p: np.ndarray, depth: float = 0.5, angle_deg: float = 30.0) -> np.ndarray:
+    """Cabinet projection of 3D points (..., 3) to 2D: (u, v) = (x + k cos(a) y, z + k sin(a) y),
+    k = depth. The same formula as js/src/views/lens/three.js ``project``."""
+    p = np.asarray(p, dtype=np.float64)
+    c, s = depth * math.cos(math.radians(angle_deg)), depth * math.sin(math.radians(angle_deg))
+    return np.stack([p[..., 0] + c * p[..., 1], p[..., 2] + s * p[..., 1]], -1)
+
+
+def _fmt_coef(c: float) -> str:
+    return f"{c:.6g}"
+
+
+def matrix_text(a: Sequence[Sequence[float]]) -> str:
+    """The expression text of z -> A z, e.g. [[1, 1], [2, 0]] -> "z1 + z2, 2*z1"."""
+    outs = []
+    for row in a:
+        terms = []
+        for c, name in zip(row, ("z1", "z2"), strict=True):
+            c = float(c)
+            if c == 0:
+                continue
+            mag = "" if abs(c) == 1 else f"{_fmt_coef(abs(c))}*"
+            sign = "-" if c < 0 else "+"
+            terms.append((sign, f"{mag}{name}"))
+        if not terms:
+            outs.append("0*z1")
+            continue
+        s = ("-" if terms[0][0] == "-" else "") + terms[0][1]
+        for sign, t in terms[1:]:
+            s += f" {sign} {t}"
+        outs.append(s)
+    return ", ".join(outs)
+
+
+def _log_normal(z: Tensor) -> Tensor:
+    return -0.5 * (z * z).sum(-1) - LOG_2PI
+
+
+def _finite_np(t: Tensor) -> np.ndarray:
+    t = torch.where(torch.isfinite(t), t, torch.zeros((), dtype=t.dtype))
+    return np.ascontiguousarray(t.to(torch.float32).cpu().numpy())
+
+
+def _bounds(p: Tensor, ok: Tensor, pad: float = 0.1) -> list[float]:
+    pts = p[ok]
+    if pts.shape[0] < 2:
+        return [-4.0, 4.0, -4.0, 4.0]
+    lo, hi = pts.min(0).values, pts.max(0).values
+    span = torch.clamp(hi - lo, min=1e-3)
+    lo, hi = lo - pad * span, hi + pad * span
+    return [float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])]
+
+
+def _quantile_box(p: Tensor, q: float = 0.005) -> list[float]:
+    ok = torch.isfinite(p).all(-1)
+    pts = p[ok]
+    if pts.shape[0] < 10:
+        return [-4.0, 4.0, -4.0, 4.0]
+    qs = torch.quantile(pts, torch.tensor([q, 1 - q], dtype=pts.dtype), dim=0)
+    lo, hi = qs[0], qs[1]
+    span = torch.clamp(hi - lo, min=1e-2)
+    lo, hi = lo - 0.05 * span, hi + 0.05 * span
+    return [float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])]
+
+
+@dataclass
+class LensScene:
+    """Arrays for one map f (float32 numpy) with V = gx * gy mesh vertices and N samples.
+
+    mesh (2, V, 2): state 0 the base mesh z, state 1 its image f(z); logp (2, V): log pi(z) and
+    log pi(z) - log|det J_f(z)|; finite (2, V); jac (1, V, 4): J_f(z) row-major; logdet (1, V):
+    log|det J_f(z)|; points (2, N, 2): samples z ~ N(0, I) and f(z); square (5, 2): the unit square
+    (closed); square_image (M, 2): its image under f (exact for a linear map, 64 boundary points
+    otherwise); hist (B, B): the histogram density of f(z_i) over ``hist_extent`` (row = x2 bin);
+    formula (B, B): p(x) = pi(A^{-1} x) |det J_{f^-1}| at the bin centres (linear invertible maps only).
+    """
+
+    mesh: np.ndarray
+    logp: np.ndarray
+    finite: np.ndarray
+    jac: np.ndarray
+    logdet: np.ndarray
+    points: np.ndarray
+    square: np.ndarray
+    square_image: np.ndarray
+    hist: np.ndarray
+    formula: np.ndarray | None
+    gx: int
+    gy: int
+    text: str
+    linear: bool
+    matrix: list[list[float]]          # J_f (the map's matrix if linear, else J_f at z = 0)
+    jinv: list[list[float]] | None     # J_{f^-1} = J_f^{-1} (None when singular)
+    product: list[list[float]] | None  # J_f J_{f^-1}
+    det: float                         # det J_f
+    det_inv: float | None              # det J_{f^-1}
+    orientation: str                   # "preserved" | "reversed" | "mixed" | "collapsed"
+    status: str
+    message: str
+    logp_range: tuple[float, float]
+    bounds: list[list[float]]
+    hist_extent: list[float]
+    n_samples: int
+
+    @property
+    def V(self) -> int:
+        return int(self.mesh.shape[1])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays as the wire format names them (FlowPlayer's one-layer format plus the lens extras)."""
+        out = {"mesh": self.mesh, "logp": self.logp, "finite": self.finite, "jac": self.jac,
+               "logdet": self.logdet, "points": self.points, "square": self.square,
+               "square_image": self.square_image, "hist": self.hist}
+        if self.formula is not None:
+            out["formula"] = self.formula
+        return out
+
+    def meta(self, version: int = 0) -> dict[str, Any]:
+        """JSON metadata (finite numbers only)."""
+        return {
+            "K": 1, "N": int(self.points.shape[1]), "gx": self.gx, "gy": self.gy,
+            "layers": [{"name": "f", "caption": f"x = f(z) = ({self.text})",
+                        "invertible": self.status == "ok", "nonfinite": 0, "enabled": True}],
+            "base": "N(0, I)", "text": self.text, "linear": self.linear, "matrix": self.matrix,
+            "jinv": self.jinv, "product": self.product, "det": self.det, "det_inv": self.det_inv,
+            "orientation": self.orientation, "status": self.status, "message": self.message,
+            "logp_range": [float(v) for v in self.logp_range], "bounds": self.bounds,
+            "hist_extent": self.hist_extent, "n_samples": self.n_samples, "version": version,
+        }
+
+
+def _as_map(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndarray
+            ) -> tuple[Callable[[Tensor], Tensor], Callable[[Tensor], Tensor], str, np.ndarray | None]:
+    """(f, jacobian, text, matrix or None) for a ParsedMap, expression text or 2x2 matrix."""
+    if isinstance(f, str):
+        f = parse_map(f)
+    if isinstance(f, ParsedMap):
+        if f.dim != 2 or f.n_outputs != 2:
+            raise ValueError(f"JacobianLens needs a map of z1, z2 with two outputs, got {f.n_outputs} output(s)")
+        pm = f
+        return (lambda z: pm(z)), (lambda z: pm.jacobian(z)), pm.text, None
+    a = np.asarray(torch.as_tensor(f, dtype=torch.float64).cpu(), dtype=np.float64)
+    if a.shape != (2, 2) or not np.isfinite(a).all():
+        raise ValueError(f"the matrix must be 2x2 with finite entries, got {a.tolist()}")
+    at = torch.as_tensor(a)
+
+    def lin(z: Tensor) -> Tensor:
+        return z @ at.to(z.dtype).T
+
+    def jac(z: Tensor) -> Tensor:
+        return at.to(z.dtype).expand(z.shape[0], 2, 2).clone()
+
+    return lin, jac, matrix_text(a.tolist()), a
+
+
+@torch.no_grad()
+def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndarray = LECTURE_MATRIX, *,
+               grid: int = 33, extent: float = 3.0, n_samples: int = 20_000, bins: int = 48, seed: int = 0
+               ) -> LensScene:
+    """Compute everything JacobianLens shows for the map ``f`` (z -> x): a 2x2 matrix A (x = A z), an
+    expression text such as ``"z1, z2 + sin(z1)"`` (parsed by :func:`flowviz.expr.parse_map`, never
+    evaluated as code) or a :class:`~flowviz.expr.ParsedMap`.
+
+    A map whose Jacobian is the same at every mesh vertex (e.g. ``"z1 + z2, 2*z1"``) is treated as
+    linear: its matrix, inverse and the exact density formula are reported.
+    """
+    fn, jfn, text, a = _as_map(f)
+    if not 3 <= int(grid) <= 201:
+        raise ValueError(f"grid must be between 3 and 201 vertices per side, got {grid}")
+    if not 100 <= int(n_samples) <= 2_000_000:
+        raise ValueError(f"n_samples must be between 100 and 2,000,000, got {n_samples}")
+    if not 4 <= int(bins) <= 256:
+        raise ValueError(f"bins must be between 4 and 256, got {bins}")
+    dt = torch.float64
+    gx = gy = int(grid)
+    z = mesh_grid((-extent, extent, -extent, extent), gx, gy, dtype=dt)
+    x = fn(z)
+    with torch.enable_grad():
+        J = jfn(z).to(dt)
+    det = torch.linalg.det(J)
+
+    # linear (constant Jacobian) maps: exact matrix; else J_f at z = 0
+    linear = a is not None
+    if a is None and bool(torch.isfinite(J).all()):
+        spread = (J - J[:1]).abs().max()
+        if float(spread) <= 1e-9 * max(1.0, float(J.abs().max())):
+            resid = (x - fn(torch.zeros(1, 2, dtype=dt)) - z @ J[0].T).abs().max()
+            linear = float(resid) <= 1e-9 * max(1.0, float(x.abs().max()))
+            if linear:
+                a = J[0].numpy()
+    if a is not None:
+        m = torch.as_tensor(a, dtype=dt)
+    else:
+        m = jfn(torch.zeros(1, 2, dtype=dt)).to(dt)[0]
+    mdet = float(torch.linalg.det(m))
+    scale = max(1.0, float(m.abs().max()) ** 2)
+    m_ok = math.isfinite(mdet) and abs(mdet) > SINGULAR_TOL * scale
+    jinv = torch.linalg.inv(m) if m_ok else None
+
+    ok = torch.isfinite(x).all(-1) & torch.isfinite(J).flatten(1).all(-1)
+    dets_ok = det[ok]
+    status, message = "ok", ""
+    if linear:
+        if not m_ok:
+            status, message = "not invertible", "det J_f = 0: the map squashes the plane onto a line or a point"
+    else:
+        tol = SINGULAR_TOL * max(1.0, float(J[ok].abs().max()) ** 2) if bool(ok.any()) else 0.0
+        if dets_ok.numel() == 0:
+            status, message = "not invertible", "the map is not finite on the mesh"
+        elif bool((dets_ok.abs() <= tol).any()) or (bool((dets_ok > 0).any()) and bool((dets_ok < 0).any())):
+            status, message = "not invertible", "det J_f changes sign or vanishes: the map folds the plane"
+        elif int((~ok).sum()):
+            message = f"{int((~ok).sum())} mesh vertices map to non-finite values"
+    if linear:
+        orientation = "collapsed" if not m_ok else ("reversed" if mdet < 0 else "preserved")
+    elif dets_ok.numel() and bool((dets_ok > 0).all()):
+        orientation = "preserved"
+    elif dets_ok.numel() and bool((dets_ok < 0).all()):
+        orientation = "reversed"
+    else:
+        orientation = "mixed"
+
+    logdet = torch.log(det.abs())
+    logp0 = _log_normal(z)
+    logp1 = logp0 - logdet
+    ok1 = ok & torch.isfinite(logp1)
+    finite = torch.stack([torch.ones_like(ok), ok1]).to(torch.float32)
+    good = logp1[ok1]
+    lo = float(torch.quantile(good, 0.02)) if good.numel() > 10 else -10.0
+    hi = float(good.max()) if good.numel() else 0.0
+    lo = min(lo, float(logp0.min()))
+    hi = max(hi, float(logp0.max()))
+    if not (hi > lo):
+        lo, hi = lo - 1, hi + 1
+
+    # samples pushed through f and their histogram
+    g = torch.Generator().manual_seed(int(seed))
+    zs = torch.randn(int(n_samples), 2, generator=g, dtype=dt)
+    xs = fn(zs)
+    xs_ok = torch.isfinite(xs).all(-1)
+    box = _quantile_box(xs)
+    hist = np.zeros((bins, bins), dtype=np.float64)
+    if bool(xs_ok.any()):
+        pts = xs[xs_ok].numpy()
+        counts, _, _ = np.histogram2d(pts[:, 1], pts[:, 0], bins=bins, range=[[box[2], box[3]], [box[0], box[1]]])
+        area = (box[1] - box[0]) * (box[3] - box[2]) / bins**2
+        hist = counts / (int(n_samples) * area)
+    formula = None
+    if linear and jinv is not None:
+        cx = box[0] + (np.arange(bins) + 0.5) * (box[1] - box[0]) / bins
+        cy = box[2] + (np.arange(bins) + 0.5) * (box[3] - box[2]) / bins
+        yy, xx = np.meshgrid(cy, cx, indexing="ij")
+        xc = torch.as_tensor(np.stack([xx.ravel(), yy.ravel()], -1))
+        zc = xc @ jinv.T
+        formula = (torch.exp(_log_normal(zc)) * abs(float(torch.linalg.det(jinv)))).reshape(bins, bins).numpy()
+
+    # the unit square and its image
+    sq = torch.tensor([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]], dtype=dt)
+    if linear:
+        sq_img = sq @ m.T
+    else:
+        t = torch.linspace(0, 1, 17, dtype=dt)[:-1]
+        edges = [torch.stack([t, 0 * t], -1), torch.stack([1 + 0 * t, t], -1),
+                 torch.stack([1 - t, 1 + 0 * t], -1), torch.stack([0 * t, 1 - t], -1)]
+        boundary = torch.cat(edges + [sq[:1]])
+        sq_img = fn(boundary)
+
+    b0 = _bounds(z, torch.ones_like(ok))
+    b1 = _bounds(torch.cat([x[ok], sq_img[torch.isfinite(sq_img).all(-1)]]),
+                 torch.ones(int(ok.sum()) + int(torch.isfinite(sq_img).all(-1).sum()), dtype=torch.bool))
+    pts_ok = xs_ok[:, None]
+    return LensScene(
+        mesh=_finite_np(torch.stack([z, torch.where(ok[:, None], x, torch.zeros_like(x))])),
+        logp=_finite_np(torch.stack([logp0, torch.where(ok1, logp1, torch.zeros_like(logp1))])),
+        finite=np.ascontiguousarray(finite.numpy()),
+        jac=_finite_np(J.reshape(1, -1, 4)),
+        logdet=_finite_np(logdet[None]),
+        points=_finite_np(torch.stack([zs, torch.where(pts_ok, xs, torch.zeros_like(xs))])),
+        square=_finite_np(sq), square_image=_finite_np(sq_img),
+        hist=np.ascontiguousarray(hist, dtype=np.float32),
+        formula=None if formula is None else np.ascontiguousarray(formula, dtype=np.float32),
+        gx=gx, gy=gy, text=text, linear=bool(linear),
+        matrix=[[float(v) for v in row] for row in m.tolist()],
+        jinv=None if jinv is None else [[float(v) for v in row] for row in jinv.tolist()],
+        product=None if jinv is None else [[float(v) for v in row] for row in (m @ jinv).tolist()],
+        det=mdet if math.isfinite(mdet) else 0.0,
+        det_inv=None if jinv is None else float(torch.linalg.det(jinv)),
+        orientation=orientation, status=status, message=message, logp_range=(lo, hi),
+        bounds=[b0, b1], hist_extent=box, n_samples=int(n_samples),
+    )

@@ -1,0 +1,149 @@
+"""What LikelihoodSplit shows, as arrays: log p(x) split into its two change-of-variables terms.
+
+Direction: the flow's forward is base -> data (x = G(z)); here we evaluate the inverse, data -> base:
+
+    log p(x) = log pi(G^{-1}(x)) + log|det J_{G^{-1}}(x)|
+             =      term 1       +        term 2
+
+The lecture's argument against "just push every z to 0": compose the inverse with a shrink z -> c z,
+c in (0, 1], i.e. G_c^{-1}(x) = c G^{-1}(x). Then, with d the dimension,
+
+    term1(c) = log pi(c z),                          z = G^{-1}(x)
+    term2(c) = log|det J_{G^{-1}}(x)| + d log c      (exactly: the Jacobian of z -> c z is c I)
+
+As c -> 0, term 1 rises to its bound log pi(0) (for N(0, I): -(d/2) log 2 pi) while term 2 goes to -inf
+like d log c, so the sum (the log-likelihood of the shrunk model) collapses: concentrating every point
+at the base's mode is punished by the volume term. Everything is evaluated on a log-spaced grid of c
+(down to ``c_min``, finite all the way), so the browser moves the slider without the kernel.
+Pure computation: torch in, numpy float32 out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..flows import Flow
+
+__all__ = ["LikelihoodScene", "c_grid", "likelihood_scene", "split_terms"]
+
+
+def c_grid(c_min: float = 1e-3, n: int = 121) -> np.ndarray:
+    """n log-spaced shrink factors from c_min to 1 (both included), float64."""
+    if not 0 < c_min < 1:
+        raise ValueError(f"c_min must be in (0, 1), got {c_min}")
+    if n < 2:
+        raise ValueError(f"the c grid needs at least 2 values, got {n}")
+    return np.logspace(math.log10(c_min), 0.0, n)
+
+
+@torch.no_grad()
+def split_terms(flow: Flow, x: Tensor, c: float = 1.0) -> tuple[Tensor, Tensor]:
+    """(term1, term2), each (N,), of the shrunk model G_c^{-1}(x) = c G^{-1}(x):
+    term1 = log pi(c z), term2 = log|det J_{G^{-1}}(x)| + d log c, z = G^{-1}(x). At c = 1 their sum is
+    flow.log_prob(x). term2 is returned in float64, so that term2(c) - term2(1) = d log c exactly."""
+    if not c > 0:
+        raise ValueError(f"c must be > 0, got {c}")
+    z, log_det = flow.inverse(x)
+    return flow.base.log_prob(c * z), log_det.double() + flow.dim * math.log(c)
+
+
+@dataclass
+class LikelihoodScene:
+    """Arrays (float32) for N data points of dimension d = 2 and C shrink factors:
+
+    x (N, 2): the data; z (N, 2): G^{-1}(x); logdet (N,): log|det J_{G^{-1}}(x)| (term 2 at c = 1);
+    cs (C,): the c grid (log-spaced, cs[-1] = 1); term1 (C, N): log pi(cs[j] z_i); mean1, mean2, mean_total
+    (C,): the averages over the points of term 1, term 2 = logdet + d log c, and their sum.
+    Points whose inverse is not finite are dropped (counted in ``dropped``).
+    """
+
+    x: np.ndarray
+    z: np.ndarray
+    logdet: np.ndarray
+    cs: np.ndarray
+    term1: np.ndarray
+    mean1: np.ndarray
+    mean2: np.ndarray
+    mean_total: np.ndarray
+    dim: int
+    log_pi_0: float
+    base: str
+    status: str = "ok"
+    message: str = ""
+    dropped: int = 0
+    bounds: list[float] = field(default_factory=list)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"x": self.x, "z": self.z, "logdet": self.logdet, "cs": self.cs, "term1": self.term1,
+                "mean1": self.mean1, "mean2": self.mean2, "mean_total": self.mean_total}
+
+    def meta(self) -> dict[str, Any]:
+        return {"dim": self.dim, "log_pi_0": self.log_pi_0, "base": self.base, "status": self.status,
+                "message": self.message, "dropped": self.dropped, "bounds": self.bounds, "N": int(len(self.x)),
+                "C": int(len(self.cs))}
+
+    def index(self, c: float) -> int:
+        """The grid index nearest to c (in log c)."""
+        return int(np.argmin(np.abs(np.log(self.cs.astype(np.float64)) - math.log(max(c, 1e-300)))))
+
+
+def _bounds(x: np.ndarray) -> list[float]:
+    if len(x) == 0:
+        return [-3.0, 3.0, -3.0, 3.0]
+    lo, hi = np.percentile(x, 0.5, axis=0), np.percentile(x, 99.5, axis=0)
+    pad = 0.08 * np.maximum(hi - lo, 1e-6)
+    return [float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]), float(hi[1] + pad[1])]
+
+
+@torch.no_grad()
+def likelihood_scene(flow: Flow, data: Tensor | np.ndarray, *, c_min: float = 1e-3, n_c: int = 121) -> LikelihoodScene:
+    """Evaluate the split for every data point on the flow's device, and every c on the grid.
+
+    ``data``: (N, 2) data points x. Raises NotInvertibleError if the flow cannot be inverted.
+    """
+    if not isinstance(flow, Flow):
+        raise TypeError(f"need a flowviz.flows.Flow, got {type(flow).__name__}")
+    x = torch.as_tensor(np.asarray(data) if not isinstance(data, Tensor) else data)
+    x = x.to(device=flow.device, dtype=flow.dtype)
+    if x.dim() != 2 or x.shape[1] != flow.dim:
+        raise ValueError(f"data must have shape (N, {flow.dim}), got {tuple(x.shape)}")
+    keep_x = torch.isfinite(x).all(-1)
+    x = x[keep_x]
+    z, log_det = flow.inverse(x)
+    ok = torch.isfinite(z).all(-1) & torch.isfinite(log_det)
+    dropped = int((~keep_x).sum()) + int((~ok).sum())
+    x, z, log_det = x[ok], z[ok], log_det[ok]
+    cs = c_grid(c_min, n_c)
+    d = flow.dim
+    c_t = torch.as_tensor(cs, device=z.device, dtype=z.dtype)
+    term1 = torch.stack([flow.base.log_prob(c * z) for c in c_t])  # (C, N)
+    fin1 = torch.isfinite(term1)
+    n_bad = int((~fin1).sum())
+    term1 = torch.where(fin1, term1, torch.zeros_like(term1))
+    n = max(int(z.shape[0]), 1)
+    mean1 = term1.sum(1) / n
+    mean2 = log_det.mean() + d * torch.log(c_t) if z.shape[0] else torch.zeros_like(c_t)
+    log_pi_0 = float(flow.base.log_prob(torch.zeros(1, d, device=z.device, dtype=z.dtype))[0])
+    status, msgs = "ok", []
+    if dropped:
+        status = "non-finite"
+        msgs.append(f"{dropped} point(s) with a non-finite inverse were left out")
+    if n_bad:
+        status = "non-finite"
+        msgs.append(f"{n_bad} value(s) of log pi(c z) were not finite (outside the base's support) and count as 0")
+    if not z.shape[0]:
+        status, msgs = "non-finite", ["no data point has a finite inverse"]
+    f32 = lambda t: np.ascontiguousarray(t.detach().cpu().numpy() if isinstance(t, Tensor) else t,  # noqa: E731
+                                         dtype=np.float32)
+    x_np = f32(x)
+    return LikelihoodScene(x=x_np, z=f32(z), logdet=f32(log_det), cs=f32(cs), term1=f32(term1), mean1=f32(mean1),
+                           mean2=f32(mean2), mean_total=f32(mean1 + mean2), dim=d, log_pi_0=log_pi_0,
+                           base=flow.base.describe(), status=status, message="; ".join(msgs), dropped=dropped,
+                           bounds=_bounds(x_np))
+

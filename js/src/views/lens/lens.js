@@ -1,0 +1,383 @@
+// lens.js: the JacobianLens view (anywidget front-end module). Reuses FlowPlayer's pieces: the wire
+// decoding and scene (a one-layer "flow": state 0 the base mesh, state 1 its image), the panel with its
+// WebGL2/Canvas2D renderer, the overlay (axes, hover square and image), theme, styles and readout
+// formatting. Hover readouts are computed here from the arrays; only `text` and `matrix3` go back.
+
+import { buildScene, statusText } from "../../scene.js";
+import { decodeArray } from "../../wire.js";
+import { fitView, makeTransform } from "../../view.js";
+import { layoutPlot, drawOverlay, createBanner } from "../../overlay.js";
+import { createPanel } from "../../panel.js";
+import { resolveTheme, watchTheme } from "../../theme.js";
+import { hoverShapes } from "../../readout-view.js";
+import { formatNumber, matrixText, det2 } from "../../readout.js";
+import { CSS } from "../../styles.js";
+import { inv2, mul2, flat2, orientation } from "./linalg.js";
+import { sixTerms, project, CUBE_EDGES, cubeImage } from "./three.js";
+
+const LENS_CSS = `
+.flowviz-player .fv-lens-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; margin-bottom: 4px; }
+.flowviz-player .fv-lens-text { flex: 1 1 260px; font: inherit; font-family: var(--jp-code-font-family, monospace);
+  padding: 0.3em 0.5em; color: var(--fv-fg); background: var(--fv-btn); border: 1px solid var(--fv-border); border-radius: 6px; user-select: text; }
+.flowviz-player .fv-lens-error { color: var(--fv-bad); font-weight: 600; min-height: 1.2em; margin-bottom: 4px; white-space: pre-wrap; }
+.flowviz-player .fv-lens-m3 { display: grid; grid-template-columns: repeat(3, 5em); gap: 3px; margin: 4px 0 8px; }
+.flowviz-player .fv-lens-m3 input { font: inherit; width: 5em; }
+.flowviz-player .fv-lens-btn { font: inherit; padding: 0.25em 0.8em; border: 1px solid var(--fv-border); border-radius: 6px;
+  background: var(--fv-btn); color: var(--fv-fg); cursor: pointer; }
+`;
+
+const f = (x) => formatNumber(x);
+const mt = (m) => (m ? matrixText(m) : "does not exist");
+
+export function renderLens({ model, el, signal }) {
+  const ac = new AbortController();
+  const alive = ac.signal;
+  signal?.addEventListener("abort", () => ac.abort(), { once: true });
+  const val = (name, fallback) => { const v = model.get(name); return v === undefined || v === null ? fallback : v; };
+  const S = { scene: null, extra: {}, error: null, dirty: true, pointer: null, hoverV: -1, frame: 0, version: undefined };
+  let theme, raf = 0;
+
+  el.classList.add("flowviz-player", "flowviz-lens");
+  el.replaceChildren();
+  const style = document.createElement("style");
+  style.textContent = CSS + LENS_CSS;
+  const bar = document.createElement("div");
+  bar.className = "fv-lens-bar";
+  const label = document.createElement("span");
+  label.textContent = "x = f(z) =";
+  const input = document.createElement("input");
+  input.className = "fv-lens-text";
+  input.type = "text";
+  input.spellcheck = false;
+  input.setAttribute("aria-label", "map in z1, z2: two comma-separated expressions");
+  input.value = val("text", "");
+  const apply = document.createElement("button");
+  apply.className = "fv-lens-btn fv-lens-apply";
+  apply.textContent = "apply";
+  const modeSel = document.createElement("select");
+  modeSel.className = "fv-lens-mode";
+  for (const [v, t] of [["2d", "2D map"], ["3d", "3\u00d73 volume"]]) {
+    const o = document.createElement("option"); o.value = v; o.textContent = t; modeSel.append(o);
+  }
+  modeSel.value = val("mode", "2d");
+  bar.append(label, input, apply, modeSel);
+  const errEl = document.createElement("div");
+  errEl.className = "fv-lens-error";
+  errEl.setAttribute("role", "alert");
+
+  const main = document.createElement("div");
+  main.className = "fv-main";
+  const panelsEl = document.createElement("div");
+  panelsEl.className = "fv-panels";
+  const side = document.createElement("div");
+  side.className = "fv-side";
+  const info = document.createElement("div");
+  info.className = "fv-readout fv-lens-info";
+  const hover = document.createElement("div");
+  hover.className = "fv-readout fv-lens-hover";
+  hover.textContent = "Hover the grid: the local Jacobian J_f(z), its inverse and det at that point.";
+  const m3 = document.createElement("div");
+  m3.className = "fv-lens-m3";
+  side.append(info, m3, hover);
+  main.append(panelsEl, side);
+  el.append(style, bar, errEl, main);
+
+  const prefer = val("renderer", globalThis.FLOWVIZ_RENDERER || "auto");
+  const mk = (which) => {
+    const p = createPanel({ prefer, onChange: requestDraw });
+    p.which = which;
+    p.overlay.addEventListener("pointermove", (e) => { const r = p.overlay.getBoundingClientRect(); S.pointer = { p, x: e.clientX - r.left, y: e.clientY - r.top }; requestDraw(); }, { signal: alive });
+    p.overlay.addEventListener("pointerleave", () => { S.pointer = null; requestDraw(); }, { signal: alive });
+    panelsEl.append(p.el);
+    return p;
+  };
+  const px = mk("x"), ph = mk("h");
+  const banner = createBanner(panelsEl);
+  el.dataset.renderer = px.renderer?.kind || "none";
+
+  const m3Inputs = [];
+  for (let i = 0; i < 9; i++) {
+    const inp = document.createElement("input");
+    inp.type = "number"; inp.step = "0.1"; inp.dataset.index = String(i);
+    inp.addEventListener("change", () => {
+      const v = m3Inputs.map((q) => +q.value);
+      if (v.every(Number.isFinite)) { model.set("matrix3", v); model.save_changes(); }
+    }, { signal: alive });
+    m3Inputs.push(inp); m3.append(inp);
+  }
+
+  function submit() { model.set("text", input.value); model.save_changes(); el.dataset.pendingText = input.value; }
+  apply.addEventListener("click", submit, { signal: alive });
+  input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); submit(); } e.stopPropagation(); }, { signal: alive });
+  modeSel.addEventListener("change", () => { model.set("mode", modeSel.value); model.save_changes(); requestDraw(); }, { signal: alive });
+
+  function applyTheme() {
+    theme = resolveTheme(el, { theme: val("theme", "auto"), preset: val("preset", "notebook") });
+    const c = theme.css, a = theme.accent;
+    const vars = {
+      "--fv-bg": c(theme.bg), "--fv-fg": c(theme.fg), "--fv-muted": c(theme.muted), "--fv-border": c(theme.border),
+      "--fv-accent": c(a), "--fv-btn": theme.dark ? "rgba(255,255,255,0.06)" : "rgba(0,0,0,0.025)",
+      "--fv-panel-bg": theme.dark ? "rgba(255,255,255,0.03)" : "rgba(0,0,0,0.015)",
+      "--fv-bad": theme.dark ? "#ff7b72" : "#cf222e", "--fv-scale": String(theme.scale),
+    };
+    for (const [k, v] of Object.entries(vars)) el.style.setProperty(k, v);
+    requestDraw();
+  }
+
+  const handlers = {
+    "change:arrays": () => { S.dirty = true; requestDraw(); },
+    "change:meta": () => { S.dirty = true; requestDraw(); },
+    "change:text": () => { if (document.activeElement !== input) input.value = val("text", ""); },
+    "change:error": () => requestDraw(),
+    "change:mode": () => { modeSel.value = val("mode", "2d"); requestDraw(); },
+    "change:three": () => requestDraw(),
+    "change:theme": applyTheme,
+    "change:preset": applyTheme,
+  };
+  for (const [n, fn] of Object.entries(handlers)) model.on(n, fn);
+  alive.addEventListener("abort", () => { for (const [n, fn] of Object.entries(handlers)) model.off(n, fn); });
+
+  function rebuild() {
+    S.dirty = false;
+    const meta = val("meta", {});
+    try {
+      const arrays = model.get("arrays") || {};
+      S.scene = buildScene(arrays, meta);
+      S.extra = {};
+      for (const n of ["square", "square_image", "hist", "formula"]) if (arrays[n]) S.extra[n] = decodeArray(arrays[n], n);
+      S.error = null;
+    } catch (err) {
+      console.error(err);
+      S.scene = null;
+      S.error = err.message || String(err);
+    }
+    if (meta.version !== S.version) { S.version = meta.version; el.dataset.version = String(meta.version ?? ""); }
+    S.hoverV = -1;
+    el.dataset.hoverDet = "";
+  }
+
+  function requestDraw() { if (!raf && !alive.aborted) raf = requestAnimationFrame(frame); }
+  function frame() {
+    raf = 0;
+    if (S.dirty) rebuild();
+    draw();
+  }
+
+  function infoText(meta) {
+    if (!meta || !meta.matrix) return "";
+    const J = flat2(meta.matrix), Ji = flat2(meta.jinv), P = flat2(meta.product);
+    const where = meta.linear ? "" : "  (at z = 0; hover for other points)";
+    const lines = [
+      `x = f(z) = (${meta.text})`, "",
+      `J_f${where}`, mt(J), "",
+      "J_{f\u207b\u00b9} = J_f\u207b\u00b9", mt(Ji), "",
+      "J_f J_{f\u207b\u00b9}", P ? matrixText(P) : "does not exist", "",
+      `det J_f      = ${f(meta.det)}`,
+      `1/det J_{f\u207b\u00b9} = ${meta.det_inv ? f(1 / meta.det_inv) : "\u2014 (no inverse)"}`,
+      `det J_{f\u207b\u00b9}   = ${meta.det_inv != null ? f(meta.det_inv) : "\u2014"}`,
+      `orientation: ${meta.linear ? orientation(meta.det) : meta.orientation}`,
+    ];
+    return lines.join("\n");
+  }
+
+  function hoverText(J, z, x, det) {
+    const Ji = inv2(J);
+    return [
+      `at z = (${f(z[0])}, ${f(z[1])})`, `   x = f(z) = (${f(x[0])}, ${f(x[1])})`, "",
+      "J_f(z)", matrixText(J), "",
+      "J_{f\u207b\u00b9}(x) = J_f(z)\u207b\u00b9", Ji ? matrixText(Ji) : "does not exist (det = 0)", "",
+      `det J_f(z) = ${f(det)}`,
+      `1/det J_{f\u207b\u00b9}(x) = ${Ji ? f(1 / det2(Ji)) : "\u2014"}`,
+      `orientation: ${orientation(det)}`,
+    ].join("\n");
+  }
+
+  function draw() {
+    const meta = val("meta", {});
+    const mode = val("mode", "2d");
+    const sc = S.scene;
+    const err = val("error", "");
+    errEl.textContent = err ? `cannot use this map: ${err} (the previous map is still shown)` : "";
+    el.dataset.error = err ? "1" : "";
+    m3.hidden = mode !== "3d";
+    ph.el.hidden = false;
+    if (mode === "3d") { drawThree(); return; }
+    info.textContent = infoText(meta);
+    for (const p of [px, ph]) {
+      if (!p.cssW || (globalThis.devicePixelRatio || 1) !== p.dpr) p.measure();
+    }
+    // main panel: deformed grid coloured by log p, unit square and its image, hover
+    const plot = layoutPlot(px.cssW, px.cssH, theme, { colorbar: !!sc });
+    const bounds = sc ? [Math.min(sc.xBounds[0], -0.2), Math.max(sc.xBounds[1], 1.2), Math.min(sc.xBounds[2], -0.2), Math.max(sc.xBounds[3], 1.2)] : null;
+    px.tr = makeTransform(fitView(bounds, plot.width, plot.height), plot);
+    const fr = { dpr: px.dpr, plot, view: px.tr.view, style: theme, range: sc ? sc.range : [0, 1], mesh: null, points: null,
+      show: { density: true, grid: true, points: false } };
+    let hov = null;
+    if (sc) {
+      if (px.lutVersion !== S.version) { px.renderer.setLut(sc.lutBytes); px.lutVersion = S.version; }
+      fr.mesh = sc.mesh.state(1);
+      fr.values = sc.logp.state(1);
+      fr.idx = sc.topo.indices(1, 1, 1);
+      fr.points = sc.points.state(1);
+      hov = updateHover(sc);
+    }
+    px.renderer.draw(fr);
+    drawOverlay(px.overlay, {
+      dpr: px.dpr, theme, plot, tr: px.tr, axes: ["x\u2081", "x\u2082"],
+      title: sc ? `x = f(z): the deformed grid, coloured by log p(x)` : "x = f(z)",
+      caption: "dashed: unit square; filled: its image f(square). Colour: log \u03c0(z) \u2212 log|det J_f(z)|.",
+      colorbar: sc ? { colors: sc.lutCss, lo: sc.range[0], hi: sc.range[1] } : null,
+      hover: hov,
+    });
+    drawSquares(px);
+    drawHist(ph, meta);
+    let text = "", level = "error";
+    if (S.error) text = `cannot show this map \u2014 ${S.error}`;
+    else if (!sc) { text = "waiting for data from the kernel\u2026"; level = "info"; }
+    else if (meta.status === "not invertible") text = `not invertible \u2014 ${meta.message || ""}`;
+    else text = meta.status && meta.status !== "ok" ? statusText(meta) : "";
+    banner.set(text, level);
+    el.dataset.status = sc ? meta.status || "ok" : "";
+    el.dataset.frame = String(++S.frame);
+  }
+
+  function updateHover(sc) {
+    const ptr = S.pointer;
+    if (!ptr || ptr.p !== px || !px.tr.inside(ptr.x, ptr.y)) return null;
+    const hit = sc.index(1).nearest(px.tr.x(ptr.x), px.tr.y(ptr.y), (14 * theme.scale) / px.tr.sx);
+    const v = hit.index;
+    if (v < 0) return null;
+    const J = Array.from(sc.readoutSource.jac.subarray(v * 4, v * 4 + 4));
+    const z = Array.from(sc.mesh.state(0).subarray(2 * v, 2 * v + 2)), x = Array.from(sc.mesh.state(1).subarray(2 * v, 2 * v + 2));
+    const det = det2(J);
+    if (v !== S.hoverV) {
+      S.hoverV = v;
+      hover.textContent = hoverText(J, z, x, det);
+      el.dataset.hoverDet = String(det);
+      el.dataset.hoverVertex = String(v);
+    }
+    return hoverShapes(sc, 1, v, 1, (10 * theme.scale) / px.tr.sx);
+  }
+
+  function poly(ctx, tr, pts) {
+    ctx.beginPath();
+    pts.forEach(([x, y], i) => (i ? ctx.lineTo(tr.px(x), tr.py(y)) : ctx.moveTo(tr.px(x), tr.py(y))));
+    ctx.closePath();
+  }
+  const pairs = (a) => { const out = []; for (let i = 0; i + 1 < a.data.length; i += 2) out.push([a.data[i], a.data[i + 1]]); return out; };
+
+  function drawSquares(p) {
+    const { square, square_image: img } = S.extra;
+    if (!square || !img) return;
+    const ctx = p.overlay.getContext("2d");
+    ctx.save();
+    ctx.setTransform(p.dpr, 0, 0, p.dpr, 0, 0);
+    const pl = p.tr.plot;
+    ctx.beginPath(); ctx.rect(pl.left, pl.top, pl.width, pl.height); ctx.clip();
+    const lw = theme.lineWidth;
+    poly(ctx, p.tr, pairs(img));
+    ctx.fillStyle = "rgba(255,140,0,0.30)"; ctx.fill();
+    ctx.lineWidth = 2.2 * lw; ctx.strokeStyle = "rgb(255,140,0)"; ctx.stroke();
+    poly(ctx, p.tr, pairs(square));
+    ctx.setLineDash([5 * lw, 4 * lw]); ctx.lineWidth = 1.6 * lw; ctx.strokeStyle = "rgba(255,255,255,0.95)"; ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.restore();
+  }
+
+  function drawHist(p, meta) {
+    const H = S.extra.hist, ext = meta.hist_extent;
+    const plot = layoutPlot(p.cssW, p.cssH, theme, { colorbar: false });
+    p.tr = makeTransform(fitView(ext || [-3, 3, -3, 3], plot.width, plot.height), plot);
+    p.renderer.draw({ dpr: p.dpr, plot, view: p.tr.view, style: theme, range: [0, 1], mesh: null, points: null, show: { density: false, grid: false, points: false } });
+    drawOverlay(p.overlay, { dpr: p.dpr, theme, plot, tr: p.tr, axes: ["x\u2081", "x\u2082"],
+      title: `histogram of ${meta.n_samples || ""} pushed samples f(z\u1d62)`,
+      caption: meta.linear ? "contours: p(x) = \u03c0(J_f\u207b\u00b9x) |det J_{f\u207b\u00b9}| (the formula)" : "same colour scale as the density panel (log p)" });
+    if (!H || !ext || !S.scene) return;
+    const [B0, B1] = H.shape;
+    const ctx = p.overlay.getContext("2d");
+    ctx.save();
+    ctx.setTransform(p.dpr, 0, 0, p.dpr, 0, 0);
+    const [lo, hi] = S.scene.range;
+    const colors = S.scene.lutCss;
+    const bw = (ext[1] - ext[0]) / B1, bh = (ext[3] - ext[2]) / B0;
+    for (let r = 0; r < B0; r++) {
+      for (let c = 0; c < B1; c++) {
+        const d = H.data[r * B1 + c];
+        if (!(d > 0)) continue;
+        const t = Math.min(255, Math.max(0, Math.round(((Math.log(d) - lo) / (hi - lo)) * 255)));
+        ctx.fillStyle = colors[t];
+        const x0 = p.tr.px(ext[0] + c * bw), y0 = p.tr.py(ext[2] + (r + 1) * bh);
+        ctx.fillRect(x0, y0, p.tr.px(ext[0] + (c + 1) * bw) - x0 + 0.5, p.tr.py(ext[2] + r * bh) - y0 + 0.5);
+      }
+    }
+    const F = S.extra.formula;
+    if (F) { // formula contours: mark cells where p crosses a few levels
+      const levels = [0.25, 0.5, 0.75].map((q) => q * Math.max(...F.data));
+      ctx.fillStyle = "rgba(255,255,255,0.9)";
+      for (let r = 0; r + 1 < B0; r++) for (let c = 0; c + 1 < B1; c++) {
+        const a = F.data[r * B1 + c], b = F.data[r * B1 + c + 1], d = F.data[(r + 1) * B1 + c];
+        for (const L of levels) if ((a - L) * (b - L) < 0 || (a - L) * (d - L) < 0) {
+          ctx.fillRect(p.tr.px(ext[0] + (c + 1) * bw) - 1, p.tr.py(ext[2] + (r + 1) * bh) - 1, 2, 2);
+        }
+      }
+    }
+    ctx.restore();
+  }
+
+  function drawThree() {
+    const T = val("three", {});
+    ph.el.hidden = true;
+    if (!px.cssW || (globalThis.devicePixelRatio || 1) !== px.dpr) px.measure();
+    const M = T.matrix || [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+    const flat = M.flat();
+    m3Inputs.forEach((inp, i) => { if (document.activeElement !== inp) inp.value = String(flat[i]); });
+    const terms = sixTerms(M);
+    const sum = terms.reduce((s, t) => s + t.value, 0);
+    info.textContent = [
+      "det M = volume of the parallelepiped M[0,1]\u00b3", "(signed; columns of M = images of e\u2081, e\u2082, e\u2083)", "",
+      ...terms.map((t) => `${t.label.padEnd(14)} = ${f(t.value)}`),
+      "", `sum (six terms) = ${f(sum)}`, `det (Python)    = ${f(T.det)}`,
+    ].join("\n");
+    el.dataset.det3 = String(sum);
+    hover.textContent = "";
+    const cube = cubeImage([[1, 0, 0], [0, 1, 0], [0, 0, 1]]).map((q) => project(q));
+    const img = cubeImage(M).map((q) => project(q));
+    const all = [...cube, ...img];
+    const b = [Math.min(...all.map((q) => q[0])), Math.max(...all.map((q) => q[0])), Math.min(...all.map((q) => q[1])), Math.max(...all.map((q) => q[1]))];
+    const pad = 0.1 * Math.max(b[1] - b[0], b[3] - b[2], 1);
+    const plot = layoutPlot(px.cssW, px.cssH, theme, { colorbar: false });
+    px.tr = makeTransform(fitView([b[0] - pad, b[1] + pad, b[2] - pad, b[3] + pad], plot.width, plot.height), plot);
+    px.renderer.draw({ dpr: px.dpr, plot, view: px.tr.view, style: theme, range: [0, 1], mesh: null, points: null, show: { density: false, grid: false, points: false } });
+    drawOverlay(px.overlay, { dpr: px.dpr, theme, plot, tr: px.tr, axes: ["", ""],
+      title: `unit cube (dashed) and its image: volume |det M| = ${f(Math.abs(sum))}`,
+      caption: `cabinet projection; det M = ${f(sum)}${sum < 0 ? " < 0: orientation reversed" : ""}` });
+    const ctx = px.overlay.getContext("2d");
+    ctx.save();
+    ctx.setTransform(px.dpr, 0, 0, px.dpr, 0, 0);
+    const edge = (P, color, dash) => {
+      ctx.setLineDash(dash); ctx.strokeStyle = color; ctx.lineWidth = 2 * theme.lineWidth;
+      for (const [i, j] of CUBE_EDGES) { ctx.beginPath(); ctx.moveTo(px.tr.px(P[i][0]), px.tr.py(P[i][1])); ctx.lineTo(px.tr.px(P[j][0]), px.tr.py(P[j][1])); ctx.stroke(); }
+    };
+    edge(cube, theme.css(theme.muted), [5, 4]);
+    edge(img, "rgb(255,140,0)", []);
+    ctx.setLineDash([]);
+    ctx.restore();
+    banner.set(Math.abs(sum) < 1e-12 ? "not invertible \u2014 det M = 0: the cube is flattened" : "", "error");
+    el.dataset.frame = String(++S.frame);
+  }
+
+  applyTheme();
+  const stopTheme = watchTheme(() => { if (val("theme", "auto") === "auto") applyTheme(); }, alive);
+  requestDraw();
+  const cleanup = () => {
+    cancelAnimationFrame(raf); raf = 0;
+    stopTheme();
+    px.destroy(); ph.destroy();
+    el.replaceChildren();
+    el.classList.remove("flowviz-player", "flowviz-lens");
+  };
+  alive.addEventListener("abort", cleanup, { once: true });
+  return () => ac.abort();
+}
+
+export default { initialize() {}, render: renderLens };

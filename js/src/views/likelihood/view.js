@@ -1,0 +1,282 @@
+// view.js: the LikelihoodSplit view (anywidget front-end module). Three panels: the data points
+// coloured by term 1 = log pi(c z), by term 2 = log|det J_{G^-1}(x)| + d log c, and the averages of
+// both and their sum against c (log scale) with the current c marked. The shrink slider is local:
+// Python sent every c of the grid; the chosen c is written back to the `c` trait on change.
+
+import { decodeArrays } from "../../wire.js";
+import { makeTransform, fitView, niceTicks } from "../../view.js";
+import { layoutPlot, drawOverlay, createBanner } from "../../overlay.js";
+import { createPanel } from "../../panel.js";
+import { createParamControls } from "../../controls.js";
+import { resolveTheme, watchTheme } from "../../theme.js";
+import { lutIndex } from "../../colormap.js";
+import { formatNumber } from "../../readout.js";
+import { CSS } from "../../styles.js";
+import { cIndex, pointTerms, robustRange, averagesAt, extent } from "./math.js";
+
+const LIK_CSS = `
+.flowviz-player.fv-lik .fv-panels { flex-wrap: wrap; }
+.flowviz-player.fv-lik .fv-panel { flex: 1 1 300px; aspect-ratio: 1 / 1; }
+.flowviz-player.fv-lik .fv-panel .fv-overlay { cursor: default; }
+.flowviz-player.fv-lik .fv-readout { flex: 1 1 100%; }
+`;
+const COLORS = { t1: [31, 119, 180, 1], t2: [214, 39, 40, 1], total: [44, 44, 44, 1] };
+const rgba = (c, a = 1) => `rgba(${c[0]},${c[1]},${c[2]},${c[3] * a})`;
+const num = (v) => (Number.isFinite(v) ? formatNumber(v) : v === -Infinity ? "\u2212\u221e" : "non-finite");
+
+export function renderLikelihood({ model, el, signal }) {
+  const ac = new AbortController();
+  const alive = ac.signal;
+  signal?.addEventListener("abort", () => ac.abort(), { once: true });
+  const val = (name, fallback) => { const v = model.get(name); return v === undefined || v === null ? fallback : v; };
+  const S = { a: null, error: "", c: +val("c", 1), j: -1, dirty: true, version: undefined, frame: 0, lastSync: 0, timer: 0 };
+  let theme, raf = 0;
+
+  el.classList.add("flowviz-player", "fv-lik");
+  el.replaceChildren();
+  const style = document.createElement("style");
+  style.textContent = CSS + LIK_CSS;
+  const params = createParamControls((id, value) => {
+    if (id !== "log10_c" || !S.a) return;
+    S.j = cIndex(S.a.cs, 10 ** value);
+    S.c = S.a.cs[S.j];
+    clearTimeout(S.timer);
+    S.timer = setTimeout(() => { model.set("c", S.c); model.save_changes(); }, 120);
+    requestDraw();
+  });
+  const panelsEl = document.createElement("div");
+  panelsEl.className = "fv-panels";
+  const readoutEl = document.createElement("div");
+  readoutEl.className = "fv-readout";
+  const main = document.createElement("div");
+  main.className = "fv-main";
+  main.append(panelsEl, readoutEl);
+  el.append(style, params.el, main);
+  const panels = ["t1", "t2", "avg"].map((which) => {
+    const p = createPanel({ prefer: "canvas2d", onChange: () => requestDraw() });
+    p.which = which;
+    panelsEl.append(p.el);
+    return p;
+  });
+  const banner = createBanner(panelsEl);
+
+  function applyTheme() {
+    theme = resolveTheme(el, { theme: val("theme", "auto"), preset: val("preset", "notebook") });
+    const c = theme.css, a = theme.accent;
+    const vars = { "--fv-bg": c(theme.bg), "--fv-fg": c(theme.fg), "--fv-muted": c(theme.muted), "--fv-border": c(theme.border),
+      "--fv-accent": c(a), "--fv-panel-bg": theme.dark ? "rgba(255,255,255,0.03)" : "rgba(0,0,0,0.015)",
+      "--fv-bad": theme.dark ? "#ff7b72" : "#cf222e", "--fv-scale": String(theme.scale) };
+    for (const [k, v] of Object.entries(vars)) el.style.setProperty(k, v);
+    COLORS.total = theme.dark ? [230, 230, 230, 1] : [44, 44, 44, 1];
+    requestDraw();
+  }
+
+  function rebuild() {
+    S.dirty = false;
+    const meta = val("meta", {});
+    try {
+      const d = decodeArrays(model.get("arrays") || {});
+      for (const k of ["x", "cs", "term1", "logdet", "mean1", "mean2", "mean_total"]) if (!d[k]) throw new Error(`missing array "${k}"`);
+      const a = {};
+      for (const [k, v] of Object.entries(d)) a[k] = v.data;
+      a.N = a.logdet.length;
+      a.lut = d.lut ? d.lut.data : null;
+      S.a = a;
+      S.error = "";
+      S.j = cIndex(a.cs, S.c);
+    } catch (err) {
+      if (model.get("arrays") && Object.keys(model.get("arrays")).length) console.error(err);
+      S.a = null;
+      S.error = model.get("arrays") && Object.keys(model.get("arrays")).length ? err.message || String(err) : "";
+    }
+    if (meta.version !== S.version) { S.version = meta.version; el.dataset.version = String(meta.version ?? ""); }
+    updateParams();
+  }
+  function updateParams() {
+    params.update(val("controls", []), { log10_c: Math.log10(S.a && S.j >= 0 ? S.a.cs[S.j] : S.c) }, []);
+  }
+
+  const handlers = {
+    "change:arrays": () => { S.dirty = true; requestDraw(); },
+    "change:meta": () => { S.dirty = true; requestDraw(); },
+    "change:controls": updateParams,
+    "change:c": () => {
+      const c = +model.get("c");
+      if (c > 0 && Math.abs(c - S.c) > 1e-12) { S.c = c; if (S.a) S.j = cIndex(S.a.cs, c); updateParams(); requestDraw(); }
+    },
+    "change:preset": applyTheme,
+    "change:theme": applyTheme,
+  };
+  for (const [name, fn] of Object.entries(handlers)) model.on(name, fn);
+  alive.addEventListener("abort", () => { for (const [name, fn] of Object.entries(handlers)) model.off(name, fn); });
+
+  function requestDraw() { if (!raf && !alive.aborted) raf = requestAnimationFrame(frame); }
+  function frame() {
+    raf = 0;
+    if (S.dirty) rebuild();
+    draw();
+  }
+
+  function draw() {
+    const meta = val("meta", {});
+    const a = S.a, dim = meta.dim || 2;
+    const terms = a && S.j >= 0 ? pointTerms(a, S.j, dim) : null;
+    const av = a && S.j >= 0 ? averagesAt(a, S.j, dim) : null;
+    for (const p of panels) {
+      if (!p.cssW) p.measure();
+      if (p.which === "avg") drawAverages(p, meta, a, av);
+      else drawScatter(p, meta, a, terms);
+    }
+    showReadout(meta, av);
+    const status = meta.status || "ok";
+    let text = "", level = "error";
+    if (S.error) text = `cannot show this state \u2014 ${S.error}`;
+    else if (status !== "ok") text = meta.message ? `${status} \u2014 ${meta.message}` : status;
+    else if (!a) { text = "waiting for data from the kernel\u2026"; level = "info"; }
+    banner.set(text, level);
+    el.dataset.status = status;
+    el.dataset.frame = String(++S.frame);
+    el.dataset.c = a && S.j >= 0 ? String(a.cs[S.j]) : "";
+    el.dataset.index = String(S.j);
+    const fin = (v) => (Number.isFinite(v) ? v : null);
+    el.dataset.readout = av ? JSON.stringify({ c: av.c, mean1: fin(av.mean1), mean2: fin(av.mean2), total: fin(av.total),
+      dlogc: fin(av.dlogc), logPi0: fin(meta.log_pi_0) }) : "";
+  }
+
+  function drawColorbar(ctx, plot, lo, hi, label) {
+    const fs = theme.fontSize, x = plot.left + plot.width + fs * 0.9, w = fs * 0.9, y0 = plot.top, h = plot.height;
+    const lut = S.a.lut;
+    for (let i = 0; i < 64; i++) {
+      const k = Math.round((i / 63) * 255);
+      ctx.fillStyle = lut ? `rgb(${255 * lut[3 * k]},${255 * lut[3 * k + 1]},${255 * lut[3 * k + 2]})` : `hsl(${240 - k},60%,50%)`;
+      ctx.fillRect(x, y0 + h * (1 - (i + 1) / 64), w, h / 64 + 1);
+    }
+    ctx.fillStyle = theme.css(theme.muted);
+    ctx.font = `${fs * 0.85}px ${theme.font}`;
+    ctx.textAlign = "left";
+    for (const t of niceTicks(lo, hi, 4)) ctx.fillText(formatNumber(t), x + w + 3, y0 + h * (1 - (t - lo) / (hi - lo)) + fs * 0.3);
+    ctx.textAlign = "center";
+    ctx.fillText(label, x + w / 2, y0 - fs * 0.5);
+  }
+
+  function drawScatter(p, meta, a, terms) {
+    const isT1 = p.which === "t1";
+    const plot = layoutPlot(p.cssW, p.cssH, theme, { colorbar: true, caption: true });
+    p.tr = makeTransform(fitView(meta.bounds, plot.width, plot.height), plot);
+    const title = isT1 ? "term 1: log \u03c0(c\u00b7G\u207b\u00b9(x))" : "term 2: log|det J_{G\u207b\u00b9}(x)| + d log c";
+    const caption = isT1 ? "Each data point x coloured by term 1 at the current c (inverse: data \u2192 base)."
+      : "Each data point x coloured by term 2 (the volume term) at the current c.";
+    drawOverlay(p.overlay, { dpr: p.dpr, theme, plot, tr: p.tr, axes: ["x\u2081", "x\u2082"], title, caption,
+      colorbar: null, hover: null, brush: null });
+    if (!a || !terms) return;
+    const vals = isT1 ? terms.t1 : terms.t2;
+    const [lo, hi] = robustRange(vals);
+    const ctx = p.overlay.getContext("2d");
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(p.tr.plot.left, p.tr.plot.top, p.tr.plot.width, p.tr.plot.height);
+    ctx.clip();
+    const r = Math.max(1.5, 1.6 * theme.scale);
+    for (let i = 0; i < a.N; i++) {
+      const k = lutIndex(vals[i], lo, hi);
+      if (k < 0) continue;
+      ctx.fillStyle = a.lut ? `rgb(${255 * a.lut[3 * k]},${255 * a.lut[3 * k + 1]},${255 * a.lut[3 * k + 2]})` : "#36c";
+      ctx.fillRect(p.tr.px(a.x[2 * i]) - r, p.tr.py(a.x[2 * i + 1]) - r, 2 * r, 2 * r);
+    }
+    ctx.restore();
+    drawColorbar(ctx, plot, lo, hi, isT1 ? "term 1" : "term 2");
+  }
+
+  function drawAverages(p, meta, a, av) {
+    const plot = layoutPlot(p.cssW, p.cssH, theme, { caption: true });
+    const lc0 = a ? Math.log10(a.cs[0]) : -3;
+    let [ylo, yhi] = a ? extent(a.mean1, a.mean2, a.mean_total, [meta.log_pi_0]) : [0, 1];
+    const pad = 0.06 * (yhi - ylo || 1);
+    ylo -= pad; yhi += pad;
+    p.tr = makeTransform({ x0: lc0, x1: 0, y0: ylo, y1: yhi }, plot);
+    drawOverlay(p.overlay, { dpr: p.dpr, theme, plot, tr: p.tr, axes: ["log\u2081\u2080 c", "average over the data"],
+      title: "averages vs the shrink c", caption: "Blue: term 1 (\u2264 log \u03c0(0), dashed). Red: term 2 \u2192 \u2212\u221e. Black: their sum, log p of the shrunk model.",
+      colorbar: null, hover: null, brush: null });
+    if (!a) return;
+    const ctx = p.overlay.getContext("2d"), tr = p.tr;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(plot.left, plot.top, plot.width, plot.height);
+    ctx.clip();
+    if (Number.isFinite(meta.log_pi_0)) {
+      ctx.setLineDash([5, 4]);
+      ctx.strokeStyle = rgba(COLORS.t1, 0.7);
+      ctx.lineWidth = theme.lineWidth;
+      ctx.beginPath();
+      ctx.moveTo(plot.left, tr.py(meta.log_pi_0));
+      ctx.lineTo(plot.left + plot.width, tr.py(meta.log_pi_0));
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+    for (const [arr, col] of [[a.mean1, COLORS.t1], [a.mean2, COLORS.t2], [a.mean_total, COLORS.total]]) {
+      ctx.beginPath();
+      for (let j = 0; j < a.cs.length; j++) {
+        const X = tr.px(Math.log10(a.cs[j])), Y = tr.py(arr[j]);
+        if (j) ctx.lineTo(X, Y); else ctx.moveTo(X, Y);
+      }
+      ctx.strokeStyle = rgba(col);
+      ctx.lineWidth = 2 * theme.lineWidth;
+      ctx.stroke();
+    }
+    if (av) {
+      const X = tr.px(Math.log10(av.c));
+      ctx.strokeStyle = theme.css(theme.accent);
+      ctx.lineWidth = 1.5 * theme.lineWidth;
+      ctx.beginPath();
+      ctx.moveTo(X, plot.top);
+      ctx.lineTo(X, plot.top + plot.height);
+      ctx.stroke();
+      for (const [v, col] of [[av.mean1, COLORS.t1], [av.mean2, COLORS.t2], [av.total, COLORS.total]]) {
+        ctx.beginPath();
+        ctx.arc(X, tr.py(v), 4 * theme.lineWidth, 0, 2 * Math.PI);
+        ctx.fillStyle = rgba(col);
+        ctx.fill();
+      }
+    }
+    ctx.restore();
+  }
+
+  function showReadout(meta, av) {
+    if (!av) { readoutEl.textContent = ""; return; }
+    const d = meta.dim || 2;
+    const rows = [
+      ["shrink c", `${formatNumber(av.c)}   (G_c\u207b\u00b9(x) = c\u00b7G\u207b\u00b9(x); c = 1 is the flow)`],
+      ["mean term 1 = log \u03c0(c z)", `${num(av.mean1)}   (bound log \u03c0(0) = ${num(meta.log_pi_0)})`],
+      ["mean term 2 = log|det J| + d log c", `${num(av.mean2)}   (d log c = ${d}\u00b7log c = ${num(av.dlogc)} \u2192 \u2212\u221e as c \u2192 0)`],
+      ["mean log p = term 1 + term 2", num(av.total)],
+    ];
+    const table = document.createElement("table");
+    for (const [k, v] of rows) {
+      const tr = table.insertRow();
+      tr.insertCell().textContent = k;
+      tr.insertCell().textContent = v;
+    }
+    const head = document.createElement("div");
+    head.className = "fv-h";
+    head.textContent = "log p(x) = log \u03c0(G\u207b\u00b9(x)) + log|det J_{G\u207b\u00b9}(x)|   (inverse: data \u2192 base)";
+    readoutEl.replaceChildren(head, table);
+  }
+
+  applyTheme();
+  updateParams();
+  const stopTheme = watchTheme(() => { if (val("theme", "auto") === "auto") applyTheme(); }, alive);
+  requestDraw();
+
+  const cleanup = () => {
+    if (!alive.aborted) ac.abort();
+    cancelAnimationFrame(raf);
+    clearTimeout(S.timer);
+    raf = 0;
+    stopTheme();
+    for (const p of panels) p.destroy();
+    el.replaceChildren();
+    el.classList.remove("flowviz-player", "fv-lik");
+  };
+  alive.addEventListener("abort", cleanup, { once: true });
+  return () => ac.abort();
+}

@@ -1,0 +1,231 @@
+// triangular.js: the TriangularJacobian view. The heatmap of J (zeros exact and neutral), a hover
+// readout of J_ij, log|det J| three ways, and the LU-vs-diagonal timing on log-log axes.
+// Reuses the wire decoding, parameter controls, theme, styles, ticks and number formatting.
+
+import { decodeArray } from "../../wire.js";
+import { createParamControls } from "../../controls.js";
+import { resolveTheme, watchTheme } from "../../theme.js";
+import { niceTicks, tickLabel } from "../../view.js";
+import { formatNumber } from "../../readout.js";
+import { CSS } from "../../styles.js";
+import { heatColor, fitLogLog, zeroPattern } from "./heat.js";
+
+const TRI_CSS = `
+.flowviz-player .fv-tri-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; margin-bottom: 6px; }
+.flowviz-player .fv-tri-canvas { width: calc(380px * var(--fv-scale)); height: calc(380px * var(--fv-scale)); border: 1px solid var(--fv-border); image-rendering: pixelated; }
+.flowviz-player .fv-tri-plot { width: calc(420px * var(--fv-scale)); height: calc(300px * var(--fv-scale)); border: 1px solid var(--fv-border); }
+.flowviz-player .fv-tri-btn { font: inherit; padding: 0.25em 0.8em; border: 1px solid var(--fv-border); border-radius: 6px; background: var(--fv-btn); color: var(--fv-fg); cursor: pointer; }
+`;
+const f = (x) => formatNumber(x);
+
+export function renderTriangular({ model, el, signal }) {
+  const ac = new AbortController();
+  const alive = ac.signal;
+  signal?.addEventListener("abort", () => ac.abort(), { once: true });
+  const val = (name, fb) => { const v = model.get(name); return v === undefined || v === null ? fb : v; };
+  let theme, raf = 0, frameNo = 0, J = null, n = 0, hoverIJ = null;
+
+  el.classList.add("flowviz-player", "flowviz-triangular");
+  el.replaceChildren();
+  const style = document.createElement("style");
+  style.textContent = CSS + TRI_CSS;
+  const bar = document.createElement("div");
+  bar.className = "fv-tri-bar";
+  const kindSel = document.createElement("select");
+  kindSel.className = "fv-tri-kind";
+  for (const [v, t] of [["maf", "masked autoregressive (MAF)"], ["coupling", "affine coupling"]]) {
+    const o = document.createElement("option"); o.value = v; o.textContent = t; kindSel.append(o);
+  }
+  kindSel.value = val("kind", "maf");
+  const measureBtn = document.createElement("button");
+  measureBtn.className = "fv-tri-btn fv-tri-measure";
+  measureBtn.textContent = "measure LU vs diagonal";
+  const params = createParamControls((id, value) => { model.set("params", { ...(val("params", {})), [id]: value }); model.save_changes(); });
+  bar.append(kindSel, measureBtn);
+  const main = document.createElement("div");
+  main.className = "fv-main";
+  const heat = document.createElement("canvas");
+  heat.className = "fv-tri-canvas";
+  const plot = document.createElement("canvas");
+  plot.className = "fv-tri-plot";
+  const side = document.createElement("div");
+  side.className = "fv-side";
+  const info = document.createElement("div");
+  info.className = "fv-readout fv-tri-info";
+  const hov = document.createElement("div");
+  hov.className = "fv-readout fv-tri-hover";
+  hov.textContent = "Hover the matrix to read J\u1d62\u2c7c.";
+  const timingText = document.createElement("div");
+  timingText.className = "fv-readout fv-tri-timing";
+  side.append(info, hov, timingText);
+  main.append(heat, side, plot);
+  el.append(style, bar, params.el, main);
+
+  kindSel.addEventListener("change", () => { model.set("kind", kindSel.value); model.save_changes(); }, { signal: alive });
+  measureBtn.addEventListener("click", () => { model.set("measure_request", (val("measure_request", 0) | 0) + 1); model.save_changes(); }, { signal: alive });
+  heat.addEventListener("pointermove", (e) => {
+    if (!n) return;
+    const r = heat.getBoundingClientRect();
+    const j = Math.floor(((e.clientX - r.left) / r.width) * n), i = Math.floor(((e.clientY - r.top) / r.height) * n);
+    hoverIJ = i >= 0 && i < n && j >= 0 && j < n ? [i, j] : null;
+    requestDraw();
+  }, { signal: alive });
+
+  function applyTheme() {
+    theme = resolveTheme(el, { theme: val("theme", "auto"), preset: val("preset", "notebook") });
+    const c = theme.css;
+    const vars = { "--fv-bg": c(theme.bg), "--fv-fg": c(theme.fg), "--fv-muted": c(theme.muted), "--fv-border": c(theme.border),
+      "--fv-accent": c(theme.accent), "--fv-btn": theme.dark ? "rgba(255,255,255,0.06)" : "rgba(0,0,0,0.025)",
+      "--fv-panel-bg": theme.dark ? "rgba(255,255,255,0.03)" : "rgba(0,0,0,0.015)", "--fv-bad": theme.dark ? "#ff7b72" : "#cf222e",
+      "--fv-scale": String(theme.scale) };
+    for (const [k, v] of Object.entries(vars)) el.style.setProperty(k, v);
+    requestDraw();
+  }
+
+  function rebuild() {
+    const arrays = val("arrays", {});
+    try {
+      J = arrays.jac ? decodeArray(arrays.jac, "jac") : null;
+      n = J ? J.shape[0] : 0;
+    } catch (err) { console.error(err); J = null; n = 0; }
+    hoverIJ = null;
+    el.dataset.version = String(val("meta", {}).version ?? "");
+  }
+
+  const handlers = {
+    "change:arrays": () => { rebuild(); requestDraw(); }, "change:meta": () => { rebuild(); requestDraw(); },
+    "change:controls": () => requestDraw(), "change:params": () => requestDraw(),
+    "change:kind": () => { kindSel.value = val("kind", "maf"); }, "change:timing": () => requestDraw(),
+    "change:measuring": () => requestDraw(), "change:theme": applyTheme, "change:preset": applyTheme,
+  };
+  for (const [k, fn] of Object.entries(handlers)) model.on(k, fn);
+  alive.addEventListener("abort", () => { for (const [k, fn] of Object.entries(handlers)) model.off(k, fn); });
+
+  function requestDraw() { if (!raf && !alive.aborted) raf = requestAnimationFrame(draw); }
+
+  function draw() {
+    raf = 0;
+    const meta = val("meta", {});
+    params.update(val("controls", []), val("params", {}), []);
+    measureBtn.disabled = !!val("measuring", false);
+    measureBtn.textContent = val("measuring", false) ? "measuring\u2026" : "measure LU vs diagonal";
+    drawHeat(meta);
+    drawTiming(val("timing", {}));
+    el.dataset.frame = String(++frameNo);
+    el.dataset.status = meta.status || "";
+  }
+
+  function drawHeat(meta) {
+    if (!J) { info.textContent = meta.message || "waiting for data\u2026"; return; }
+    const dpr = Math.min(Math.max(globalThis.devicePixelRatio || 1, 1), 3);
+    const r = heat.getBoundingClientRect();
+    const W = Math.max(n, Math.round(r.width * dpr)), H = Math.max(n, Math.round(r.height * dpr));
+    if (heat.width !== W) heat.width = W;
+    if (heat.height !== H) heat.height = H;
+    const ctx = heat.getContext("2d");
+    const img = ctx.createImageData(n, n);
+    const maxAbs = meta.max_abs || 1;
+    for (let k = 0; k < n * n; k++) {
+      const c = heatColor(J.data[k], maxAbs);
+      img.data[4 * k] = c[0]; img.data[4 * k + 1] = c[1]; img.data[4 * k + 2] = c[2]; img.data[4 * k + 3] = 255;
+    }
+    const tmp = document.createElement("canvas");
+    tmp.width = n; tmp.height = n;
+    tmp.getContext("2d").putImageData(img, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.clearRect(0, 0, W, H);
+    ctx.drawImage(tmp, 0, 0, W, H);
+    if (n <= 48) { // diagonal outline
+      ctx.strokeStyle = "rgba(0,0,0,0.5)"; ctx.lineWidth = 1;
+      for (let i = 0; i < n; i++) ctx.strokeRect((i * W) / n + 0.5, (i * H) / n + 0.5, W / n - 1, H / n - 1);
+    }
+    if (hoverIJ) {
+      const [i, j] = hoverIJ;
+      ctx.strokeStyle = "rgb(255,64,129)"; ctx.lineWidth = 2 * dpr;
+      ctx.strokeRect((j * W) / n, (i * H) / n, W / n, H / n);
+      const v = J.data[i * n + j];
+      const o = meta.order || [];
+      hov.textContent = `row ${i + 1}, column ${j + 1} (x${(o[i] ?? i) + 1}, z${(o[j] ?? j) + 1})\nJ = \u2202x/\u2202z = ${v === 0 ? "0 (exact zero)" : f(v)}${i === j ? `\nlog|J\u1d62\u1d62| = ${f(Math.log(Math.abs(v)))}` : ""}`;
+      el.dataset.hoverValue = String(v);
+    }
+    const pattern = zeroPattern(J.data, n);
+    el.dataset.pattern = pattern;
+    info.textContent = [
+      `J = \u2202x/\u2202z, n = ${n} (${meta.kind || ""})`, meta.caption || "",
+      `zero pattern: ${pattern} triangular${pattern === "lower" ? " (strictly upper part = 0)" : ""}`, "",
+      "log|det J| three ways:",
+      `  slogdet(J), dense LU : ${f(meta.logdet_slogdet)}`,
+      `  \u03a3 log|J\u1d62\u1d62|, diagonal : ${f(meta.logdet_diag)}`,
+      `  the layer's log_det  : ${f(meta.logdet_layer)}`,
+      `(Jacobian by autograd, ${meta.method || "?"} pass)`,
+    ].join("\n");
+  }
+
+  function drawTiming(T) {
+    const dpr = Math.min(Math.max(globalThis.devicePixelRatio || 1, 1), 3);
+    const r = plot.getBoundingClientRect();
+    const W = Math.max(1, Math.round(r.width * dpr)), H = Math.max(1, Math.round(r.height * dpr));
+    if (plot.width !== W) plot.width = W;
+    if (plot.height !== H) plot.height = H;
+    const ctx = plot.getContext("2d");
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, W, H);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const w = r.width, h = r.height, fs = theme.fontSize;
+    ctx.font = `${fs}px ${theme.font}`;
+    ctx.fillStyle = theme.css(theme.fg);
+    if (T.error) { timingText.textContent = `measurement failed: ${T.error}`; return; }
+    if (!T.n || !T.n.length) {
+      ctx.fillText("press \u201cmeasure\u201d to time log|det| by LU vs diagonal", 10, h / 2);
+      timingText.textContent = "";
+      return;
+    }
+    const lx = T.n.map(Math.log10), lu = T.lu_median_s.map(Math.log10), dg = T.diag_median_s.map(Math.log10);
+    const ys = [...lu, ...dg].filter(Number.isFinite);
+    const x0 = Math.min(...lx) - 0.1, x1 = Math.max(...lx) + 0.1, y0 = Math.min(...ys) - 0.2, y1 = Math.max(...ys) + 0.2;
+    const L = fs * 4, R = 10, Tp = fs * 1.6, B = fs * 3;
+    const px = (x) => L + ((x - x0) / (x1 - x0)) * (w - L - R), py = (y) => Tp + ((y1 - y) / (y1 - y0)) * (h - Tp - B);
+    ctx.strokeStyle = theme.css(theme.border); ctx.strokeRect(L, Tp, w - L - R, h - Tp - B);
+    ctx.fillStyle = theme.css(theme.muted);
+    const xt = niceTicks(x0, x1, 4), yt = niceTicks(y0, y1, 4);
+    ctx.textAlign = "center";
+    for (const t of xt) ctx.fillText(`10^${tickLabel(t, xt[1] - xt[0] || 1)}`, px(t), h - B + fs * 1.2);
+    ctx.textAlign = "right";
+    for (const t of yt) ctx.fillText(`10^${tickLabel(t, yt[1] - yt[0] || 1)}`, L - 4, py(t) + fs * 0.3);
+    ctx.textAlign = "center";
+    ctx.fillText("n", L + (w - L - R) / 2, h - fs * 0.4);
+    ctx.textAlign = "left";
+    ctx.fillText("median seconds", 4, fs);
+    const series = [[lu, "rgb(207,34,46)", "dense LU (slogdet)"], [dg, "rgb(9,105,218)", "\u03a3 log|diag|"]];
+    for (const [ysr, color] of series) {
+      ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = 2;
+      ctx.beginPath();
+      ysr.forEach((y, i) => (i ? ctx.lineTo(px(lx[i]), py(y)) : ctx.moveTo(px(lx[i]), py(y))));
+      ctx.stroke();
+      ysr.forEach((y, i) => { ctx.beginPath(); ctx.arc(px(lx[i]), py(y), 3, 0, 2 * Math.PI); ctx.fill(); });
+    }
+    const from = T.slope_from_n || 0;
+    const sel = T.n.map((v, i) => i).filter((i) => T.n[i] >= from);
+    const fl = fitLogLog(sel.map((i) => T.n[i]), sel.map((i) => T.lu_median_s[i]));
+    const fd = fitLogLog(sel.map((i) => T.n[i]), sel.map((i) => T.diag_median_s[i]));
+    el.dataset.luSlope = String(fl.slope);
+    timingText.textContent = [
+      `device ${T.device}, ${T.threads} thread(s), median of ${T.repeats}`,
+      ...T.n.map((v, i) => `n=${String(v).padStart(4)}  LU ${f(T.lu_median_s[i])} s   diag ${f(T.diag_median_s[i])} s`),
+      `fitted slopes (n \u2265 ${from}): LU ${f(fl.slope)} (theory 3), diag ${f(fd.slope)} (theory 1)`,
+      T.note || "",
+    ].join("\n");
+  }
+
+  applyTheme();
+  rebuild();
+  const stopTheme = watchTheme(() => { if (val("theme", "auto") === "auto") applyTheme(); }, alive);
+  requestDraw();
+  alive.addEventListener("abort", () => {
+    cancelAnimationFrame(raf); raf = 0; stopTheme(); el.replaceChildren();
+    el.classList.remove("flowviz-player", "flowviz-triangular");
+  }, { once: true });
+  return () => ac.abort();
+}
+
+export default { initialize() {}, render: renderTriangular };
