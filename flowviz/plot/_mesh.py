@@ -67,26 +67,9 @@ def valid_triangles(scene: PlayerScene, tris: np.ndarray, k0: int, k1: int | Non
 
 
 def fold_flags(scene: PlayerScene, tris: np.ndarray | None = None) -> np.ndarray:
-    """(K+1, T) bool: triangle folded over in state k.
-
-    Folded means: the signed area has the opposite sign to state 0 AND the cumulative determinant
-    prod_{j<=k} det J_j (layer j maps state j-1 to state j; ``jac[j-1]``) is not positive at one of
-    its vertices. A flipped triangle whose three vertices all keep a positive cumulative det is a
-    coarse-mesh artefact of a strongly shearing but orientation-preserving map, not a fold.
-    """
+    """(K+1, T) bool: triangle folded over in state k: any of its vertices is flagged in
+    ``scene.folded`` (some layer j <= k has det J against that layer's own orientation there; see
+    :class:`flowviz.scene.PlayerScene`). The browser uses the same flags, so both pictures agree."""
     tris = triangles(scene.gx, scene.gy) if tris is None else tris
-    K = scene.mesh.shape[0] - 1
-    base = signed_areas(scene.mesh[0], tris)
-    flags = np.zeros((K + 1, tris.shape[0]), dtype=bool)
-    sign = np.ones(scene.mesh.shape[1], dtype=np.float64)
-    jac = None if scene.jac is None else np.asarray(scene.jac, dtype=np.float64).reshape(K, -1, 4)
-    for k in range(1, K + 1):
-        flips = base * signed_areas(scene.mesh[k], tris) < 0
-        if jac is not None:
-            J = jac[k - 1]
-            det = J[:, 0] * J[:, 3] - J[:, 1] * J[:, 2]
-            step = np.where(np.isfinite(det), np.sign(det), 0.0)
-            sign = sign * step
-            flips &= ~(sign[tris] > 0).all(-1)
-        flags[k] = flips
-    return flags
+    folded = np.asarray(scene.folded) > 0
+    return folded[:, tris].any(-1)

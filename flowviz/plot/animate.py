@@ -68,7 +68,7 @@ def animate(scene_or_flow: PlayerScene | Any, path: str | os.PathLike[str], *, f
               view=view, topology=topo)
     # lay the figure out once with the widest title, then freeze it so frames do not jitter
     drawn: StateArtists = plot_state(ax, scene, scene.K, **kw)
-    fig.canvas.draw()
+    fig.draw_without_rendering()
     fig.set_layout_engine("none")
     with writer.saving(fig, str(path), dpi):
         for t in positions:

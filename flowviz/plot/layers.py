@@ -36,6 +36,7 @@ GRID_ON_DENSITY = (1.0, 1.0, 1.0, 0.28)
 GRID = (40 / 255, 50 / 255, 70 / 255, 0.3)
 POINT_ON_DENSITY = (1.0, 1.0, 1.0, 0.6)
 POINT = (25 / 255, 60 / 255, 120 / 255, 0.55)
+RIM = (0.0, 0.0, 0.0, 0.3)
 FOLD = (230 / 255, 30 / 255, 40 / 255)
 COLORBAR_LABEL = "log p_k(x)"
 
@@ -87,7 +88,7 @@ class StateArtists:
 def plot_state(ax: Axes, scene: PlayerScene, position: float, *, show_points: bool = True,
                show_grid: bool = True, show_density: bool = True, cmap: str = "viridis",
                view: tuple[float, float, float, float] | None = None, title: bool = True,
-               point_size: float = 1.5, topology: Topology | None = None) -> StateArtists:
+               point_size: float = 2.0, topology: Topology | None = None) -> StateArtists:
     """Draw the flow at layer ``position`` t in [0, K] into ``ax`` (base -> data; t = k is the state
     after layer k, a fractional t the linear interpolation of states floor(t) and ceil(t), as the browser).
 
@@ -101,6 +102,8 @@ def plot_state(ax: Axes, scene: PlayerScene, position: float, *, show_points: bo
     topo = Topology.of(scene) if topology is None else topology
     t, k0, k1, f = layer_span(position, scene.K)
     kf = min(max(round_half_up(t), 0), scene.K)
+    if f == 0.0:
+        k1 = k0  # an integer position is state k0 exactly, whatever the next state holds
     mesh, logp = lerp(scene.mesh, t), lerp(scene.logp, t)
     ok_v = valid_vertices(scene, k0) & valid_vertices(scene, k1)
     mesh = np.where(ok_v[:, None], mesh, 0.0).astype(np.float32)  # unused vertices stay finite
@@ -117,7 +120,7 @@ def plot_state(ax: Axes, scene: PlayerScene, position: float, *, show_points: bo
                                    norm=Normalize(lo, hi, clip=True), zorder=1)
     if len(folded):
         out.folds = PolyCollection(mesh[folded], facecolors=(*FOLD, 0.35 if show_density else 0.18),
-                                   edgecolors=(*FOLD, 0.8), hatch="////", linewidths=0.3, zorder=2)
+                                   edgecolors=(*FOLD, 0.85), hatch="///", linewidths=0.0, zorder=2)
         ax.add_collection(out.folds, autolim=False)
     if show_grid:
         seg = topo.segments[ok_v[topo.segments].all(-1)]
@@ -129,8 +132,8 @@ def plot_state(ax: Axes, scene: PlayerScene, position: float, *, show_points: bo
         ok = np.isfinite(pts).all(-1)
         if scene.points_finite is not None:
             ok &= (scene.points_finite[k0] != 0) & (scene.points_finite[k1] != 0)
-        out.points = ax.scatter(pts[ok, 0], pts[ok, 1], s=point_size, linewidths=0,
-                                c=[POINT_ON_DENSITY if show_density else POINT], zorder=4)
+        out.points = ax.scatter(pts[ok, 0], pts[ok, 1], s=point_size, c=[POINT_ON_DENSITY if show_density else POINT],
+                                edgecolors=[RIM] if show_density else "none", linewidths=0.1, zorder=4)
     x0, x1, y0, y1 = camera(scene) if view is None else view
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -208,6 +211,6 @@ def plot_layers(scene_or_flow: PlayerScene | Any, *, layers: Sequence[float] | N
             ax.tick_params(labelbottom=False)
     used = list(axs[: len(positions)])
     if show_density:
-        add_colorbar(fig, used, scene, cmap, shrink=min(1.0, 0.6 + 0.2 * nrows), aspect=25 * nrows, pad=0.02)
+        add_colorbar(fig, used, scene, cmap, shrink=0.9 if nrows == 1 else 0.7, aspect=20 * nrows, pad=0.02)
     add_banner(fig, scene, width_chars=max(40, int(figsize[0] * 13)))
     return fig
