@@ -1,0 +1,190 @@
+"""ChangeOfVariables1D: the lecture's 1D change of variables, p(x) = pi(z) |dz/dx|, live.
+
+Direction: forward is generative, base -> data, x = G(z). Python computes the dense curves pi(z), x = G(z),
+G'(z), p(G(z)) and histograms of pushed samples (flowviz.scene.cov1d) and sends them as binary float32;
+the browser draws them, lets the user drag the strip [z', z' + dz] and computes the strip readouts
+(|dz/dx|, p(x') = pi(z') |dz/dx|, the two equal areas) locally from those arrays. Only a parameter slider
+goes back to Python.
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+from typing import Any, ClassVar
+
+import traitlets
+
+from ..scene.cov1d import BASES, MAPS, Cov1DScene, StripReadout, cov1d_scene, default_params, strip_readout
+from .base import ArrayWidget
+from .controls import Control
+
+__all__ = ["ChangeOfVariables1D"]
+
+_CONTROLS = {
+    "a": Control("a", 0, "a", -3.0, 3.0, 0.05),
+    "b": Control("b", 0, "b", -3.0, 3.0, 0.05),
+    "skew": Control("skew", 0, "skew", -2.0, 2.0, 0.05),
+    "tail": Control("tail", 0, "tail", 0.2, 3.0, 0.05),
+}
+_DZ = Control("dz", 0, "dz", 0.01, 0.5, 0.01)
+
+
+class ChangeOfVariables1D(ArrayWidget):
+    """``ChangeOfVariables1D(base="uniform", map="affine", a=2.0, b=1.0)``: pi(z), p(x) and the strip.
+
+    Parameters
+    ----------
+    base: "uniform" (pi = U[0, 1]) or "normal" (pi = N(0, 1)).
+    map: "affine" (x = a z + b), "sigmoid" (x = sigmoid(a z + b)), "sinh_arcsinh"
+        (x = a sinh((asinh z + skew) / tail) + b) or "logit" (x = a logit(z) + b, uniform base only).
+    a, b, skew, tail: the map's parameters (None: the map's default; a < 0 is legal, a = 0 is shown as
+        "not invertible").
+    strip_z, strip_dz: the strip [z', z' + dz] (None: z' = 1/2 for the uniform base, 0.3 for the normal,
+        dz = 0.1).
+    n_samples, bins: the histogram of pushed samples x_i = G(z_i), z_i ~ pi.
+
+    The default is the lecture's example: Z ~ U[0, 1], X = 2Z + 1, so pi_Z(1/2) = 1 and p_X(2) = 1/2.
+    """
+
+    _bundle_name: ClassVar[str] = "cov1d"
+
+    base = traitlets.Unicode("uniform").tag(sync=True)
+    map = traitlets.Unicode("affine").tag(sync=True)
+    strip_z = traitlets.Float(0.5).tag(sync=True)
+    strip_dz = traitlets.Float(0.1).tag(sync=True)
+
+    def __init__(self, base: str = "uniform", map: str = "affine", a: float | None = None, b: float | None = None,
+                 skew: float | None = None, tail: float | None = None, *, strip_z: float | None = None,
+                 strip_dz: float = 0.1, n_samples: int = 20000, bins: int = 40, seed: int = 0,
+                 preset: str = "notebook", **kwargs: Any) -> None:
+        if base not in BASES:
+            raise ValueError(f"base must be one of {BASES}, got {base!r}")
+        if map not in MAPS:
+            raise ValueError(f"map must be one of {MAPS}, got {map!r}")
+        if map == "logit" and base != "uniform":
+            raise ValueError("the logit map needs z in (0, 1): use base='uniform'")
+        if preset not in ("notebook", "presentation"):
+            raise ValueError(f"preset must be 'notebook' or 'presentation', got {preset!r}")
+        if not 1 <= int(n_samples) <= 2_000_000:
+            raise ValueError(f"n_samples must be between 1 and 2,000,000, got {n_samples}")
+        given = {"a": a, "b": b, "skew": skew, "tail": tail}
+        values = default_params(map)
+        for k, v in given.items():
+            if v is None:
+                continue
+            if k not in values:
+                raise ValueError(f"the {map} map has no parameter {k!r} (it has {sorted(values)})")
+            values[k] = self._check_value(k, v)
+        if strip_z is None:
+            strip_z = 0.5 if base == "uniform" else 0.3
+        if not (math.isfinite(strip_dz) and strip_dz > 0):
+            raise ValueError(f"strip_dz must be a positive number, got {strip_dz}")
+        super().__init__(base=base, map=map, strip_z=float(strip_z), strip_dz=float(strip_dz), preset=preset,
+                         **kwargs)
+        self._values = values
+        self._n_samples, self._bins, self._seed = int(n_samples), int(bins), seed
+        self._scene: Cov1DScene | None = None
+        self._applying = False
+        self.recompute()
+
+    @staticmethod
+    def _check_value(name: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"{name} needs a finite number, got {value!r}")
+        if name == "tail" and not value > 0:
+            raise ValueError(f"tail must be > 0, got {value}")
+        return float(value)
+
+    # -- controls and params -------------------------------------------------------------------
+    def _sync_controls(self) -> None:
+        controls = [_CONTROLS[k].as_json(v) for k, v in self._values.items()]
+        controls.append(_DZ.as_json(self.strip_dz))
+        self._applying = True
+        try:
+            self.controls = controls
+            self.params = dict(self._values)
+        finally:
+            self._applying = False
+
+    @traitlets.observe("params")
+    def _on_params(self, change: dict[str, Any]) -> None:
+        if self._applying:
+            return
+        new = change["new"] or {}
+        notes = []
+        changed = False
+        for k, v in new.items():
+            if k not in self._values:
+                continue  # e.g. "dz": browser-only view state
+            try:
+                v = self._check_value(k, v)
+            except ValueError as err:
+                notes.append(f"{k}: {err}")
+                continue
+            if v != self._values[k]:
+                self._values[k], changed = v, True
+        if changed or notes:
+            self.recompute(note="; ".join(notes))
+
+    @traitlets.observe("base", "map")
+    def _on_kind(self, change: dict[str, Any]) -> None:
+        if not hasattr(self, "_values"):
+            return
+        if change["name"] == "map":
+            if self.map not in MAPS:
+                self.publish_error(ValueError(f"map must be one of {MAPS}, got {self.map!r}"))
+                return
+            self._values = default_params(self.map)
+        self.recompute()
+
+    def set_params(self, **values: float) -> None:
+        """Set map parameters from Python (the same path as the sliders), e.g. ``view.set_params(a=-2)``."""
+        self.params = {**self._values, **values}
+
+    # -- computation ----------------------------------------------------------------------------
+    def recompute(self, note: str = "") -> None:
+        """Recompute the arrays for the current base, map and parameters and send them (one message)."""
+        try:
+            scene = cov1d_scene(self.base, self.map, self._values, n_samples=self._n_samples, bins=self._bins,
+                                seed=self._seed)
+        except Exception as err:  # keep the last picture; say what went wrong instead of a blank widget
+            self.publish_error(err)
+            return
+        self._scene = scene
+        meta = scene.meta()
+        if note:
+            meta["message"] = (meta["message"] + " — " if meta["message"] else "") + note
+        with self.hold_sync():
+            self.publish(scene.arrays(), meta)
+            self._sync_controls()
+
+    # -- reading the state ------------------------------------------------------------------------
+    @property
+    def scene(self) -> Cov1DScene:
+        """The arrays currently shown (see :class:`flowviz.scene.cov1d.Cov1DScene`)."""
+        assert self._scene is not None
+        return self._scene
+
+    @property
+    def status(self) -> str:
+        """"ok", "not invertible", "non-finite" or "error"."""
+        return str(self.meta.get("status", ""))
+
+    @property
+    def values(self) -> dict[str, float]:
+        """The map's current parameters."""
+        return dict(self._values)
+
+    @property
+    def readout(self) -> StripReadout:
+        """The exact strip readout at (strip_z, strip_dz): |dz/dx|, p(x') = pi(z') |dz/dx|, both areas."""
+        return strip_readout(self.scene, self.strip_z, self.strip_dz)
+
+    def save_html(self, path: str | pathlib.Path, title: str = "flowviz") -> pathlib.Path:
+        """Write one self-contained HTML file (no CDN, no kernel); the strip stays draggable there."""
+        from .export import page_html
+
+        out = pathlib.Path(path)
+        out.write_text(page_html(self, title, traits=("strip_z", "strip_dz")), encoding="utf-8")
+        return out

@@ -1,0 +1,189 @@
+"""ChangeOfVariables1D and flowviz.scene.cov1d: numbers against independent computation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from flowviz.scene.cov1d import cov1d_scene, strip_readout
+from flowviz.widgets.cov1d import ChangeOfVariables1D
+from flowviz.widgets.wire import decode_array
+
+
+def state_arrays(w: ChangeOfVariables1D) -> dict[str, np.ndarray]:
+    """Decode the widget's synced binary state (what the browser receives)."""
+    return {k: decode_array(v).astype(np.float64) for k, v in w.get_state()["arrays"].items()}
+
+
+def state_arrays_from_buffers(w: ChangeOfVariables1D) -> dict[str, np.ndarray]:
+    """The arrays as they cross the wire: state JSON with buffers lifted out, then put back."""
+    from ipywidgets.widgets.widget import _remove_buffers
+
+    state, paths, buffers = _remove_buffers(w.get_state())
+    out = {}
+    for path, buf in zip(paths, buffers, strict=True):
+        if path[0] == "arrays":
+            obj = dict(state["arrays"][path[1]])
+            obj["data"] = bytes(buf)
+            out[path[1]] = decode_array(obj).astype(np.float64)
+    return out
+
+
+def test_lecture_example_pi_half_and_p_two():
+    w = ChangeOfVariables1D()
+    a = state_arrays_from_buffers(w)
+    assert w.status == "ok" and w.meta["base"] == "uniform" and w.meta["map"] == "affine"
+    assert np.interp(0.5, a["z"], a["pi"]) == pytest.approx(1.0, abs=1e-6)   # pi_Z(1/2) = 1
+    assert np.interp(2.0, a["x"], a["px"]) == pytest.approx(0.5, abs=1e-6)  # p_X(2) = 1/2
+    r = w.readout
+    assert (r.z, r.x, r.pi, r.dzdx, r.px) == pytest.approx((0.5, 2.0, 1.0, 0.5, 0.5), abs=1e-12)
+
+
+@pytest.mark.parametrize("base", ["uniform", "normal"])
+@pytest.mark.parametrize("a_", [2.0, 0.5, -1.5])
+def test_affine_density_is_analytic(base, a_):
+    b = 0.7
+    s = cov1d_scene(base, "affine", {"a": a_, "b": b})
+    x = s.x.astype(np.float64)
+    ref = stats.uniform(loc=min(b, a_ + b), scale=abs(a_)) if base == "uniform" else stats.norm(loc=b, scale=abs(a_))
+    inner = (x > x.min() + 1e-3) & (x < x.max() - 1e-3)
+    np.testing.assert_allclose(s.px[inner], ref.pdf(x[inner]), rtol=1e-5, atol=1e-7)
+
+
+def test_negative_a_gives_the_same_density():
+    up = cov1d_scene("normal", "affine", {"a": 2.0, "b": 1.0})
+    down = cov1d_scene("normal", "affine", {"a": -2.0, "b": 1.0})
+    grid = np.linspace(-5, 7, 301)
+    p_up = np.interp(grid, up.x, up.px)
+    p_down = np.interp(grid, down.x[::-1], down.px[::-1])
+    np.testing.assert_allclose(p_up, p_down, atol=1e-6)
+    assert down.status == "ok" and (down.dxdz < 0).all()
+    r = strip_readout(down, 0.3, 0.1)
+    assert r.px == pytest.approx(stats.norm.pdf(0.3) / 2) and r.dzdx == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("base,map_", [("uniform", "affine"), ("normal", "affine"), ("normal", "sigmoid"),
+                                       ("normal", "sinh_arcsinh"), ("uniform", "sigmoid"), ("uniform", "logit")])
+def test_histogram_of_pushed_samples_agrees_with_formula(base, map_):
+    s = cov1d_scene(base, map_, n_samples=40000, bins=30)
+    edges = s.hx_edges.astype(np.float64)
+    # expected mass per bin from the formula: integrate p over each bin along the dense curve
+    order = np.argsort(s.x)
+    xs, ps = s.x[order].astype(np.float64), s.px[order].astype(np.float64)
+    fine = np.linspace(edges[0], edges[-1], 30 * 200 + 1)
+    cdf = integrate.cumulative_trapezoid(np.interp(fine, xs, ps), fine, initial=0)
+    expected = np.diff(np.interp(edges, fine, cdf)) * s.n_samples
+    observed = s.hx.astype(np.float64) * np.diff(edges) * s.n_samples
+    keep = expected > 20
+    chi2 = float(((observed[keep] - expected[keep]) ** 2 / expected[keep]).sum())
+    dof = int(keep.sum())
+    assert dof >= 10
+    assert chi2 < dof + 5 * math.sqrt(2 * dof), (chi2, dof)
+
+
+def test_histogram_test_can_fail():
+    """The chi-square check above rejects a wrong density (p off by a factor on half the range)."""
+    s = cov1d_scene("normal", "affine", {"a": 1.0, "b": 0.0}, n_samples=40000, bins=30)
+    edges = s.hx_edges.astype(np.float64)
+    expected = np.diff(stats.norm(scale=1.3).cdf(edges)) * s.n_samples  # wrong scale
+    observed = s.hx * np.diff(edges) * s.n_samples
+    keep = expected > 20
+    chi2 = float(((observed[keep] - expected[keep]) ** 2 / expected[keep]).sum())
+    assert chi2 > keep.sum() + 5 * math.sqrt(2 * keep.sum())
+
+
+@pytest.mark.parametrize("base,map_,params", [("normal", "sigmoid", {"a": 1.5, "b": -0.3}),
+                                              ("normal", "sinh_arcsinh", {}), ("uniform", "logit", {})])
+def test_nonlinear_density_matches_autograd_derivative(base, map_, params):
+    import torch
+
+    s = cov1d_scene(base, map_, params, grid=401)
+    z = torch.tensor(s.z, dtype=torch.float64, requires_grad=True)
+    x = s.flow(z[:, None])[0][:, 0]
+    (dx,) = torch.autograd.grad(x.sum(), z)
+    pi = stats.norm.pdf(s.z.astype(np.float64)) if base == "normal" else np.ones(len(s.z))
+    inner = slice(1, -1)  # the uniform grid's ends sit 1e-6 inside (0, 1): float32 z rounds there
+    np.testing.assert_allclose(s.dxdz[inner], dx.numpy()[inner], rtol=1e-5)
+    np.testing.assert_allclose(s.px[inner], (pi / np.abs(dx.numpy()))[inner], rtol=1e-5)
+
+
+def test_a_zero_is_not_invertible_and_finite():
+    w = ChangeOfVariables1D(a=0.0)
+    assert w.status == "not invertible" and "a = 0" in w.meta["message"]
+    for name, arr in state_arrays(w).items():
+        assert np.isfinite(arr).all(), name
+    assert (state_arrays(w)["valid"] == 0).all()
+    r = w.readout
+    assert not r.ok and r.dzdx == math.inf
+    w.set_params(a=1.0)
+    assert w.status == "ok"
+
+
+@pytest.mark.parametrize("base,map_,z0,dz", [("uniform", "affine", 0.2, 0.3), ("normal", "sigmoid", -0.4, 0.5),
+                                             ("normal", "sinh_arcsinh", 0.8, 0.3), ("uniform", "logit", 0.1, 0.2)])
+def test_strip_areas_are_equal(base, map_, z0, dz):
+    s = cov1d_scene(base, map_)
+    pi = (lambda z: 1.0) if base == "uniform" else stats.norm.pdf
+    area_z = integrate.quad(pi, z0, z0 + dz)[0]
+    # integral of the scene's p(x) over the image, in x, from its own float32 curve
+    x_lo, x_hi = sorted(_image(s, z0, dz))
+    order = np.argsort(s.x)
+    xs, ps = s.x[order].astype(np.float64), s.px[order].astype(np.float64)
+    fine = np.linspace(x_lo, x_hi, 20001)
+    area_x = float(np.trapezoid(np.interp(fine, xs, ps), fine))
+    assert area_x == pytest.approx(area_z, rel=2e-3)
+    r = strip_readout(s, z0, dz)
+    assert r.area_z == pytest.approx(area_z, rel=1e-6) and r.area_x == pytest.approx(area_z, rel=1e-5)
+
+
+def _image(s, z0, dz):
+    import torch
+
+    with torch.no_grad():
+        return s.flow(torch.tensor([[z0], [z0 + dz]], dtype=torch.float64))[0][:, 0].tolist()
+
+
+def test_sliders_recompute_and_bad_values_are_reported():
+    w = ChangeOfVariables1D("normal", "sinh_arcsinh")
+    v0 = w.meta["version"]
+    assert {c["id"] for c in w.controls} == {"skew", "tail", "a", "b", "dz"}
+    w.params = {**w.params, "skew": -1.0}
+    assert w.meta["version"] == v0 + 1 and w.values["skew"] == -1.0
+    w.params = {**w.params, "tail": -1.0}
+    assert "tail" in w.meta["message"] and w.values["tail"] > 0
+    with pytest.raises(ValueError):
+        ChangeOfVariables1D("normal", "logit")
+    with pytest.raises(ValueError):
+        ChangeOfVariables1D(map="affine", skew=1.0)
+
+
+def test_static_export(tmp_path):
+    path = ChangeOfVariables1D(strip_z=0.25, strip_dz=0.2).save_html(tmp_path / "cov.html")
+    text = path.read_text()
+    assert "flowviz-esm" in text and len(text) > 10_000
+    assert '"strip_z":0.25' in text and '"strip_dz":0.2' in text
+
+
+def test_matplotlib_twin_draws_the_same_arrays():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from flowviz.plot.cov1d import plot_change_of_variables
+
+    w = ChangeOfVariables1D()
+    az, axx = plot_change_of_variables(w)
+    line = az.lines[0]
+    np.testing.assert_array_equal(line.get_ydata()[1:-1], w.scene.pi)
+    assert "p(x′ = 2) = 0.5" in axx.get_title() and "|dz/dx| = 0.5" in axx.get_title()
+    assert "π(z′ = 0.5) = 1" in az.get_title()
+    plt.close("all")
+    w.set_params(a=0.0)
+    az, axx = plot_change_of_variables(w)
+    assert any("not invertible" in t.get_text() for t in axx.texts)
+    assert "not invertible" in axx.get_title()
+    plt.close("all")
