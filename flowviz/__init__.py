@@ -12,7 +12,17 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_LAZY = {"FlowPlayer": "flowviz.widgets"}
+_LAZY = {
+    "FlowPlayer": "flowviz.widgets.player",
+    "ChangeOfVariables1D": "flowviz.widgets.cov1d",
+    "LikelihoodSplit": "flowviz.widgets.likelihood",
+    "JacobianLens": "flowviz.widgets.lens",
+    "TriangularJacobian": "flowviz.widgets.triangular",
+}
+
+
+__all__ = ["FlowPlayer", "ChangeOfVariables1D", "LikelihoodSplit", "JacobianLens", "TriangularJacobian",
+           "__version__"]
 
 
 def __getattr__(name: str) -> Any:
