@@ -46,7 +46,7 @@ export const CSS = `
 .flowviz-player.fv-linked .fv-readout { flex: 0 1 auto; display: flex; flex-wrap: wrap; gap: 0 22px; }
 .flowviz-player.fv-linked .fv-legend { flex: 1 1 240px; }
 .flowviz-player .fv-panel { position: relative; flex: 1 1 0; min-width: 0; aspect-ratio: 1 / 1.02;
-  max-height: calc(560px * var(--fv-scale)); touch-action: none; }
+  max-height: calc(560px * var(--fv-scale)); max-width: calc(549px * var(--fv-scale)); touch-action: none; }
 .flowviz-player .fv-panel canvas { position: absolute; inset: 0; width: 100%; height: 100%; display: block; }
 .flowviz-player .fv-panel .fv-overlay { cursor: crosshair; }
 .flowviz-player .fv-status { position: absolute; left: 50%; top: calc(38px * var(--fv-scale)); transform: translateX(-50%);
