@@ -151,6 +151,7 @@ def _quantile_box(p: Tensor, q: float = 0.005) -> list[float]:
 class LensScene:
     """Arrays for one map f (float32 numpy) with V = gx * gy mesh vertices and N samples.
 
+    folded (2, V): 1 where the map folds (det J_f of the minority sign; state 0 all 0);
     mesh (2, V, 2): state 0 the base mesh z, state 1 its image f(z); logp (2, V): log pi(z) and
     log pi(z) - log|det J_f(z)|; finite (2, V); jac (1, V, 4): J_f(z) row-major; logdet (1, V):
     log|det J_f(z)|; points (2, N, 2): samples z ~ N(0, I) and f(z); square (5, 2): the unit square
@@ -162,6 +163,7 @@ class LensScene:
     mesh: np.ndarray
     logp: np.ndarray
     finite: np.ndarray
+    folded: np.ndarray
     jac: np.ndarray
     logdet: np.ndarray
     points: np.ndarray
@@ -192,7 +194,7 @@ class LensScene:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays as the wire format names them (FlowPlayer's one-layer format plus the lens extras)."""
-        out = {"mesh": self.mesh, "logp": self.logp, "finite": self.finite, "jac": self.jac,
+        out = {"mesh": self.mesh, "logp": self.logp, "finite": self.finite, "folded": self.folded, "jac": self.jac,
                "logdet": self.logdet, "points": self.points, "square": self.square,
                "square_image": self.square_image, "hist": self.hist}
         if self.formula is not None:
@@ -234,7 +236,7 @@ def _as_map(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndarray
     def jac(z: Tensor) -> Tensor:
         return at.to(z.dtype).expand(z.shape[0], 2, 2).clone()
 
-    return lin, jac, matrix_text(a.tolist()), a
+    return lin, jac, parse_map(matrix_text(a.tolist())).text, a
 
 
 @torch.no_grad()
@@ -309,6 +311,13 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
     logp1 = logp0 - logdet
     ok1 = ok & torch.isfinite(logp1)
     finite = torch.stack([torch.ones_like(ok), ok1]).to(torch.float32)
+    # folds (the renderer's red hatching): only where det J_f has the minority sign, so that an
+    # orientation-reversing but invertible map (det < 0 everywhere) is not marked
+    sgn = torch.sign(torch.where(ok, det, torch.zeros_like(det)))
+    major = 1.0 if float(sgn.sum()) >= 0 else -1.0
+    folded = torch.zeros(2, det.shape[0], dtype=torch.float32)
+    if orientation == "mixed":
+        folded[1] = (sgn == -major).to(torch.float32)
     good = logp1[ok1]
     lo = float(torch.quantile(good, 0.02)) if good.numel() > 10 else -10.0
     hi = float(good.max()) if good.numel() else 0.0
@@ -356,7 +365,7 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
     return LensScene(
         mesh=_finite_np(torch.stack([z, torch.where(ok[:, None], x, torch.zeros_like(x))])),
         logp=_finite_np(torch.stack([logp0, torch.where(ok1, logp1, torch.zeros_like(logp1))])),
-        finite=np.ascontiguousarray(finite.numpy()),
+        finite=np.ascontiguousarray(finite.numpy()), folded=np.ascontiguousarray(folded.numpy()),
         jac=_finite_np(J.reshape(1, -1, 4)),
         logdet=_finite_np(logdet[None]),
         points=_finite_np(torch.stack([zs, torch.where(pts_ok, xs, torch.zeros_like(xs))])),

@@ -12,6 +12,7 @@ import { resolveTheme, watchTheme } from "../../theme.js";
 import { hoverShapes } from "../../readout-view.js";
 import { formatNumber, matrixText, det2 } from "../../readout.js";
 import { CSS } from "../../styles.js";
+import { MeshTopology } from "../../mesh.js";
 import { inv2, mul2, flat2, orientation } from "./linalg.js";
 import { sixTerms, project, CUBE_EDGES, cubeImage } from "./three.js";
 
@@ -21,6 +22,7 @@ const LENS_CSS = `
   padding: 0.3em 0.5em; color: var(--fv-fg); background: var(--fv-btn); border: 1px solid var(--fv-border); border-radius: 6px; user-select: text; }
 .flowviz-player .fv-lens-error { color: var(--fv-bad); font-weight: 600; min-height: 1.2em; margin-bottom: 4px; white-space: pre-wrap; }
 .flowviz-player .fv-lens-m3 { display: grid; grid-template-columns: repeat(3, 5em); gap: 3px; margin: 4px 0 8px; }
+.flowviz-player .fv-lens-m3[hidden], .flowviz-player .fv-panel[hidden] { display: none; }
 .flowviz-player .fv-lens-m3 input { font: inherit; width: 5em; }
 .flowviz-player .fv-lens-btn { font: inherit; padding: 0.25em 0.8em; border: 1px solid var(--fv-border); border-radius: 6px;
   background: var(--fv-btn); color: var(--fv-fg); cursor: pointer; }
@@ -143,6 +145,11 @@ export function renderLens({ model, el, signal }) {
     try {
       const arrays = model.get("arrays") || {};
       S.scene = buildScene(arrays, meta);
+      if (S.scene && arrays.folded) { // the lens's own fold flags (an orientation-reversing map is not a fold)
+        const dec = (n) => (arrays[n] ? decodeArray(arrays[n], n).data : null);
+        S.scene.topo = new MeshTopology(S.scene.gx, S.scene.gy, dec("mesh"), dec("logp"), dec("finite"), dec("jac"), dec("folded"));
+      }
+      if (document.activeElement !== input && !input.value) input.value = val("text", "") || meta.text || "";
       S.extra = {};
       for (const n of ["square", "square_image", "hist", "formula"]) if (arrays[n]) S.extra[n] = decodeArray(arrays[n], n);
       S.error = null;

@@ -14,6 +14,8 @@ const TRI_CSS = `
 .flowviz-player .fv-tri-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; margin-bottom: 6px; }
 .flowviz-player .fv-tri-canvas { width: calc(380px * var(--fv-scale)); height: calc(380px * var(--fv-scale)); border: 1px solid var(--fv-border); image-rendering: pixelated; }
 .flowviz-player .fv-tri-plot { width: calc(420px * var(--fv-scale)); height: calc(300px * var(--fv-scale)); border: 1px solid var(--fv-border); }
+.flowviz-player.flowviz-triangular .fv-side { flex: 1 1 calc(380px * var(--fv-scale)); }
+.flowviz-player .fv-tri-timing, .flowviz-player .fv-tri-info { white-space: pre-wrap; }
 .flowviz-player .fv-tri-btn { font: inherit; padding: 0.25em 0.8em; border: 1px solid var(--fv-border); border-radius: 6px; background: var(--fv-btn); color: var(--fv-fg); cursor: pointer; }
 `;
 const f = (x) => formatNumber(x);
@@ -116,7 +118,8 @@ export function renderTriangular({ model, el, signal }) {
   }
 
   function drawHeat(meta) {
-    if (!J) { info.textContent = meta.message || "waiting for data\u2026"; return; }
+    const errLine = meta.status === "error" ? `cannot show this: ${meta.message}` : "";
+    if (!J) { info.textContent = errLine || "waiting for data\u2026"; return; }
     const dpr = Math.min(Math.max(globalThis.devicePixelRatio || 1, 1), 3);
     const r = heat.getBoundingClientRect();
     const W = Math.max(n, Math.round(r.width * dpr)), H = Math.max(n, Math.round(r.height * dpr));
@@ -158,7 +161,8 @@ export function renderTriangular({ model, el, signal }) {
       `  \u03a3 log|J\u1d62\u1d62|, diagonal : ${f(meta.logdet_diag)}`,
       `  the layer's log_det  : ${f(meta.logdet_layer)}`,
       `(Jacobian by autograd, ${meta.method || "?"} pass)`,
-    ].join("\n");
+      errLine,
+    ].filter((l, i, a) => l !== "" || i < a.length - 1).join("\n");
   }
 
   function drawTiming(T) {
@@ -181,8 +185,10 @@ export function renderTriangular({ model, el, signal }) {
       return;
     }
     const lx = T.n.map(Math.log10), lu = T.lu_median_s.map(Math.log10), dg = T.diag_median_s.map(Math.log10);
-    const ys = [...lu, ...dg].filter(Number.isFinite);
-    const x0 = Math.min(...lx) - 0.1, x1 = Math.max(...lx) + 0.1, y0 = Math.min(...ys) - 0.2, y1 = Math.max(...ys) + 0.2;
+    const D = T.diag_only && T.diag_only.n ? T.diag_only : { n: [], median_s: [] };
+    const dx = D.n.map(Math.log10), dy = D.median_s.map(Math.log10);
+    const ys = [...lu, ...dg, ...dy].filter(Number.isFinite);
+    const x0 = Math.min(...lx, ...dx) - 0.1, x1 = Math.max(...lx, ...dx) + 0.1, y0 = Math.min(...ys) - 0.2, y1 = Math.max(...ys) + 0.2;
     const L = fs * 4, R = 10, Tp = fs * 1.6, B = fs * 3;
     const px = (x) => L + ((x - x0) / (x1 - x0)) * (w - L - R), py = (y) => Tp + ((y1 - y) / (y1 - y0)) * (h - Tp - B);
     ctx.strokeStyle = theme.css(theme.border); ctx.strokeRect(L, Tp, w - L - R, h - Tp - B);
@@ -196,14 +202,20 @@ export function renderTriangular({ model, el, signal }) {
     ctx.fillText("n", L + (w - L - R) / 2, h - fs * 0.4);
     ctx.textAlign = "left";
     ctx.fillText("median seconds", 4, fs);
-    const series = [[lu, "rgb(207,34,46)", "dense LU (slogdet)"], [dg, "rgb(9,105,218)", "\u03a3 log|diag|"]];
-    for (const [ysr, color] of series) {
-      ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = 2;
+    const series = [[lx, lu, "rgb(207,34,46)", [], "dense LU"], [lx, dg, "rgb(9,105,218)", [], "\u03a3 log|diag|"],
+      [dx, dy, "rgb(9,105,218)", [5, 4], "diagonal alone"]];
+    series.forEach(([xsr, ysr, color, dash, name], k) => {
+      if (!xsr.length) return;
+      ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = 2; ctx.setLineDash(dash);
       ctx.beginPath();
-      ysr.forEach((y, i) => (i ? ctx.lineTo(px(lx[i]), py(y)) : ctx.moveTo(px(lx[i]), py(y))));
+      ysr.forEach((y, i) => (i ? ctx.lineTo(px(xsr[i]), py(y)) : ctx.moveTo(px(xsr[i]), py(y))));
       ctx.stroke();
-      ysr.forEach((y, i) => { ctx.beginPath(); ctx.arc(px(lx[i]), py(y), 3, 0, 2 * Math.PI); ctx.fill(); });
-    }
+      ctx.setLineDash([]);
+      ysr.forEach((y, i) => { ctx.beginPath(); ctx.arc(px(xsr[i]), py(y), 3, 0, 2 * Math.PI); ctx.fill(); });
+      const ly = h - B - 8 - (2 - k) * fs * 1.3;
+      ctx.fillRect(w - R - 130, ly - 4, 14, 3);
+      ctx.fillText(name, w - R - 112, ly);
+    });
     const from = T.slope_from_n || 0;
     const sel = T.n.map((v, i) => i).filter((i) => T.n[i] >= from);
     const fl = fitLogLog(sel.map((i) => T.n[i]), sel.map((i) => T.lu_median_s[i]));
@@ -213,6 +225,7 @@ export function renderTriangular({ model, el, signal }) {
       `device ${T.device}, ${T.threads} thread(s), median of ${T.repeats}`,
       ...T.n.map((v, i) => `n=${String(v).padStart(4)}  LU ${f(T.lu_median_s[i])} s   diag ${f(T.diag_median_s[i])} s`),
       `fitted slopes (n \u2265 ${from}): LU ${f(fl.slope)} (theory 3), diag ${f(fd.slope)} (theory 1)`,
+      ...(D.n.length ? [`diagonal alone up to n = ${D.n[D.n.length - 1]}: slope ${f(D.slope)}`] : []),
       T.note || "",
     ].join("\n");
   }

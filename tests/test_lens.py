@@ -1,0 +1,174 @@
+"""JacobianLens: the lecture's numbers, expression maps vs autograd, safety, singular maps, the density."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from flowviz.expr import parse_map
+from flowviz.scene.lens import lens_scene, oblique_projection, parallelepiped, six_terms
+from flowviz.widgets.lens import JacobianLens
+from flowviz.widgets.wire import decode_array
+
+
+def arrays(w):
+    return {k: decode_array(v) for k, v in w.arrays.items()}
+
+
+def test_lecture_numbers_from_widget_state():
+    w = JacobianLens()
+    m = w.meta
+    assert m["matrix"] == [[1, 1], [2, 0]]
+    assert m["det"] == pytest.approx(-2)
+    np.testing.assert_allclose(m["jinv"], [[0, 0.5], [1, -0.5]], atol=1e-12)
+    assert m["det_inv"] == pytest.approx(-0.5)
+    np.testing.assert_allclose(m["product"], np.eye(2), atol=1e-12)
+    assert 1 / m["det_inv"] == pytest.approx(m["det"])
+    assert m["orientation"] == "reversed" and m["status"] == "ok"
+    assert w.text == "z1 + z2, 2 * z1"
+    a = arrays(w)
+    np.testing.assert_allclose(a["jac"][0], np.tile([1, 1, 2, 0], (a["jac"].shape[1], 1)))
+    # the image of the unit square is the parallelogram spanned by the columns (1, 2) and (1, 0)
+    np.testing.assert_allclose(a["square_image"][:4], [[0, 0], [1, 2], [2, 2], [1, 0]], atol=1e-6)
+
+
+@pytest.mark.parametrize("text", ["z1, z2 + sin(z1)", "z1 + 0.3*z2**3, tanh(z2) + 0.5*z1", "exp(0.3*z1)*z2, z1"])
+def test_expression_jacobians_match_autograd(text):
+    s = lens_scene(text, grid=9, n_samples=1000)
+    z = torch.as_tensor(s.mesh[0], dtype=torch.float64)
+    pm = parse_map(text)
+    ref = torch.func.vmap(torch.func.jacrev(lambda v: pm(v[None])[0]))(z)
+    np.testing.assert_allclose(s.jac[0].reshape(-1, 2, 2), ref.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(s.mesh[1], pm(z).numpy(), rtol=1e-5, atol=1e-5)
+    ld = np.log(np.abs(np.linalg.det(ref.numpy())))
+    np.testing.assert_allclose(s.logdet[0], ld, rtol=1e-5, atol=1e-5)
+
+
+def test_typed_linear_expression_is_exact():
+    w = JacobianLens(text="2*z1, z1 + 3*z2")
+    assert w.meta["linear"] and w.meta["det"] == pytest.approx(6)
+    np.testing.assert_allclose(w.meta["jinv"], np.linalg.inv([[2, 0], [1, 3]]), atol=1e-12)
+
+
+@pytest.mark.parametrize("bad", ["__import__('os')", "z1.__class__, z2", "open('x'), z2", "z1 +", "z1"])
+def test_hostile_or_broken_text_keeps_map_and_shows_message(bad):
+    w = JacobianLens()
+    before_meta, before_version = dict(w.meta), w.meta["version"]
+    w.text = bad
+    assert w.error, "the parser's message must be shown"
+    assert w.meta["version"] == before_version and w.meta["matrix"] == before_meta["matrix"]
+    w.text = "z1, z2 + sin(z1)"
+    assert w.error == "" and w.meta["linear"] is False
+
+
+def test_hostile_message_is_the_parsers():
+    from flowviz.expr import ExpressionError
+    with pytest.raises(ExpressionError) as info:
+        parse_map("__import__('os')")
+    w = JacobianLens()
+    w.text = "__import__('os')"
+    assert w.error == str(info.value)
+
+
+@pytest.mark.parametrize("m", [[[1, 2], [2, 4]], [[0, 0], [0, 0]]])
+def test_singular_not_invertible_and_finite(m):
+    w = JacobianLens(matrix=m)
+    assert w.status == "not invertible" and "det" in w.meta["message"]
+    assert w.meta["jinv"] is None and w.meta["det"] == 0
+    for name, a in arrays(w).items():
+        assert np.isfinite(a).all(), name
+
+
+def test_folding_expression_is_flagged():
+    s = lens_scene("z1**2, z2", grid=9, n_samples=1000)
+    assert s.status == "not invertible" and s.orientation == "mixed"
+    for a in s.arrays().values():
+        assert np.isfinite(a).all()
+
+
+def _chi2(counts, expected):
+    keep = expected > 20
+    return float((((counts - expected) ** 2) / expected)[keep].sum()), int(keep.sum())
+
+
+def test_density_formula_vs_histogram_linear():
+    n = 200_000
+    s = lens_scene([[1, 1], [2, 0]], n_samples=n, bins=40)
+    b = s.hist_extent
+    area = (b[1] - b[0]) * (b[3] - b[2]) / 40**2
+    counts, expected = s.hist * n * area, s.formula * n * area
+    chi2, dof = _chi2(counts, expected)
+    assert dof > 100 and chi2 / dof < 1.5, (chi2, dof)
+    # and the formula is not trivially close to anything: a wrong det (factor 2) fails
+    assert _chi2(counts, 2 * expected)[0] / dof > 10
+
+
+def test_density_mesh_colouring_vs_histogram_nonlinear():
+    """x = (z1, z2 + sin z1): det J = 1, inverse z = (x1, x2 - sin x1); p(x) = pi(z) independently."""
+    n = 200_000
+    s = lens_scene("z1, z2 + sin(z1)", n_samples=n, bins=40)
+    b = s.hist_extent
+    cx = b[0] + (np.arange(40) + 0.5) * (b[1] - b[0]) / 40
+    cy = b[2] + (np.arange(40) + 0.5) * (b[3] - b[2]) / 40
+    yy, xx = np.meshgrid(cy, cx, indexing="ij")
+    z1, z2 = xx, yy - np.sin(xx)
+    p = np.exp(-(z1**2 + z2**2) / 2) / (2 * math.pi)
+    area = (b[1] - b[0]) * (b[3] - b[2]) / 1600
+    chi2, dof = _chi2(s.hist * n * area, p * n * area)
+    assert dof > 100 and chi2 / dof < 1.5
+    # the mesh colouring: log p at f(z) = log pi(z) - log|det J_f(z)| (det = 1 here)
+    np.testing.assert_allclose(s.logp[1], s.logp[0], atol=1e-5)
+
+
+def test_three_by_three_six_terms():
+    g = torch.Generator().manual_seed(3)
+    for _ in range(5):
+        m = torch.randn(3, 3, generator=g, dtype=torch.float64)
+        terms = six_terms(m)
+        assert len(terms) == 6
+        assert sum(t["value"] for t in terms) == pytest.approx(float(torch.linalg.det(m)), abs=1e-12)
+    w = JacobianLens(mode="3d", matrix3=[[2, 0, 0], [0, 3, 0], [0, 0, 0.5]])
+    assert w.three["sum"] == pytest.approx(3.0) and w.three["det"] == pytest.approx(3.0)
+    w.matrix3 = [1, 2, 3, 4, 5, 6, 7, 8, 10]
+    assert w.three["sum"] == pytest.approx(-3.0)
+    v = np.array(w.three["vertices"])
+    assert v.shape == (8, 3) and np.allclose(v[7], [6, 15, 25])
+    vol = abs(np.linalg.det(v[[1, 2, 4]] - v[0]))
+    assert vol == pytest.approx(3.0)
+    assert oblique_projection(parallelepiped(np.eye(3))).shape == (8, 2)
+
+
+def test_plot_twin_draws():
+    import matplotlib
+    matplotlib.use("Agg")
+    from flowviz.plot.lens import plot_jacobian_lens
+    w = JacobianLens(text="z1, z2 + sin(z1)")
+    axes = plot_jacobian_lens(w)
+    assert len(axes) == 2
+    axes = plot_jacobian_lens(lens_scene([[1, 2], [2, 4]], n_samples=1000))
+    assert "not invertible" in axes[0].get_title()
+
+
+def test_fold_flags_only_for_folding_maps():
+    """A reflection (det < 0 everywhere) is invertible: no fold hatching. z1**2 folds along z1 = 0."""
+    assert lens_scene([[1, 1], [2, 0]], n_samples=1000).folded.sum() == 0
+    s = lens_scene("z1**2 + z1 + 0.5*z2, z2", grid=9, n_samples=1000)  # det J = 2 z1 + 1
+    z1 = s.mesh[0][:, 0]
+    assert s.folded[0].sum() == 0
+    # the minority sign: det < 0 where z1 < -1/2 (4 of 9 columns)
+    np.testing.assert_array_equal(s.folded[1] > 0, z1 < -0.5)
+
+
+def test_static_export_carries_the_view_state(tmp_path):
+    import json
+    import re
+
+    w = JacobianLens(mode="3d", text="z1, z2 + sin(z1)")
+    html = w.save_html(tmp_path / "lens.html").read_text()
+    state = json.loads(re.search(r'<script id="flowviz-state" type="application/json">(.*?)</script>', html, re.S)
+                       .group(1).replace("<\\/", "</"))
+    assert state["mode"] == "3d" and state["text"] == "z1, z2 + sin(z1)" and len(state["three"]["terms"]) == 6
+    assert "folded" in state["arrays"] and "hist" in state["arrays"]
