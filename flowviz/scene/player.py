@@ -116,7 +116,7 @@ def layer_jacobians(layer: Bijection, x: Tensor) -> Tensor:
 
 
 def _robust_bounds(p: Tensor, ok: Tensor) -> list[float]:
-    step = max(1, p.shape[0] // 4096)  # quantiles of a systematic subsample: plenty for a view box
+    step = max(1, -(-p.shape[0] // 1024))  # quantiles of a systematic subsample: plenty for a view box
     pts = p[::step][ok[::step]]
     if pts.shape[0] < 2:
         return [-4.0, 4.0, -4.0, 4.0]
@@ -229,7 +229,7 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
 
     finite_logp = logp[finite]
     if finite_logp.numel():
-        step = max(1, finite_logp.numel() // 8192)
+        step = max(1, -(-finite_logp.numel() // 2048))
         hi = float(torch.quantile(finite_logp[::step].double().cpu(), 0.995))
         lo = max(float(finite_logp.min()), hi - 10.0)
         if not lo < hi:
