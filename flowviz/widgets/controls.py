@@ -66,6 +66,7 @@ def layer_controls(layer: Bijection, k: int) -> list[Control]:
     return out
 
 
+@torch.no_grad()
 def control_value(layer: Bijection, name: str, index: tuple[int, ...], enabled: bool) -> float | bool:
     """The current value of a control, read from the layer."""
     if name == "enabled":

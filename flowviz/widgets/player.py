@@ -99,8 +99,7 @@ class FlowPlayer(anywidget.AnyWidget):
         self._controls += GLOBAL_CONTROLS
         self._by_id = {c.id: c for c in self._controls}
         self._lut = encode_array(colormap_lut("viridis"))
-        self._sync_controls()
-        self.recompute()
+        self.recompute()  # also syncs the controls (with the params observer held off)
 
     # -- helpers -----------------------------------------------------------------------------
     @staticmethod

@@ -1,0 +1,419 @@
+"""Helpers for flowviz's browser tests (fixtures live in conftest.py): servers in their own process
+groups, notebooks written by the tests, console collection, failure artefacts, reading the picture.
+
+Servers and kernels get ``PYTHONPATH`` pointing at this checkout, so flowviz need not be installed.
+Test notebooks should start with :data:`THREADS_CELL` (two cores are shared by kernel, server and browser).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = os.environ.get("FLOWVIZ_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-proxy-server",
+]
+# The lecture flow of the demo notebook: affine, linear, planar (folds when w.u < -1), radial.
+LECTURE_FLOW = ("flows.Flow([flows.Affine(2, scale=[1.5, 0.6], shift=[0.5, 0.0]), "
+                "flows.Linear(2, matrix=[[1, 1], [2, 0]]), flows.Planar(2, u=[1.0, 0.5], w=[1.2, 0.3], b=0.0), "
+                "flows.Radial(2, centre=[0.5, -0.5], alpha=0.5, beta=1.0)])")
+
+
+def lecture_flow():  # the same flow as LECTURE_FLOW, in this process
+    from flowviz import flows
+
+    return flows.Flow([flows.Affine(2, scale=[1.5, 0.6], shift=[0.5, 0.0]),
+                       flows.Linear(2, matrix=[[1, 1], [2, 0]]), flows.Planar(2, u=[1.0, 0.5], w=[1.2, 0.3], b=0.0),
+                       flows.Radial(2, centre=[0.5, -0.5], alpha=0.5, beta=1.0)])
+
+
+THREADS_CELL = "import torch\ntorch.set_num_threads(1)  # browser tests: 2 cores shared by kernel, server and browser"
+
+# Console errors we accept, each with the reason. Matched on (message text, resource URL).
+VOILA_BENIGN = [
+    # Voila's lab template links Font Awesome icon CSS from a CDN; there is no network here.
+    (re.compile(r"ERR_NAME_NOT_RESOLVED"),
+     re.compile(r"^https://cdn\.jsdelivr\.net/npm/@fortawesome/fontawesome-free@[^/]*/css/[\w.-]+\.css$")),
+]
+
+
+# -- notebooks ---------------------------------------------------------------------------------------
+def write_notebook(path: Path, cells: list[str | tuple[str, str]]) -> Path:
+    """Write an nbformat-4 notebook; a cell is code text, or ("markdown", text)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for cell in cells:
+        if isinstance(cell, tuple):
+            kind, src = cell
+            new = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
+            nb.cells.append(new(src))
+        else:
+            nb.cells.append(nbformat.v4.new_code_cell(cell))
+    nbformat.write(nb, str(path))
+    return path
+
+
+# -- servers ------------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def kernel_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for servers and their kernels: this checkout importable, no GUI backends."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    env["MPLBACKEND"] = "Agg"
+    env["PYTHONUNBUFFERED"] = "1"
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        env.pop(var, None)
+    env.update(extra or {})
+    return env
+
+
+@dataclass
+class Server:
+    """A server process in its own session (process group); ``stop()`` ends it and its kernels."""
+
+    name: str
+    port: int
+    proc: subprocess.Popen
+    log_path: Path
+    dir: Path
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def log_tail(self, chars: int = 6000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        # kernels are in the same process group; make sure none outlived the server
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+SERVERS: list[Server] = []  # every server started this session (conftest stops them all)
+
+
+@atexit.register
+def _stop_servers_at_exit() -> None:  # a last resort if the session ends without fixture teardown
+    for s in SERVERS:
+        with contextlib.suppress(Exception):
+            s.stop()
+
+
+def start_server(name: str, cmd: list[str], *, cwd: Path, ready_path: str, port: int, env: dict[str, str],
+                 log_dir: Path, timeout: float = 90.0) -> Server:
+    """Start ``cmd`` in a new session and wait until ``GET ready_path`` (a static URL) answers 200."""
+    log_path = log_dir / f"{name}-{port}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 (closed with the process)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    log.close()
+    server = Server(name, port, proc, log_path, cwd)
+    SERVERS.append(server)
+    deadline = time.monotonic() + timeout
+    url = server.base + ready_path
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode} before it was ready:\n{server.log_tail()}")
+        try:
+            with _NO_PROXY.open(url, timeout=2) as r:
+                if r.status == 200:
+                    return server
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"{name} not ready at {url} after {timeout:.0f} s:\n{server.log_tail()}")
+        time.sleep(0.2)
+
+
+@dataclass
+class Voila:
+    server: Server
+
+    @property
+    def dir(self) -> Path:
+        return self.server.dir
+
+    def url(self, notebook: str) -> str:
+        return f"{self.server.base}/voila/render/{notebook}"
+
+
+def start_voila(directory: Path, log_dir: Path, extra_args: list[str] | None = None) -> Voila:
+    """Voila serving every notebook in ``directory`` (open ``/voila/render/<name>.ipynb``)."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "voila", str(directory), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+           *(extra_args or [])]
+    env = kernel_env({"JUPYTER_RUNTIME_DIR": str(log_dir / "runtime")})
+    return Voila(start_server("voila", cmd, cwd=directory, ready_path="/voila/static/voila.js", port=port, env=env,
+                              log_dir=log_dir))
+
+
+def start_jupyterlab(root: Path) -> Server:
+    """JupyterLab on a free port serving ``root/work``, with isolated config/settings/workspaces, no token,
+    the announcements extension off and ``window.jupyterapp`` exposed."""
+    work = root / "work"
+    work.mkdir(exist_ok=True)
+    config = root / "config"
+    (config / "labconfig").mkdir(parents=True, exist_ok=True)
+    (config / "labconfig" / "page_config.json").write_text(json.dumps(
+        {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
+    env = kernel_env({
+        "JUPYTER_CONFIG_DIR": str(config),
+        "JUPYTERLAB_SETTINGS_DIR": str(root / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(root / "workspaces"),
+        "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
+    })
+    port = free_port()
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+           "--ServerApp.allow_root=True", "--IdentityProvider.token=", "--ServerApp.password=",
+           "--ServerApp.open_browser=False", "--LabApp.expose_app_in_browser=True",
+           f"--ServerApp.root_dir={work}", "--ServerApp.disable_check_xsrf=False"]
+    return start_server("jupyterlab", cmd, cwd=work, ready_path="/static/favicons/favicon.ico", port=port,
+                        env=env, log_dir=root, timeout=120)
+
+
+# -- /proc ------------------------------------------------------------------------------------------
+def proc_ppid(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2:].split()[1])
+
+
+def is_descendant(pid: int, ancestor: int) -> bool:
+    with contextlib.suppress(OSError, ValueError):
+        for _ in range(64):
+            if pid == ancestor:
+                return True
+            if pid <= 1:
+                return False
+            pid = proc_ppid(pid)
+    return False
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+# -- browser ------------------------------------------------------------------------------------------
+@dataclass
+class Console:
+    """Console messages, uncaught page errors and failed requests of one page (or context)."""
+
+    lines: list[str] = field(default_factory=list)
+    errors_raw: list[tuple[str, str]] = field(default_factory=list)  # (text, url)
+    page_errors: list[str] = field(default_factory=list)
+
+    def attach(self, page: Any) -> None:
+        page.on("console", self._on_console)
+        page.on("pageerror", self._on_page_error)
+        page.on("requestfailed", lambda r: self.lines.append(f"[requestfailed] {r.url} {r.failure}"))
+
+    def _on_console(self, msg: Any) -> None:
+        try:
+            url = (msg.location or {}).get("url", "")
+        except Exception:  # the page may be gone
+            url = ""
+        self.lines.append(f"[{msg.type}] {msg.text}  ({url})")
+        if msg.type == "error":
+            self.errors_raw.append((msg.text, url))
+
+    def _on_page_error(self, err: Any) -> None:
+        text = f"{getattr(err, 'name', '')}: {getattr(err, 'message', err)}\n{getattr(err, 'stack', '')}"
+        self.lines.append(f"[pageerror] {text}")
+        self.page_errors.append(text)
+
+    def errors(self, benign: list[tuple[re.Pattern, re.Pattern]] = ()) -> list[str]:
+        """Console errors not matched by one of ``benign`` (text pattern, URL pattern), plus page errors."""
+        out = [f"{t} ({u})" for t, u in self.errors_raw
+               if not any(tp.search(t) and up.search(u) for tp, up in benign)]
+        return out + [f"pageerror: {e}" for e in self.page_errors]
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def failed(node: pytest.Item) -> bool:
+    return any(getattr(getattr(node, f"rep_{w}", None), "failed", False) for w in ("setup", "call"))
+
+
+def artefact_stem(node: pytest.Item) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / re.sub(r"[^\w.-]+", "_", node.nodeid.replace("tests/browser/", ""))[:150]
+
+
+def save_artefacts(node: pytest.Item, pages: list[Any], console: Console, servers: list[Server]) -> None:
+    """Screenshot(s), console log and server log tails for a failing test, under test-artifacts/."""
+    stem = artefact_stem(node)
+    for i, pg in enumerate(pages):
+        with contextlib.suppress(Exception):
+            pg.screenshot(path=f"{stem}{'' if i == 0 else f'-{i}'}.png", full_page=True, timeout=10_000)
+    parts = [f"# console of {node.nodeid}", console.text()]
+    for s in servers:
+        parts += [f"\n# {s.name} log tail ({s.log_path})", s.log_tail()]
+    Path(f"{stem}.console.log").write_text("\n".join(parts))
+
+
+# -- reading the widget ------------------------------------------------------------------------------
+def settle(page: Any, frames: int = 2) -> None:
+    """Wait for a couple of animation frames (the player draws in requestAnimationFrame)."""
+    page.evaluate("(n) => new Promise((res) => {"
+                  " const f = (i) => i ? requestAnimationFrame(() => f(i - 1)) : res(); f(n); })", frames)
+
+
+def plot_png(player: Any) -> bytes:
+    """A screenshot of the x panel's plot canvas (the WebGL/Canvas2D drawing: mesh, density, points),
+    with what lies over it hidden for the shot: the overlay canvas (axes, text, hover shapes) and the
+    status banner."""
+    panel = player.locator(".fv-panel").last
+    hide = ("(els) => els.forEach((e) => {"
+            " e.dataset.fvTestVis = e.style.visibility; e.style.visibility = 'hidden'; })")
+    show = ("(els) => els.forEach((e) => {"
+            " e.style.visibility = e.dataset.fvTestVis || ''; delete e.dataset.fvTestVis; })")
+    covers = player.locator(".fv-overlay, .fv-status")
+    covers.evaluate_all(hide)
+    try:
+        player.page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        return panel.locator("canvas.fv-base").screenshot(animations="disabled")
+    finally:
+        covers.evaluate_all(show)
+
+
+@dataclass
+class ImageStats:
+    width: int
+    height: int
+    distinct: int          # distinct RGB colours
+    top_fraction: float    # share of the most common colour (the background, for a blank canvas)
+    chromatic: float       # share of clearly coloured pixels (max - min channel > 40): density, points
+
+
+def image_stats(png: bytes) -> ImageStats:
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    w, h = img.size
+    colors = img.getcolors(maxcolors=w * h + 1) or []
+    top = max(c for c, _ in colors) if colors else w * h
+    chroma = sum(c for c, (r, g, b) in colors if max(r, g, b) - min(r, g, b) > 40)
+    return ImageStats(w, h, len(colors), top / (w * h), chroma / (w * h))
+
+
+def assert_not_blank(png: bytes, what: str = "plot") -> ImageStats:
+    """A drawn plot: many colours, and a real share of density-coloured pixels besides the background.
+    (At state 0 the base density covers only a few per cent of the x panel: the camera is fixed on the
+    union of all states' bounds.)"""
+    s = image_stats(png)
+    assert s.width > 100 and s.height > 100, f"{what}: canvas is only {s.width}x{s.height}"
+    assert s.distinct >= 100, f"{what}: only {s.distinct} distinct colours: {s}"
+    assert s.top_fraction < 0.98, f"{what}: {s.top_fraction:.1%} of the canvas is one colour: {s}"
+    assert s.chromatic > 0.01, f"{what}: only {s.chromatic:.2%} coloured pixels (no density map?): {s}"
+    return s
+
+
+def pixel_difference(a: bytes, b: bytes) -> float:
+    """Share of pixels that differ between two PNGs of the same size (1.0 if the sizes differ)."""
+    from PIL import Image, ImageChops
+
+    ia, ib = Image.open(io.BytesIO(a)).convert("RGB"), Image.open(io.BytesIO(b)).convert("RGB")
+    if ia.size != ib.size:
+        return 1.0
+    diff = ImageChops.difference(ia, ib).convert("L").point(lambda v: 255 if v > 8 else 0)
+    return diff.histogram()[255] / (ia.size[0] * ia.size[1])
+
+
+def coloured_spots(png: bytes, n: int, margin: int = 6,
+                   avoid: list[tuple[float, float, float, float]] = ()) -> list[tuple[float, float]]:
+    """``n`` places on the drawn mesh, as fractions of the image size: pixels that are clearly coloured
+    (density map), spread along the picture (quantiles in row-major order), away from the image border
+    and outside the ``avoid`` rectangles (x0, y0, x1, y1 in pixels of the image)."""
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    w, h = img.size
+    px = img.load()
+    spots = [(x, y) for y in range(margin, h - margin, 2) for x in range(margin, w - margin, 2)
+             if max(px[x, y]) - min(px[x, y]) > 40
+             and not any(x0 - margin <= x <= x1 + margin and y0 - margin <= y <= y1 + margin
+                         for x0, y0, x1, y1 in avoid)]
+    if len(spots) < n:
+        raise AssertionError(f"only {len(spots)} coloured pixels to hover")
+    picks = [spots[int((i + 0.5) / n * len(spots))] for i in range(n)]
+    return [(x / w, y / h) for x, y in picks]
+
+
+def wait_until(fn: Callable[[], Any], timeout: float, interval: float = 0.05, what: str = "condition") -> Any:
+    """Poll ``fn`` (in the test process) until it returns something truthy; AssertionError on timeout."""
+    deadline = time.monotonic() + timeout
+    last_err: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            v = fn()
+            if v:
+                return v
+        except Exception as err:  # noqa: BLE001 (reported on timeout)
+            last_err = err
+        time.sleep(interval)
+    detail = f" (last error: {last_err})" if last_err else ""
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}{detail}")
+
+
+def copy_notebook(src: Path, dst_dir: Path) -> Path:
+    dst = dst_dir / src.name
+    shutil.copyfile(src, dst)
+    return dst

@@ -1,0 +1,72 @@
+"""FlowPlayer in JupyterLab: headless Chromium against a real JupyterLab server (isolated config, no token).
+
+The notebook is written into the server's temporary root (JupyterLab autosaves into it), opened, and run
+with ``notebook:run-all-cells`` through ``window.jupyterapp`` (``--LabApp.expose_app_in_browser``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from typing import Any
+
+import pytest
+from browser_support import (
+    LECTURE_FLOW,
+    THREADS_CELL,
+    Server,
+    assert_not_blank,
+    coloured_spots,
+    plot_png,
+    settle,
+    wait_until,
+    write_notebook,
+)
+
+pytestmark = pytest.mark.browser
+
+# Console errors accepted in JupyterLab, each (text pattern, URL pattern) with the reason. None so far:
+# with the announcements extension disabled (no news fetch) JupyterLab 4.6 logs no errors offline.
+LAB_BENIGN: list[tuple[re.Pattern, re.Pattern]] = []
+
+CELLS = [
+    THREADS_CELL,
+    f"from flowviz import flows\nfrom flowviz.widgets import FlowPlayer\n\nFlowPlayer({LECTURE_FLOW})",
+]
+
+
+def test_player_renders_in_jupyterlab(page: Any, jupyterlab: Server) -> None:
+    write_notebook(jupyterlab.dir / "lab.ipynb", CELLS)
+    t0 = time.monotonic()
+    page.goto(f"{jupyterlab.base}/lab/tree/lab.ipynb", wait_until="domcontentloaded", timeout=120_000)
+    page.wait_for_function(
+        "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
+        timeout=120_000)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    player = page.locator(".flowviz-player").first
+    page.wait_for_function("() => document.querySelector('.flowviz-player')?.dataset.version", timeout=120_000)
+    player.scroll_into_view_if_needed()
+    settle(page)
+    print(f"JupyterLab: page to rendered player {time.monotonic() - t0:.1f} s")
+    assert player.get_attribute("data-status") == "ok"
+    assert player.get_attribute("data-renderer") in ("webgl2", "canvas2d")
+    assert player.locator(".fv-status").is_hidden()
+    # scrub to the last state, and hover: the readout works inside JupyterLab's layout too
+    player.focus()
+    page.keyboard.press("End")
+    wait_until(lambda: player.get_attribute("data-k") == "4", 5, what="the last layer")
+    settle(page)
+    png = plot_png(player)
+    stats = assert_not_blank(png, "JupyterLab player")
+    print(stats)
+    overlay = player.locator(".fv-panel").last.locator("canvas.fv-overlay")
+    box = overlay.bounding_box()
+    fx, fy = coloured_spots(png, 1)[0]
+    page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    readout = player.locator(".fv-readout")
+    wait_until(lambda: readout.get_attribute("data-det") is not None, 5, what="a hover readout")
+    assert readout.get_attribute("data-k") == "4"
+    assert math.isfinite(float(readout.get_attribute("data-det")))
+    errors = page.console.errors(LAB_BENIGN)
+    assert not errors, "console errors:\n" + "\n".join(errors)

@@ -1,0 +1,514 @@
+"""FlowPlayer in a real browser: headless Chromium (Playwright) against a real Voila server.
+
+One Voila server for the module serves a notebook written here; every test opens its own page (and so
+its own kernel: tests do not share state). The notebook prints ``FLOWVIZ_RUN <kernel pid>`` and writes,
+from that kernel, an independent reference (``ref-<pid>.json``: every layer's Jacobian determinant at every
+mesh vertex by torch.func autograd in float64, and log p_k) and the static export ``player-<pid>.html``.
+A Label widget (class ``fv-probe``) reports what the kernel holds: meta.version, status, position and the
+value of every control, so the tests can compare what the browser shows with what Python computed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_support import (
+    LECTURE_FLOW,
+    THREADS_CELL,
+    VOILA_BENIGN,
+    Voila,
+    assert_not_blank,
+    coloured_spots,
+    is_descendant,
+    lecture_flow,
+    pixel_difference,
+    plot_png,
+    rss_bytes,
+    settle,
+    wait_until,
+    write_notebook,
+)
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOK = "player.ipynb"
+
+CELLS = [
+    THREADS_CELL,
+    f"""\
+import copy, json, os
+import ipywidgets as widgets
+from flowviz import flows
+from flowviz.widgets import FlowPlayer
+
+flow = {LECTURE_FLOW}
+player = FlowPlayer(flow)
+RUN = os.getpid()""",
+    """\
+# Independent reference from this kernel: push the player's base mesh through a float64 copy of the flow
+# and take every layer's Jacobian by autograd (torch.func); log p_k = log pi(z) - sum_j log|det J_j|.
+ref = copy.deepcopy(flow).double().eval()
+z = torch.from_numpy(player.scene.mesh[0]).double()
+state, cum = z, torch.zeros(len(z), dtype=torch.float64)
+dets, logps = [], [ref.base.log_prob(z).tolist()]
+for layer in ref.layers:
+    det = torch.linalg.det(flows.jacobian(layer, state))
+    cum = cum + det.abs().log()
+    dets.append(det.tolist())
+    logps.append((ref.base.log_prob(z) - cum).tolist())
+    with torch.no_grad():
+        state = layer(state)[0]
+with open(f"ref-{RUN}.json", "w") as fh:
+    json.dump({"K": len(flow.layers), "V": len(z), "det": dets, "logp": logps}, fh)
+_ = player.save_html(f"player-{RUN}.html")""",
+    """\
+probe = widgets.Label()
+probe.add_class("fv-probe")
+def report(_=None):
+    probe.value = json.dumps({"version": player.meta.get("version"), "status": player.status,
+                              "position": player.position, "values": {c["id"]: c["value"] for c in player.controls}})
+player.observe(report, names=["meta", "controls", "position"])
+report()
+display(player, probe)""",
+    # a second player drawn with the Canvas2D fallback renderer
+    "display(FlowPlayer(flows.Flow([flows.Planar(2, u=[1.0, 0.5], w=[1.2, 0.3], b=0.0)]), renderer='canvas2d'))",
+    'print(f"FLOWVIZ_RUN {RUN}")',
+]
+
+
+@pytest.fixture(scope="module")
+def server(voila: Voila) -> Voila:
+    write_notebook(voila.dir / NOTEBOOK, CELLS)
+    return voila
+
+
+@dataclass
+class Run:
+    """One rendered notebook: the page, its first player's root locator and its kernel."""
+
+    page: Any
+    player: Any
+    pid: int
+    ref: dict[str, Any]
+    dir: Path
+
+    def attr(self, name: str, sel: str | None = None) -> str | None:
+        loc = self.player if sel is None else self.player.locator(sel)
+        return loc.get_attribute(f"data-{name}")
+
+    def probe(self) -> dict[str, Any]:
+        return json.loads(self.page.locator(".fv-probe").first.text_content())
+
+    def version(self) -> int:
+        return int(self.attr("version") or -1)
+
+    def png(self) -> bytes:
+        return plot_png(self.player)
+
+
+def _kernel_pid(page: Any, timeout_ms: int = 90_000) -> int:
+    page.wait_for_function("() => /FLOWVIZ_RUN \\d+/.test(document.body.innerText)", timeout=timeout_ms)
+    return int(re.search(r"FLOWVIZ_RUN (\d+)", page.locator("body").inner_text()).group(1))
+
+
+def open_player(page: Any, server: Voila) -> Run:
+    """Load the notebook in Voila and wait until the first player has drawn the kernel's data."""
+    t0 = time.monotonic()
+    page.goto(server.url(NOTEBOOK), wait_until="domcontentloaded", timeout=120_000)  # Voila runs the notebook first
+    pid = _kernel_pid(page)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.flowviz-player')].length >= 2 && "
+        "[...document.querySelectorAll('.flowviz-player')].every((el) => el.dataset.version && el.dataset.frame)",
+        timeout=60_000)
+    player = page.locator(".flowviz-player").first
+    settle(page)
+    ref = json.loads((server.dir / f"ref-{pid}.json").read_text())
+    print(f"page to rendered player: {time.monotonic() - t0:.1f} s (kernel {pid})")
+    return Run(page, player, pid, ref, server.dir)
+
+
+def drag_slider(page: Any, slider: Any, fraction: float) -> None:
+    """Drag a range input's thumb with the mouse from its left end to ``fraction`` of its width."""
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 4, y)
+    page.mouse.down()
+    for i in range(1, 11):
+        page.mouse.move(box["x"] + 4 + (box["width"] * fraction - 4) * i / 10, y)
+    page.mouse.up()
+
+
+def hover_readouts(run: Run, n: int) -> list[dict[str, float]]:
+    """Hover ``n`` places on the drawn mesh of the x panel (found in a screenshot of the plot canvas);
+    the readout's numbers for each."""
+    page, readout = run.page, run.player.locator(".fv-readout")
+    overlay = run.player.locator(".fv-panel").last.locator("canvas.fv-overlay")
+    box = overlay.bounding_box()
+    avoid = []
+    banner = run.player.locator(".fv-status")
+    if banner.is_visible():  # it lies over the plot and takes the pointer
+        b = banner.bounding_box()
+        x0, y0 = b["x"] - box["x"], b["y"] - box["y"]
+        avoid.append((x0, y0, x0 + b["width"], y0 + b["height"]))
+    points = coloured_spots(run.png(), n, avoid=avoid)
+    out = []
+    for fx, fy in points:
+        before = (readout.get_attribute("data-vertex"), readout.get_attribute("data-k"))
+        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        wait_until(lambda before=before: (readout.get_attribute("data-vertex"), readout.get_attribute("data-k"))
+                   != before and readout.get_attribute("data-vertex") is not None, 5, what=f"a readout at {fx, fy}")
+        d = readout.evaluate("(el) => ({...el.dataset})")
+        out.append({k: float(v) for k, v in d.items()})
+    return out
+
+
+def close(a: float, b: float, tol: float = 1e-4) -> bool:
+    return abs(a - b) <= tol * max(1.0, abs(b))
+
+
+# -- tests ---------------------------------------------------------------------------------------------
+def test_player_renders_in_voila(page: Any, server: Voila) -> None:
+    run = open_player(page, server)
+    p = run.player
+    assert p.get_attribute("data-status") == "ok"
+    assert p.locator(".fv-status").is_hidden()
+    assert p.get_attribute("data-renderer") in ("webgl2", "canvas2d")
+    assert p.locator(".fv-slider").get_attribute("max") == str(run.ref["K"])
+    stats = assert_not_blank(run.png(), "x panel")
+    print(f"renderer {p.get_attribute('data-renderer')}, {stats}")
+    # the Canvas2D fallback draws too
+    second = page.locator(".flowviz-player").nth(1)
+    assert second.get_attribute("data-renderer") == "canvas2d"
+    assert second.get_attribute("data-status") == "ok"
+    assert_not_blank(plot_png(second), "Canvas2D player")
+    # the kernel's view matches what the browser shows
+    probe = run.probe()
+    assert probe["status"] == "ok" and probe["version"] == run.version()
+    assert is_descendant(run.pid, server.server.pid), "the kernel that ran the notebook is not Voila's child"
+    errors = page.console.errors(VOILA_BENIGN)
+    assert not errors, "console errors:\n" + "\n".join(errors)
+
+
+def test_dragging_the_layer_slider_changes_the_picture(page: Any, server: Voila) -> None:
+    run = open_player(page, server)
+    p = run.player
+    assert float(p.get_attribute("data-position")) == 0 and p.get_attribute("data-k") == "0"
+    before = run.png()
+    drag_slider(page, p.locator(".fv-slider"), 0.75)
+    K = run.ref["K"]
+    wait_until(lambda: float(p.get_attribute("data-position")) > 0, 5, what="data-position to move")
+    settle(page)
+    pos = float(p.get_attribute("data-position"))
+    assert abs(pos - 0.75 * K) < 0.35, pos
+    assert p.get_attribute("data-k") == str(round(pos)) != "0"
+    after = run.png()
+    changed = pixel_difference(before, after)
+    assert changed > 0.05, f"only {changed:.1%} of the plot changed"
+    assert_not_blank(after, "after scrubbing")
+    # the position reached the kernel (written when the drag ended)
+    wait_until(lambda: abs(run.probe()["position"] - pos) < 1e-6, 10, what="the kernel to receive the position")
+    assert not page.console.errors(VOILA_BENIGN)
+
+
+def test_hover_readout_equals_autograd_determinant(page: Any, server: Voila) -> None:
+    run = open_player(page, server)
+    p, ref = run.player, run.ref
+    n = 6
+    checked = 0
+    for k in (4, 3, 1):  # Radial, Planar (dets vary by vertex), Affine (constant det 0.9)
+        p.focus()
+        page.keyboard.press("End")
+        for _ in range(ref["K"] - k):
+            page.keyboard.press("ArrowLeft")
+        wait_until(lambda k=k: p.get_attribute("data-k") == str(k), 5, what=f"layer {k}")
+        settle(page)
+        readouts = hover_readouts(run, n)
+        dets = set()
+        for r in readouts:
+            assert int(r["k"]) == k
+            v = int(r["vertex"])
+            det_py, logp_py = ref["det"][k - 1][v], ref["logp"][k][v]
+            assert close(r["det"], det_py), f"layer {k} vertex {v}: browser det {r['det']} != autograd {det_py}"
+            assert close(r["logdet"], math.log(abs(det_py))), (k, v, r["logdet"], det_py)
+            assert close(r["logp"], logp_py), f"layer {k} vertex {v}: log p {r['logp']} != {logp_py}"
+            dets.add(round(r["det"], 6))
+            checked += 1
+        if k in (3, 4):
+            assert len(dets) >= 4, f"layer {k}: hovering six places gave only dets {dets}: not a nonlinear check"
+        else:
+            assert dets == {0.9}, dets
+    assert checked == 3 * n
+    assert not page.console.errors(VOILA_BENIGN)
+
+
+def _watch_computing(page: Any, player: Any) -> None:
+    player.locator(".fv-computing").evaluate(
+        "(el) => { window.__fvComputingShown = !el.hidden; new MutationObserver(() => {"
+        " if (!el.hidden) window.__fvComputingShown = true; }).observe(el, {attributes: true}); }")
+
+
+def test_parameter_slider_recomputes_and_redraws(page: Any, server: Voila) -> None:
+    run = open_player(page, server)
+    p = run.player
+    p.focus()
+    page.keyboard.press("End")  # show the last state, where every layer has acted
+    wait_until(lambda: p.get_attribute("data-k") == str(run.ref["K"]), 5, what="the last layer")
+    settle(page)
+    before, v0 = run.png(), run.version()
+    slider = p.locator('.fv-params input[type=range][data-id="L3.u.1"]')
+    assert float(slider.input_value()) == pytest.approx(0.5)
+    _watch_computing(page, p)
+    t0 = time.monotonic()
+    slider.focus()
+    page.keyboard.press("Home")  # u2 of the planar layer: 0.5 -> -3 (its minimum)
+    assert slider.input_value() == "-3"
+    wait_until(lambda: run.version() > v0, 15, what="data-version to increase")
+    latency = time.monotonic() - t0
+    wait_until(lambda: p.locator(".fv-computing").is_hidden(), 5, what=".fv-computing to clear")
+    assert page.evaluate("window.__fvComputingShown"), ".fv-computing never showed"
+    probe = run.probe()
+    assert probe["values"]["L3.u.1"] == pytest.approx(-3.0, abs=1e-6)
+    assert probe["version"] == run.version(), "the browser shows a different version than the kernel holds"
+    settle(page)
+    after = run.png()
+    changed = pixel_difference(before, after)
+    print(f"slider -> new picture in {latency:.2f} s; {changed:.1%} of the plot changed")
+    assert changed > 0.05, f"only {changed:.1%} of the plot changed"
+    assert_not_blank(after, "after the parameter change")
+    assert p.get_attribute("data-status") == "ok"
+    assert not page.console.errors(VOILA_BENIGN)
+
+
+def expected_planar_folds(u: tuple[float, float], gx: int) -> tuple[int, int]:
+    """For the lecture flow with layer 3 (planar) unconstrained at ``u``: how many mesh triangles have
+    det J_3 < 0 at all three vertices (surely folded), and at one or more (possibly folded)."""
+    import numpy as np
+    import torch
+
+    from flowviz.scene import player_scene
+
+    flow = lecture_flow()
+    planar = flow.layers[2]
+    planar.constrained = False
+    with torch.no_grad():
+        planar.u.copy_(torch.tensor(u))
+    scene = player_scene(flow, torch.zeros(1, 2), gx=gx)
+    neg = np.linalg.det(scene.jac[2].astype(np.float64)) < 0
+    g = neg.reshape(gx, gx)
+    a, b, d, e = g[:-1, :-1], g[:-1, 1:], g[1:, :-1], g[1:, 1:]  # cell corners (row, col)
+    tri1, tri2 = np.stack([a, b, e]), np.stack([a, e, d])
+    return int(tri1.all(0).sum() + tri2.all(0).sum()), int(tri1.any(0).sum() + tri2.any(0).sum())
+
+
+def test_not_invertible_state_is_shown_without_nan(page: Any, server: Voila) -> None:
+    run = open_player(page, server)
+    p = run.player
+    p.focus()
+    page.keyboard.press("End")
+    v0 = run.version()
+    toggle = p.locator('.fv-params input[type=checkbox][data-id="L3.constrained"]')
+    assert toggle.is_checked()
+    toggle.uncheck()  # "keep invertible" off: u is used as given
+    wait_until(lambda: run.version() > v0 and run.probe()["values"]["L3.constrained"] is False, 15,
+               what="the kernel to drop the constraint")
+    v1 = run.version()
+    slider = p.locator('.fv-params input[type=range][data-id="L3.u.0"]')
+    slider.focus()
+    page.keyboard.press("Home")  # u = (-3, 0.5): w.u = 1.2 * -3 + 0.3 * 0.5 = -3.45 < -1
+    wait_until(lambda: run.version() > v1, 15, what="the recompute")
+    wait_until(lambda: p.get_attribute("data-status") == "not invertible", 5, what='data-status "not invertible"')
+    assert run.probe()["status"] == "not invertible"
+    banner = p.locator(".fv-status")
+    assert banner.is_visible()
+    assert "not invertible" in banner.inner_text()
+    assert "layer 3" in banner.inner_text()
+    settle(page)
+    assert_not_blank(run.png(), "not-invertible state")
+    # the hatched cells at state 3 are where the planar map folds the plane: between the triangles whose
+    # three vertices all have det J_3 < 0 and those with at least one such vertex (computed here)
+    p.focus()
+    page.keyboard.press("ArrowLeft")
+    wait_until(lambda: p.get_attribute("data-k") == "3", 5, what="state 3")
+    settle(page)
+    lo, hi = expected_planar_folds(u=(-3.0, 0.5), gx=65)
+    n = fold_count(p)
+    assert lo <= n <= hi, f"{n} folded cells shown; the planar map folds between {lo} and {hi} of 8192 triangles"
+    # hover where the plane folds over; the readouts must not show NaN either
+    hover_readouts(run, 4)
+    text = p.inner_text()
+    assert "NaN" not in text and "nan" not in text.split(), text
+    assert "Infinity" not in text
+    assert not page.console.errors(VOILA_BENIGN)
+
+
+def test_parameter_storm_keeps_kernel_responsive_and_memory_flat(page: Any, server: Voila) -> None:
+    run = open_player(page, server)
+    p = run.player
+    sid = "L1.shift.0"
+    slider = p.locator(f'.fv-params input[type=range][data-id="{sid}"]')
+    rss0 = rss_bytes(run.pid)
+    v0 = run.version()
+    # 200 input events in about 2 s, values sweeping back and forth, ending on a distinctive value
+    values = [round(-2.5 + 5.0 * abs(((i * 0.07) % 2) - 1), 2) for i in range(199)] + [1.37]
+    t0 = time.monotonic()
+    final = slider.evaluate(
+        """async (input, values) => {
+             // paced by the clock: event i is due at i * 10 ms, whatever else the page is doing
+             const t0 = performance.now();
+             let i = 0;
+             while (i < values.length) {
+               const due = Math.min(values.length, Math.floor((performance.now() - t0) / 10) + 1);
+               for (; i < due; i++) {
+                 input.value = String(values[i]);
+                 input.dispatchEvent(new Event("input", {bubbles: true}));
+               }
+               await new Promise((r) => setTimeout(r, 4));
+             }
+             input.dispatchEvent(new Event("change", {bubbles: true}));
+             return input.value;
+           }""", values)
+    storm_s = time.monotonic() - t0
+    assert final == "1.37"
+    assert storm_s < 3, f"the storm itself took {storm_s:.1f} s"
+
+    def settled() -> bool:
+        probe = run.probe()
+        return (abs(probe["values"][sid] - 1.37) < 1e-6 and probe["version"] == run.version()
+                and p.locator(".fv-computing").is_hidden())
+
+    wait_until(settled, 30, what="the kernel and the picture to show the last value")
+    settle_s = time.monotonic() - t0 - storm_s
+    recomputes = run.version() - v0
+    assert slider.input_value() == "1.37", "a stale kernel echo moved the slider"
+    # the picture shows the last value: shift t1 = 1.37 moves state 1 by (1.37 - 0.5) in x
+    # responsive: one more change is reflected within a few seconds
+    t1 = time.monotonic()
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    wait_until(lambda: abs(run.probe()["values"][sid] - 1.38) < 1e-6 and run.probe()["version"] == run.version(),
+               5, what="a change after the storm to be reflected")
+    latency = time.monotonic() - t1
+    time.sleep(0.5)
+    rss1 = rss_bytes(run.pid)
+    grown = (rss1 - rss0) / 2**20
+    print(f"storm: 200 events in {storm_s:.2f} s, {recomputes} recomputes, settled {settle_s:.2f} s later; "
+          f"next change {latency:.2f} s; kernel RSS {rss0 / 2**20:.0f} -> {rss1 / 2**20:.0f} MB ({grown:+.0f} MB)")
+    assert grown < 150, f"kernel RSS grew by {grown:.0f} MB"
+    assert 1 <= recomputes <= 201
+    assert_not_blank(run.png(), "after the storm")
+    assert not page.console.errors(VOILA_BENIGN)
+
+
+@dataclass
+class Export:
+    path: Path
+    pid: int
+    ref: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def exported(server: Voila) -> Export:
+    """Run the notebook once with a plain GET (Voila executes it while rendering the page): it writes the
+    static export ``player-<pid>.html`` of the first player and the reference ``ref-<pid>.json``."""
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(server.url(NOTEBOOK), timeout=120) as r:
+        html = r.read().decode()
+    pid = int(re.search(r"FLOWVIZ_RUN (\d+)", html).group(1))
+    return Export(server.dir / f"player-{pid}.html", pid, json.loads((server.dir / f"ref-{pid}.json").read_text()))
+
+
+LOCAL = ("file:", "data:", "blob:")
+
+
+def open_offline(page: Any, export: Export) -> tuple[Run, list[str], list[str]]:
+    """Open the exported page from file:// with every non-local request aborted (and recorded)."""
+    blocked: list[str] = []
+    requested: list[str] = []
+
+    def handle(route: Any) -> None:
+        if route.request.url.startswith(LOCAL):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    page.context.route("**/*", handle)
+    page.on("request", lambda req: requested.append(req.url))
+    page.goto(export.path.as_uri())
+    page.wait_for_function("() => document.querySelector('.flowviz-player')?.dataset.frame", timeout=30_000)
+    settle(page)
+    return Run(page, page.locator(".flowviz-player"), export.pid, export.ref, export.path.parent), blocked, requested
+
+
+def test_static_export_works_offline(page: Any, exported: Export) -> None:
+    assert exported.path.stat().st_size > 50_000
+    run, blocked, requested = open_offline(page, exported)
+    p, ref = run.player, run.ref
+    assert p.get_attribute("data-status") == "ok"
+    png0 = run.png()
+    stats = assert_not_blank(png0, "exported page")
+    print(f"static export {exported.path.stat().st_size / 1e6:.1f} MB; {stats}")
+
+    # scrubbing changes the picture
+    drag_slider(page, p.locator(".fv-slider"), 0.5)
+    wait_until(lambda: float(p.get_attribute("data-position")) > 0.5, 5, what="scrubbing")
+    settle(page)
+    assert pixel_difference(png0, run.png()) > 0.05
+
+    # play animates: from state 0 the position runs up to K while frames are drawn
+    p.focus()
+    page.keyboard.press("Home")
+    wait_until(lambda: float(p.get_attribute("data-position")) == 0, 5, what="Home")
+    frame0 = int(p.get_attribute("data-frame"))
+    p.locator(".fv-play").click()
+    seen = []
+    for _ in range(6):
+        time.sleep(0.25)
+        seen.append(float(p.get_attribute("data-position")))
+    assert int(p.get_attribute("data-frame")) > frame0 + 5, "no frames drawn while playing"
+    assert seen == sorted(seen) and seen[-1] > seen[0] >= 0, f"position while playing: {seen}"
+    K = ref["K"]
+    wait_until(lambda: float(p.get_attribute("data-position")) == K, 10, what="playback to reach the last layer")
+
+    # hover gives a readout, equal to the kernel's autograd determinant
+    settle(page)
+    for r in hover_readouts(run, 3):
+        assert int(r["k"]) == K
+        det_py = ref["det"][K - 1][int(r["vertex"])]
+        assert close(r["det"], det_py), (r, det_py)
+
+    assert not blocked, f"requests left the page: {blocked}"
+    assert all(u.startswith(LOCAL) for u in requested), requested
+    errors = page.console.errors()  # nothing is benign offline
+    assert not errors, "console errors:\n" + "\n".join(errors)
+
+
+def fold_count(player: Any) -> int:
+    """The number of folded mesh cells the legend reports for the state shown (0 if none)."""
+    m = re.search(r"(\d+) folded mesh cells", player.locator(".fv-legend").inner_text())
+    return int(m.group(1)) if m else 0
+
+
+def test_invertible_flow_shows_no_folded_cells(page: Any, exported: Export) -> None:
+    """Every layer of the lecture flow is invertible (Python: status "ok"), but the Linear layer reverses
+    orientation (det W = -2). No state may be hatched as folded."""
+    run, _, _ = open_offline(page, exported)
+    p, K = run.player, run.ref["K"]
+    assert p.get_attribute("data-status") == "ok"
+    p.focus()
+    page.keyboard.press("Home")
+    folds = {}
+    for k in range(K + 1):
+        if k:
+            page.keyboard.press("ArrowRight")
+        wait_until(lambda k=k: p.get_attribute("data-k") == str(k), 5, what=f"state {k}")
+        settle(page)
+        folds[k] = fold_count(p)
+    assert all(n == 0 for n in folds.values()), f"folded cells reported per state of an invertible flow: {folds}"
