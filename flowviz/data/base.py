@@ -32,7 +32,7 @@ def _check_n(n: object) -> int:
     try:
         if isinstance(n, bool):
             raise TypeError
-        count = operator.index(n)  # ints, numpy integers, 0-d integer tensors
+        count = operator.index(n)  # type: ignore[arg-type]  # ints, numpy integers, 0-d integer tensors
     except TypeError:
         raise ValueError(f"n must be a non-negative integer, got {n!r} of type {type(n).__name__}") from None
     if count < 0:

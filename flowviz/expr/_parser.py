@@ -177,7 +177,7 @@ class _Checker:
         if node is None or not hasattr(node, "col_offset"):
             return ExpressionError(reason)
         # Text is pure ASCII, so ast's UTF-8 byte offsets are character offsets.
-        return ExpressionError(reason, node.lineno, node.col_offset + 1)
+        return ExpressionError(reason, node.lineno, node.col_offset + 1)  # type: ignore[attr-defined]
 
     def segment(self, node: ast.AST) -> str:
         seg = ast.get_source_segment(self.text, node) or "?"
@@ -326,7 +326,7 @@ class _Checker:
     # -- stage 3: build our own tree (recursion depth bounded by stage 2) ---------------------
     def build(self, node: ast.expr) -> Node:
         if isinstance(node, ast.Constant):
-            return Num(node.value)
+            return Num(node.value)  # type: ignore[arg-type]  # numeric literals only: checked by the caller
         if isinstance(node, ast.Name):
             if node.id in self.index:
                 return Var(node.id, self.index[node.id])

@@ -21,6 +21,8 @@ __all__ = ["ActNorm"]
 class ActNorm(Bijection):
     """x = z * exp(log_scale) + shift with data-dependent initialisation (see module doc)."""
 
+    initialized: Tensor
+
     def __init__(self, dim: int) -> None:
         super().__init__()
         self.dim = dim

@@ -97,7 +97,7 @@ class Configurable(nn.Module):
                 object.__setattr__(self, "_config", {"type": type(self).__name__, "kwargs": arguments})
             init(self, *args, **kw)
 
-        cls.__init__ = wrapped  # type: ignore[method-assign]
+        cls.__init__ = wrapped  # type: ignore[method-assign, assignment]
 
     def config(self) -> dict[str, Any]:
         """The constructor call that rebuilds this object, as plain data (no parameters)."""

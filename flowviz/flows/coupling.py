@@ -33,6 +33,9 @@ class Coupling(Bijection):
     """
 
     triangular = True
+    idx_a: Tensor
+    idx_b: Tensor
+    unsplit: Tensor
 
     def __init__(self, dim: int, params_per_coordinate: int, mask: Sequence[bool] | None, parity: int,
                  hidden: int, depth: int) -> None:

@@ -41,6 +41,10 @@ class Distribution(Configurable):
     def _like(self) -> Tensor:
         return next(iter(self.buffers()))
 
+    @property
+    def device(self) -> torch.device:
+        return self._like().device
+
 
 class StandardNormal(Distribution):
     """pi(z) = N(z; 0, I):  log pi(z) = -|z|^2 / 2 - (dim / 2) log(2 pi)."""
@@ -70,6 +74,9 @@ class Uniform(Distribution):
 
     The lecture's first example is Z ~ U[0, 1] pushed through X = 2Z + 1.
     """
+
+    low: Tensor
+    high: Tensor
 
     def __init__(self, dim: int, low: float = 0.0, high: float = 1.0) -> None:
         super().__init__()

@@ -99,6 +99,9 @@ class Flow(Bijection):
     Z ~ U[0, 1]).
     """
 
+    base: Distribution
+    layers: nn.ModuleList
+
     def __init__(self, layers: Sequence[Bijection], base: Distribution | None = None,
                  chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
         super().__init__()
@@ -115,25 +118,30 @@ class Flow(Bijection):
         self.layers = nn.ModuleList(layers)
         self.chunk_size = chunk_size
 
+    @property
+    def bijections(self) -> list[Bijection]:
+        """The layers G_1..G_K, in the order applied (base -> data)."""
+        return [layer for layer in self.layers if isinstance(layer, Bijection)]
+
     def __len__(self) -> int:
         return len(self.layers)
 
     @property
     def device(self) -> torch.device:
         """The device of the flow's parameters and buffers."""
-        for t in self.parameters():
-            return t.device
-        for t in self.buffers():
-            return t.device
+        for p in self.parameters():
+            return p.device
+        for b in self.buffers():
+            return b.device
         return torch.device("cpu")
 
     @property
     def dtype(self) -> torch.dtype:
-        for t in self.parameters():
-            return t.dtype
-        for t in self.buffers():
-            if t.is_floating_point():
-                return t.dtype
+        for p in self.parameters():
+            return p.dtype
+        for b in self.buffers():
+            if b.is_floating_point():
+                return b.dtype
         return torch.get_default_dtype()
 
     # -- chunked evaluation ------------------------------------------------------------------
@@ -156,7 +164,7 @@ class Flow(Bijection):
 
     def _inverse_all(self, x: Tensor) -> tuple[Tensor, Tensor]:
         log_det = x.new_zeros(x.shape[0])
-        for layer in reversed(self.layers):
+        for layer in self.bijections[::-1]:
             x, ld = layer.inverse(x)
             log_det = log_det + ld
         return x, log_det
@@ -198,7 +206,7 @@ class Flow(Bijection):
         """All states of the forward pass z -> x (no gradients): states (K+1, N, d), log_dets (K, N)."""
         check_input(z, self.dim, "z")
         check_finite(z, "z")
-        return self._trace(z, list(self.layers), inverse=False)
+        return self._trace(z, self.bijections, inverse=False)
 
     @torch.no_grad()
     def trace_inverse(self, x: Tensor) -> Trace:
@@ -207,7 +215,7 @@ class Flow(Bijection):
         check_input(x, self.dim, "x")
         check_finite(x, "x")
         self._check_invertible()
-        return self._trace(x, list(reversed(self.layers)), inverse=True)
+        return self._trace(x, self.bijections[::-1], inverse=True)
 
     def _trace(self, v: Tensor, layers: list[Bijection], inverse: bool) -> Trace:
         K, N = len(layers), v.shape[0]
@@ -223,12 +231,12 @@ class Flow(Bijection):
         return Trace(states, log_dets, "inverse" if inverse else "forward")
 
     def _check_invertible(self) -> None:
-        for k, layer in enumerate(self.layers):
+        for k, layer in enumerate(self.bijections):
             if not layer.is_invertible():
                 raise NotInvertibleError(f"layer {k + 1} ({type(layer).__name__}): {layer.invertibility_message()}")
 
     def is_invertible(self) -> bool:
-        return all(layer.is_invertible() for layer in self.layers)
+        return all(layer.is_invertible() for layer in self.bijections)
 
     def describe(self) -> str:
         return f"Flow of {len(self.layers)} layers on {self.base.describe()}"

@@ -46,6 +46,9 @@ class Linear(Bijection):
     Inverse: z = W^{-1} x, log_det = -log|det W|.
     """
 
+    permutation: Tensor
+    sign: Tensor
+
     def __init__(self, dim: int, matrix: Sequence[Sequence[float]] | Tensor | None = None,
                  learnable: bool = True, seed: int | None = None) -> None:
         super().__init__()
@@ -115,6 +118,9 @@ class Permute(Bijection):
 
     The permutation is a buffer, not a parameter: it is never trained nor offered as a slider.
     """
+
+    permutation: Tensor
+    inverse_permutation: Tensor
 
     def __init__(self, dim: int, permutation: Sequence[int] | Tensor | None = None,
                  seed: int | None = None) -> None:

@@ -34,6 +34,8 @@ class MLP(nn.Sequential):
 class MaskedLinear(nn.Linear):
     """y = x (W * M)^T + b with a fixed binary mask M (a buffer)."""
 
+    mask: Tensor
+
     def __init__(self, n_in: int, n_out: int, mask: Tensor) -> None:
         super().__init__(n_in, n_out)
         self.register_buffer("mask", mask.to(self.weight.dtype))

@@ -184,7 +184,7 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
     was_training = flow.training
     flow.eval()
     try:
-        for k, layer in enumerate(flow.layers):
+        for k, layer in enumerate(flow.bijections):
             info = LayerInfo(name=type(layer).__name__, caption=layer.describe(), enabled=enabled[k])
             h = states[k]
             if enabled[k]:
@@ -253,5 +253,5 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
     return PlayerScene(
         points=_numpy(states[:, :N]), points_logp=_numpy(logp[:, :N]), points_finite=_numpy(finite[:, :N].float()),
         mesh=_numpy(states[:, N:]), logp=_numpy(logp[:, N:]), finite=_numpy(finite[:, N:].float()),
-        jac=_numpy(jac), logdet=_numpy(log_dets[:, N:]), folded=_numpy(folded.float()), gx=gx, gy=gy, layers=infos, base=flow.base.describe(),
-        status=status, message=message, logp_range=(lo, hi), bounds=bounds)
+        jac=_numpy(jac), logdet=_numpy(log_dets[:, N:]), folded=_numpy(folded.float()), gx=gx, gy=gy,
+        layers=infos, base=flow.base.describe(), status=status, message=message, logp_range=(lo, hi), bounds=bounds)

@@ -43,7 +43,7 @@ class ArrayWidget(anywidget.AnyWidget):
 
     arrays = traitlets.Dict().tag(sync=True)
     meta = traitlets.Dict().tag(sync=True)
-    controls = traitlets.List().tag(sync=True)
+    controls: traitlets.List[Any] = traitlets.List().tag(sync=True)
     params = traitlets.Dict().tag(sync=True)
     preset = traitlets.Unicode("notebook").tag(sync=True)
     theme = traitlets.Unicode("auto").tag(sync=True)

@@ -71,16 +71,18 @@ def control_value(layer: Bijection, name: str, index: tuple[int, ...], enabled: 
     """The current value of a control, read from the layer."""
     if name == "enabled":
         return enabled
-    if name == "constrained":
-        return bool(layer.constrained)  # type: ignore[attr-defined]
-    if name == "alpha":
-        return float(layer.alpha)  # type: ignore[attr-defined]
-    if name == "beta":
-        return float(layer.beta)  # type: ignore[attr-defined]
-    if name == "tail":
-        return float(layer.log_tailweight[index[0]].exp())  # type: ignore[attr-defined]
-    tensor = {"W": "weight"}.get(name, name)
-    return float(getattr(layer, tensor).detach()[index])
+    if name == "constrained" and isinstance(layer, (Planar, Radial)):
+        return bool(layer.constrained)
+    if name == "alpha" and isinstance(layer, Radial):
+        return float(layer.alpha)
+    if name == "beta" and isinstance(layer, Radial):
+        return float(layer.beta)
+    if name == "tail" and isinstance(layer, SinhArcsinh):
+        return float(layer.log_tailweight[index[0]].exp())
+    param = getattr(layer, {"W": "weight"}.get(name, name))
+    if not isinstance(param, torch.Tensor):
+        raise ValueError(f"{type(layer).__name__} has no parameter {name!r}")
+    return float(param.detach()[index])
 
 
 def parse_id(control_id: str) -> tuple[int, str, tuple[int, ...]]:

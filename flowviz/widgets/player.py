@@ -17,7 +17,7 @@ import anywidget
 import torch
 import traitlets
 
-from ..flows import Flow
+from ..flows import Flow, Planar, Radial
 from ..scene import PlayerScene, player_scene
 from .controls import Control, apply_control, control_value, layer_controls, parse_id
 from .lut import colormap_lut
@@ -62,7 +62,7 @@ class FlowPlayer(anywidget.AnyWidget):
 
     arrays = traitlets.Dict().tag(sync=True)
     meta = traitlets.Dict().tag(sync=True)
-    controls = traitlets.List().tag(sync=True)
+    controls: traitlets.List[Any] = traitlets.List().tag(sync=True)
     params = traitlets.Dict().tag(sync=True)
     position = traitlets.Float(0.0).tag(sync=True)
     playing = traitlets.Bool(False).tag(sync=True)
@@ -95,7 +95,7 @@ class FlowPlayer(anywidget.AnyWidget):
         self._scene: PlayerScene | None = None
         self._n_points, self._grid = self._check_sizes(n_points, grid)
         self._z = self._draw_base(self._n_points)
-        self._controls = [c for k, layer in enumerate(flow.layers, 1) for c in layer_controls(layer, k)]
+        self._controls = [c for k, layer in enumerate(flow.bijections, 1) for c in layer_controls(layer, k)]
         self._controls += GLOBAL_CONTROLS
         self._by_id = {c.id: c for c in self._controls}
         self._lut = encode_array(colormap_lut("viridis"))
@@ -121,7 +121,7 @@ class FlowPlayer(anywidget.AnyWidget):
         if c.id == "grid":
             return self._grid
         k, name, index = parse_id(c.id)
-        return control_value(self.flow.layers[k - 1], name, index, self._enabled[k - 1])
+        return control_value(self.flow.bijections[k - 1], name, index, self._enabled[k - 1])
 
     def _sync_controls(self) -> None:
         values = {c.id: self._value(c) for c in self._controls}
@@ -160,7 +160,7 @@ class FlowPlayer(anywidget.AnyWidget):
                 raise ValueError("the on/off toggle needs true or false")
             self._enabled[k - 1] = value
             return ""
-        return apply_control(self.flow.layers[k - 1], name, index, value)
+        return apply_control(self.flow.bijections[k - 1], name, index, value)
 
     def recompute(self, note: str = "") -> None:
         """Recompute every layer's arrays on the flow's device and send them (one message)."""
@@ -177,7 +177,8 @@ class FlowPlayer(anywidget.AnyWidget):
         self._version += 1
         meta = scene.meta(self._version)
         if note:
-            meta["message"] = (meta["message"] + " — " if meta["message"] else "") + note
+            message = str(meta["message"])
+            meta["message"] = (message + " — " if message else "") + note
         with self.hold_sync():
             self.arrays = {**encode_arrays(scene.arrays()), "lut": self._lut}
             self.meta = meta
@@ -191,9 +192,10 @@ class FlowPlayer(anywidget.AnyWidget):
         """Restore the flow's parameters (and the layers' on/off state) as they were when the player was made."""
         with torch.no_grad():
             self.flow.load_state_dict(self._initial_state)
-        for k, layer in enumerate(self.flow.layers):
-            if self._initial_constraints[k] is not None:
-                layer.constrained = self._initial_constraints[k]
+        for k, layer in enumerate(self.flow.bijections):
+            constrained = self._initial_constraints[k]
+            if constrained is not None and isinstance(layer, (Planar, Radial)):
+                layer.constrained = constrained
         self._enabled = [True] * len(self.flow.layers)
         self.recompute()
 
