@@ -49,12 +49,22 @@ class MaskedAutoregressive(Bijection):
         return out, logd.sum(-1)
 
     def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:
-        """Sequential: dim passes of the MADE; after pass i the first i coordinates of x are exact."""
+        """Sequential: pass i fixes coordinate i from the MADE's parameters at x_<i (already final).
+
+        Pass 0 needs no input (coordinate 1 depends on nothing), so it runs the MADE on one row only;
+        each pass transforms just its own coordinate. log_det = sum_i log|tau'(z_i)|.
+        """
         check_input(z, self.dim, "z")
+        n = z.shape[0]
         x = torch.zeros_like(z)
-        log_det = z.new_zeros(z.shape[0])
-        for _ in range(self.dim):
-            x, log_det = self._tau(z, self.made(x), inverse=False)
+        log_det = z.new_zeros(n)
+        theta = self.made(z.new_zeros(1, self.dim))
+        for i in range(self.dim):
+            if i:
+                theta = self.made(x)
+            xi, ld = self._tau(z[:, i:i + 1], theta[:, i:i + 1].expand(n, 1, -1), inverse=False)
+            x = x.index_copy(1, torch.tensor([i], device=z.device), xi)  # out of place: autograd-safe
+            log_det = log_det + ld
         return x, log_det
 
     def inverse(self, x: Tensor) -> tuple[Tensor, Tensor]:

@@ -146,8 +146,13 @@ class Flow(Bijection):
 
     # -- chunked evaluation ------------------------------------------------------------------
     def _chunks(self, n: int) -> list[slice]:
-        size = max(1, int(self.chunk_size))
-        return [slice(i, min(i + size, n)) for i in range(0, max(n, 1), size)] if n else []
+        """ceil(n / chunk_size) row chunks of equal size (10k rows: 2 x 5000, not 8192 + 1808; measured
+        up to 2x faster on a CPU, see benchmarks/bench_proposals.py)."""
+        if not n:
+            return []
+        k = -(-n // max(1, int(self.chunk_size)))
+        size = -(-n // k)
+        return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
     def _map(self, fn: Callable[[Tensor], tuple[Tensor, Tensor]], v: Tensor) -> tuple[Tensor, Tensor]:
         if v.shape[0] <= self.chunk_size:
