@@ -109,15 +109,18 @@ class Planar(Bijection):
         log_det = -torch.log(torch.abs(1 + (1 - h * h) * wu))
         return z, log_det
 
+    @torch.no_grad()
     def is_invertible(self) -> bool:
         return bool((self.w @ self.u_hat()) >= -1)
 
+    @torch.no_grad()
     def invertibility_message(self) -> str:
         if self.is_invertible():
             return ""
         wu = float(self.w @ self.u_hat())
         return f"w . u = {wu:.3g} < -1: the planar map folds the plane (det J changes sign)"
 
+    @torch.no_grad()
     def describe(self) -> str:
         u = ", ".join(f"{v:.3g}" for v in self.u_hat().tolist())
         w = ", ".join(f"{v:.3g}" for v in self.w.tolist())
@@ -204,14 +207,17 @@ class Radial(Bijection):
         bh, log_det = self._terms(r)
         return self.centre + diff / (1 + bh)[:, None], -log_det
 
+    @torch.no_grad()
     def is_invertible(self) -> bool:
         return bool(self.beta >= -self.alpha)
 
+    @torch.no_grad()
     def invertibility_message(self) -> str:
         if self.is_invertible():
             return ""
         return f"beta = {float(self.beta):.3g} < -alpha = {-float(self.alpha):.3g}: the radial map folds"
 
+    @torch.no_grad()
     def describe(self) -> str:
         c = ", ".join(f"{v:.3g}" for v in self.centre.tolist())
         return f"Radial: centre ({c}), alpha = {float(self.alpha):.3g}, beta = {float(self.beta):.3g}"
