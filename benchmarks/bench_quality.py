@@ -150,6 +150,31 @@ def print_table(rows: list[dict], libs: list[str] | None = None) -> None:
             print(f"{ds:11s} {model:8s} " + " ".join(out))
 
 
+def markdown_table(rows: list[dict]) -> str:
+    """The summary as a markdown table (mean KL gap over seeds, per-seed values in brackets)."""
+    libs = [lib for lib in ("flowviz", *PEERS) if any(r["lib"] == lib for r in rows)]
+    out = []
+    for steps in sorted({r["steps"] for r in rows}):
+        cells = {(r["dataset"], r["model"], r["lib"]): r for r in rows if r["steps"] == steps}
+        out.append(f"| dataset | model | " + " | ".join(libs) + " |")
+        out.append("|---|---|" + "---:|" * len(libs))
+        for ds, model in sorted({(d, m) for d, m, _ in cells}, key=lambda t: (t[0] != "moons", t[0], M.ARCHS.index(t[1]))):
+            row = []
+            for lib in libs:
+                r = cells.get((ds, model, lib))
+                if r is None:
+                    row.append("-")
+                elif r["status"] != "done":
+                    row.append("non-finite")
+                else:
+                    best = min(c["mean_kl_gap"] for (d, m, _), c in cells.items() if (d, m) == (ds, model))
+                    v = f"{r['mean_kl_gap']:.3f}"
+                    row.append((f"**{v}**" if r["mean_kl_gap"] == best else v)
+                               + " [" + ", ".join(f"{g:.3f}" for g in r["kl_gaps"]) + "]")
+            out.append(f"| {ds} | {model} | " + " | ".join(row) + " |")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--datasets", nargs="+", default=["moons", "8gaussians"])
@@ -163,7 +188,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--jobs", type=int, default=1, choices=[1, 2], help="worker processes (one thread each)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--no-save", action="store_true")
+    p.add_argument("--table", action="store_true", help="print the table of --out as markdown and exit (no runs)")
     args = p.parse_args(argv)
+    if args.table:
+        print(markdown_table(json.loads(args.out.read_text())["summary"]))
+        return
     torch.set_num_threads(1)
 
     tasks = [{"dataset": ds, "model": m, "lib": lib, "seed": s, "steps": args.steps, "batch": args.batch,
