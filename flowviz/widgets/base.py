@@ -65,6 +65,11 @@ class ArrayWidget(anywidget.AnyWidget):
             self.arrays = encode_arrays(arrays)
             self.meta = {**meta, "version": self._version}
 
+    @property
+    def status(self) -> str:
+        """The view's state as the banner shows it: "ok", "not invertible", "non-finite" or "error"."""
+        return str(self.meta.get("status", "")) if self.meta else ""
+
     def publish_error(self, err: BaseException) -> None:
         """Keep the last picture and show what went wrong (never a blank widget)."""
         self._version += 1

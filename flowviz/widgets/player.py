@@ -9,23 +9,20 @@ Direction: layer k maps state k-1 to state k in the generative direction (base z
 from __future__ import annotations
 
 import copy
-import pathlib
 import traceback
 from typing import Any
 
-import anywidget
 import torch
 import traitlets
 
 from ..flows import Flow, Planar, Radial
 from ..scene import PlayerScene, player_scene
+from .base import ArrayWidget
 from .controls import Control, apply_control, control_value, layer_controls, parse_id
 from .lut import colormap_lut
 from .wire import encode_array, encode_arrays
 
 __all__ = ["FlowPlayer"]
-
-STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
 
 GLOBAL_CONTROLS = [
     Control("n_points", 0, "points", 100, 100_000, 100),
@@ -33,16 +30,7 @@ GLOBAL_CONTROLS = [
 ]
 
 
-def _bundle() -> str | pathlib.Path:
-    path = STATIC / "widget.js"
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path} is missing: the front end was not built. Run `npm install && npm run build` in js/, "
-            "or reinstall flowviz with `pip install -e .` (which builds it).")
-    return path
-
-
-class FlowPlayer(anywidget.AnyWidget):
+class FlowPlayer(ArrayWidget):
     """``FlowPlayer(flow)``: the point cloud, deformed grid and exact density after each layer of a 2D flow.
 
     Parameters
@@ -58,12 +46,8 @@ class FlowPlayer(anywidget.AnyWidget):
     it had when the player was made.
     """
 
-    _esm = _bundle()
+    _bundle_name = "widget"
 
-    arrays = traitlets.Dict().tag(sync=True)
-    meta = traitlets.Dict().tag(sync=True)
-    controls: traitlets.List[Any] = traitlets.List().tag(sync=True)
-    params = traitlets.Dict().tag(sync=True)
     position = traitlets.Float(0.0).tag(sync=True)
     playing = traitlets.Bool(False).tag(sync=True)
     speed = traitlets.Float(1.0).tag(sync=True)
@@ -72,8 +56,6 @@ class FlowPlayer(anywidget.AnyWidget):
     show_grid = traitlets.Bool(True).tag(sync=True)
     show_density = traitlets.Bool(True).tag(sync=True)
     linked = traitlets.Bool(False).tag(sync=True)
-    preset = traitlets.Unicode("notebook").tag(sync=True)
-    theme = traitlets.Unicode("auto").tag(sync=True)
     selection = traitlets.List(traitlets.Int()).tag(sync=True)
     renderer = traitlets.Unicode("auto").tag(sync=True)
 
@@ -205,15 +187,3 @@ class FlowPlayer(anywidget.AnyWidget):
         """The arrays currently shown (see :class:`flowviz.scene.PlayerScene`)."""
         assert self._scene is not None
         return self._scene
-
-    @property
-    def status(self) -> str:
-        """"ok", "not invertible", "non-finite" or "error"."""
-        return str(self.meta.get("status", ""))
-
-    def save_html(self, path: str | pathlib.Path, title: str = "flowviz") -> pathlib.Path:
-        """Write one self-contained HTML file (no CDN, no kernel) that keeps the animation,
-        scrubbing and hover readouts."""
-        from .export import save_html
-
-        return save_html(self, path, title=title)
