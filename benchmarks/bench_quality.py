@@ -156,7 +156,7 @@ def markdown_table(rows: list[dict]) -> str:
     out = []
     for steps in sorted({r["steps"] for r in rows}):
         cells = {(r["dataset"], r["model"], r["lib"]): r for r in rows if r["steps"] == steps}
-        out.append(f"| dataset | model | " + " | ".join(libs) + " |")
+        out.append("| dataset | model | " + " | ".join(libs) + " |")
         out.append("|---|---|" + "---:|" * len(libs))
         for ds, model in sorted({(d, m) for d, m, _ in cells}, key=lambda t: (t[0] != "moons", t[0], M.ARCHS.index(t[1]))):
             row = []
@@ -246,7 +246,7 @@ def save(path: Path, runs: list[dict], final: bool = False, wall_s: float | None
     """Merge ``runs`` into the JSON at ``path`` (replacing runs with the same key); written after every run.
     A lock file serialises concurrent invocations writing the same results file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as lock:
+    with open(path.with_name("." + path.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         _save_locked(path, runs, final, wall_s, jobs, command)
 
