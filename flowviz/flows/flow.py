@@ -146,8 +146,8 @@ class Flow(Bijection):
 
     # -- chunked evaluation ------------------------------------------------------------------
     def _chunks(self, n: int) -> list[slice]:
-        """ceil(n / chunk_size) row chunks of equal size (10k rows: 2 x 5000, not 8192 + 1808; measured
-        up to 2x faster on a CPU, see benchmarks/bench_proposals.py)."""
+        """ceil(n / chunk_size) row chunks of equal size (10k rows: 2 x 5000, not 8192 + 1808; see
+        benchmarks/bench_proposals.py for what it changes)."""
         if not n:
             return []
         k = -(-n // max(1, int(self.chunk_size)))
