@@ -167,11 +167,6 @@ class ChangeOfVariables1D(ArrayWidget):
         return self._scene
 
     @property
-    def status(self) -> str:
-        """"ok", "not invertible", "non-finite" or "error"."""
-        return str(self.meta.get("status", ""))
-
-    @property
     def values(self) -> dict[str, float]:
         """The map's current parameters."""
         return dict(self._values)

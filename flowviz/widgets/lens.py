@@ -155,11 +155,6 @@ class JacobianLens(ArrayWidget):
         assert self._scene is not None
         return self._scene
 
-    @property
-    def status(self) -> str:
-        """"ok" or "not invertible"."""
-        return str(self.meta.get("status", ""))
-
     def save_html(self, path: str | pathlib.Path, title: str = "flowviz") -> pathlib.Path:
         """One self-contained HTML file (no CDN, no kernel): hover readouts and the 3x3 view keep working."""
         from .export import page_html

@@ -93,10 +93,6 @@ class LikelihoodSplit(ArrayWidget):
         assert self._scene is not None
         return self._scene
 
-    @property
-    def status(self) -> str:
-        return str(self.meta.get("status", ""))
-
     def terms(self, c: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Exact (float64) per-point (term1, term2) at c (default: the current c) for the shown points."""
         t1, t2 = split_terms(self.flow, self.data.to(device=self.flow.device, dtype=self.flow.dtype),
