@@ -179,3 +179,17 @@ def test_standard_ipywidgets_embedding_keeps_working(player: FlowPlayer, tmp_pat
     embed_minimal_html(tmp_path / "embed.html", views=[player], title="flowviz")
     text = (tmp_path / "embed.html").read_text()
     assert "application/vnd.jupyter.widget-state+json" in text and player.model_id in text
+
+
+def test_kernel_does_not_echo_float32_rounding_of_browser_values(player: FlowPlayer) -> None:
+    """A value the browser sent comes back unchanged (an echo of -1.5499999523 for -1.55 would be a
+    change, synced to the browser, and could move a slider the user has already moved on)."""
+    sent: list[dict] = []
+    player.observe(lambda change: sent.append(dict(change["new"])), names="params")
+    player.params = {**player.params, "L1.shift.0": -1.55}
+    assert float(player.flow.layers[0].shift[0]) != -1.55  # float32 storage really rounds it
+    assert player.params["L1.shift.0"] == -1.55
+    assert sent == [player.params]  # only the browser's own change: no second, rounded echo
+    # a real change made in the kernel (a clamp) is still sent back
+    player.params = {**player.params, "L4.beta": -4.0}
+    assert player.params["L4.beta"] > -float(player.flow.layers[3].alpha)

@@ -107,6 +107,15 @@ class FlowPlayer(ArrayWidget):
 
     def _sync_controls(self) -> None:
         values = {c.id: self._value(c) for c in self._controls}
+        # Keep the browser's own number where the model holds it up to float32 rounding: echoing
+        # -1.5499999523 for -1.55 would count as a change and move a slider the user has already
+        # moved on (a stale value arriving after the newest one). Only real changes (a clamp, reset) go back.
+        sent = self.params or {}
+        for key, value in values.items():
+            old = sent.get(key)
+            if (isinstance(value, float) and isinstance(old, (int, float)) and not isinstance(old, bool)
+                    and abs(old - value) <= 1e-6 * max(1.0, abs(value))):
+                values[key] = old
         self.controls = [c.as_json(values[c.id]) for c in self._controls]
         self.params = values
 
