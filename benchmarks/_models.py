@@ -113,9 +113,7 @@ def _made(dim: int, params: int, hidden: int, depth: int = 2) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def _rqs_inverse(y: Tensor, p: Tensor, bound: float = BOUND, min_bin: float = 1e-3,
-                 min_deriv: float = 1e-3) -> tuple[Tensor, Tensor]:
-    """Inverse RQ spline, elementwise (y: (...,), p: (..., 3K - 1)); identity outside [-B, B]."""
+def _rqs_knots(p: Tensor, bound: float, min_bin: float, min_deriv: float) -> tuple[Tensor, ...]:
     k = (p.shape[-1] + 1) // 3
     w = min_bin + (1 - min_bin * k) * torch.softmax(p[..., :k], -1)
     h = min_bin + (1 - min_bin * k) * torch.softmax(p[..., k:2 * k], -1)
@@ -125,6 +123,34 @@ def _rqs_inverse(y: Tensor, p: Tensor, bound: float = BOUND, min_bin: float = 1e
     w, h = cw[..., 1:] - cw[..., :-1], ch[..., 1:] - ch[..., :-1]
     shift = math.log(math.expm1(1 - min_deriv))
     d = F.pad(min_deriv + F.softplus(p[..., 2 * k:] + shift), (1, 1), value=1.0)
+    return cw, ch, w, h, d
+
+
+def _rqs_forward(x: Tensor, p: Tensor, bound: float = BOUND, min_bin: float = 1e-3,
+                 min_deriv: float = 1e-3) -> tuple[Tensor, Tensor]:
+    """RQ spline y = S(x), elementwise (x: (...,), p: (..., 3K - 1)); identity outside [-B, B]."""
+    cw, ch, w, h, d = _rqs_knots(p, bound, min_bin, min_deriv)
+    inside = (x > -bound) & (x < bound)
+    xc = x.clamp(-bound, bound)
+    idx = torch.searchsorted(cw[..., 1:-1].contiguous(), xc[..., None].contiguous(), right=True)
+
+    def g(t: Tensor) -> Tensor:
+        return t.gather(-1, idx)[..., 0]
+
+    xk, wk, yk, hk, dk, dk1 = g(cw), g(w), g(ch), g(h), g(d), g(d[..., 1:])
+    s = hk / wk
+    theta = (xc - xk) / wk
+    t1 = theta * (1 - theta)
+    den = s + (dk1 + dk - 2 * s) * t1
+    y = yk + hk * (s * theta * theta + dk * t1) / den
+    logd = torch.log(s * s * (dk1 * theta * theta + 2 * s * t1 + dk * (1 - theta) ** 2)) - 2 * torch.log(den)
+    return torch.where(inside, y, x), torch.where(inside, logd, torch.zeros_like(logd))
+
+
+def _rqs_inverse(y: Tensor, p: Tensor, bound: float = BOUND, min_bin: float = 1e-3,
+                 min_deriv: float = 1e-3) -> tuple[Tensor, Tensor]:
+    """Inverse RQ spline, elementwise (y: (...,), p: (..., 3K - 1)); identity outside [-B, B]."""
+    cw, ch, w, h, d = _rqs_knots(p, bound, min_bin, min_deriv)
     inside = (y > -bound) & (y < bound)
     yc = y.clamp(-bound, bound)
     idx = torch.searchsorted(ch[..., 1:-1].contiguous(), yc[..., None].contiguous(), right=True)
@@ -168,12 +194,15 @@ class BareRealNVP(nn.Module):
 
 
 class BareMAF(nn.Module):
-    """Affine (``spline=False``) or RQ-spline MADE layers with a flip between layers."""
+    """Affine (``spline=False``) or RQ-spline MADE layers with a flip between layers. The spline S is
+    applied in the density direction (z = S(x), ``spline_direction="density"``, flowviz's ``nsf``
+    default) or inverted there (``"sampling"``: x = S(z))."""
 
     def __init__(self, dim: int = 2, layers: int = 5, hidden: int = 64, spline: bool = False,
-                 limit: float = 3.0) -> None:
+                 limit: float = 3.0, spline_direction: str = "density") -> None:
         super().__init__()
         self.dim, self.spline, self.limit = dim, spline, limit
+        self.rqs = _rqs_forward if spline_direction == "density" else _rqs_inverse
         self.params = 3 * BINS - 1 if spline else 2
         self.mades = nn.ModuleList(_made(dim, self.params, hidden) for _ in range(layers))
 
@@ -182,7 +211,7 @@ class BareMAF(nn.Module):
         for k in reversed(range(len(self.mades))):
             theta = self.mades[k](x).view(x.shape[0], self.dim, self.params)
             if self.spline:
-                x, l = _rqs_inverse(x, theta)
+                x, l = self.rqs(x, theta)
                 ld = ld + l.sum(-1)
             else:
                 s = self.limit * torch.tanh(theta[..., 1] / self.limit)

@@ -25,6 +25,7 @@ Measured in the page with performance.now() (medians; the routes are interleaved
     python benchmarks/bench_widget.py            # full run, ~4 min on 2 shared cores
     python benchmarks/bench_widget.py --quick    # ~2 min smoke run
     python benchmarks/bench_widget.py --keep     # keep the temp dir (notebook, voila log)
+    python benchmarks/bench_widget.py --quick --profile   # + where the browser's time goes (CDP profiler)
 
 Writes benchmarks/results/widget.json (``--out``), the voila log to benchmarks/results/widget-voila.log.
 Needs Voila, Playwright (Python) and /usr/bin/chromium; never runs `playwright install`.
@@ -463,6 +464,11 @@ def browser_bench(args: argparse.Namespace, tmp: Path, log: list[str]) -> dict[s
                     param_once(route, True)
             res["param"] = param
             log.append("param last: " + json.dumps({r: param[r][-1] for r in param}))
+            if args.profile:  # where the browser's time goes: the sampling profiler over FlowPlayer ops
+                res["profile"] = {
+                    "param": profile_ops(page, lambda: [param_once("fp", False) for _ in range(args.param_repeats)]),
+                    "scrub": profile_ops(page, lambda: [scrub_once("fp_webgl", False) for _ in range(args.scrub_repeats)]),
+                }
 
             # ---- 100k points: n_points control, then play --------------------------------------
             fps: dict[str, Any] = {}
@@ -513,6 +519,34 @@ def browser_bench(args: argparse.Namespace, tmp: Path, log: list[str]) -> dict[s
 
 
 # ---------------------------------------------------------------------------------------------
+def profile_ops(page: Any, ops: Any, top: int = 25) -> dict[str, Any]:
+    """Run ``ops()`` under Chromium's sampling CPU profiler (CDP); self time per function, largest first."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Profiler.enable")
+    cdp.send("Profiler.setSamplingInterval", {"interval": 250})
+    cdp.send("Profiler.start")
+    t0 = time.perf_counter()
+    ops()
+    wall = time.perf_counter() - t0
+    prof = cdp.send("Profiler.stop")["profile"]
+    cdp.detach()
+    nodes = {n["id"]: n for n in prof["nodes"]}
+    dt_us: dict[int, float] = {}
+    for sid, d in zip(prof.get("samples", []), prof.get("timeDeltas", []), strict=False):
+        dt_us[sid] = dt_us.get(sid, 0.0) + d
+    self_ms: dict[str, float] = {}
+    for nid, us in dt_us.items():
+        cf = nodes[nid]["callFrame"]
+        url = cf.get("url", "").rsplit("/", 1)[-1].split("?")[0]
+        key = f"{cf.get('functionName') or '(anonymous)'} {url}:{cf.get('lineNumber', -1) + 1}" if url else \
+            cf.get("functionName") or "(program)"
+        self_ms[key] = self_ms.get(key, 0.0) + us / 1e3
+    total = sum(self_ms.values())
+    busy = total - sum(v for k, v in self_ms.items() if k in ("(idle)", "(program)"))
+    rows = sorted(self_ms.items(), key=lambda kv: -kv[1])[:top]
+    return {"wall_ms": wall * 1e3, "sampled_ms": total, "busy_ms": busy, "top_self_ms": rows}
+
+
 def summarise(res: dict[str, Any]) -> list[str]:
     lines = []
     sc = res.get("scrub")
@@ -552,6 +586,12 @@ def summarise(res: dict[str, Any]) -> list[str]:
                                  f"  canvas {f['canvas']['backing'][0]}x{f['canvas']['backing'][1]}")
             lines.append(f"  {name:<9}scrub at 100k {v['scrub_100k_ms']:.1f} ms (JS frame {v['frame_js_100k_ms']:.1f} ms),"
                          f" n_points 10k->100k round trip {v['n_points_roundtrip_ms']:.0f} ms")
+    pr = res.get("profile")
+    if pr:
+        for op, v in pr.items():
+            lines.append(f"Browser CPU profile, FlowPlayer {op} ops: wall {v['wall_ms']:.0f} ms, main thread busy "
+                         f"{v['busy_ms']:.0f} ms; top self time:")
+            lines += [f"  {ms:8.1f} ms  {name}" for name, ms in v["top_self_ms"][:12]]
     kc = res.get("kernel_callbacks")
     if kc:
         s = res.setdefault("summary", {})
@@ -582,6 +622,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=RESULTS / "widget.json")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (notebook, voila log)")
     ap.add_argument("--no-browser", action="store_true", help="kernel-side part only")
+    ap.add_argument("--profile", action="store_true",
+                    help="also run FlowPlayer's parameter changes and scrubs under Chromium's CPU profiler")
     args = ap.parse_args()
     args.scrub_repeats = 6 if args.quick else 12
     args.param_repeats = 4 if args.quick else 8

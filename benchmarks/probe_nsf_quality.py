@@ -1,12 +1,13 @@
-"""Why does flowviz's NSF fit moons worse than zuko's? Train flowviz NSF variants on the same batches.
+"""Why did flowviz's NSF fit moons worse than zuko's? Train flowviz NSF variants on the same batches.
 
-Variants (monkeypatched, nothing in flowviz/ is edited):
-  current      flowviz.flows.nsf as it is: the density direction (x -> z) applies the spline's INVERSE
-  fwd_density  the density direction applies the spline FORWARD (as zuko, nflows, normflows do);
-               sampling then uses the inverse
-  random_init  the last MADE layer keeps torch's default init instead of zeros (as zuko)
+Variants:
+  sampling     nsf(spline_direction="sampling"): x_i = S(z_i), the density direction inverts the spline
+               (flowviz's default before 2026-11-28; called ``current`` in results/probe-nsf-quality.json)
+  density      nsf(spline_direction="density"): z_i = S(x_i), as zuko, nflows, normflows do; now the
+               default (called ``fwd_density`` in the results file, where it was monkeypatched)
+  random_init  "sampling" with the last MADE layer at torch's default init instead of zeros (as zuko)
 
-    python benchmarks/probe_nsf_quality.py --variants current fwd_density --seeds 0 1 --dataset moons
+    python benchmarks/probe_nsf_quality.py --variants sampling density --seeds 0 1 --dataset moons
 """
 
 from __future__ import annotations
@@ -24,45 +25,37 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _models as M  # noqa: E402
 from bench_quality import make_data  # noqa: E402
 
+VARIANTS = ("sampling", "density", "random_init")
+
 
 def run(variant: str, dataset: str, seed: int, steps: int) -> dict:
     torch.set_num_threads(1)
-    from flowviz.flows import autoregressive
-    from flowviz.flows.splines import rational_quadratic_spline
+    from flowviz.flows import nsf
 
-    if variant == "fwd_density":
-        orig = autoregressive.MaskedAutoregressive._tau
-
-        def tau(self, v, theta, inverse):  # noqa: ANN001, ANN202
-            if self.transform == "affine":
-                return orig(self, v, theta, inverse)
-            out, logd = rational_quadratic_spline(v, theta, self.bound, inverse=not inverse)
-            return out, logd.sum(-1)
-
-        autoregressive.MaskedAutoregressive._tau = tau
     batches, test, entropy = make_data(dataset, seed, steps, 512, 20_000)
     torch.manual_seed(seed)
-    model = M.build("flowviz", "nsf")
+    flow = nsf(2, M.LAYERS["nsf"], 64, bins=M.BINS, bound=M.BOUND, depth=2,
+               spline_direction="density" if variant == "density" else "sampling")
     if variant == "random_init":
-        for layer in model.module.layers:
+        for layer in flow.layers:
             if hasattr(layer, "made"):
                 layer.made.net[-1].reset_parameters()
-    opt = torch.optim.Adam(model.module.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(flow.parameters(), lr=1e-3)
     t0 = time.perf_counter()
     for step in range(steps):
-        loss = -model.log_prob(batches[step]).mean()
+        loss = -flow.log_prob(batches[step]).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
     with torch.no_grad():
-        nll = -float(model.log_prob(test).double().mean())
+        nll = -float(flow.log_prob(test).double().mean())
     return {"variant": variant, "dataset": dataset, "seed": seed, "steps": steps, "test_nll": nll,
             "kl_gap": nll - entropy, "train_s": time.perf_counter() - t0}
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--variants", nargs="+", default=["fwd_density", "random_init"])
+    p.add_argument("--variants", nargs="+", default=["sampling", "density"], choices=VARIANTS)
     p.add_argument("--dataset", default="moons")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     p.add_argument("--steps", type=int, default=3000)

@@ -34,11 +34,16 @@ def maf(dim: int, layers: int = 5, hidden: int = 64, depth: int = 2) -> Flow:
     return _autoregressive(dim, layers, MaskedAutoregressive, hidden=hidden, depth=depth, transform="affine")
 
 
-def nsf(dim: int, layers: int = 5, hidden: int = 64, bins: int = 8, bound: float = 5.0, depth: int = 2) -> Flow:
+def nsf(dim: int, layers: int = 5, hidden: int = 64, bins: int = 8, bound: float = 5.0, depth: int = 2,
+        spline_direction: str = "density") -> Flow:
     """Autoregressive neural spline flow (Durkan et al. 2019): ``layers`` rational-quadratic spline
-    MADE layers with ``bins`` bins on [-bound, bound] and order reversals between."""
+    MADE layers with ``bins`` bins on [-bound, bound] and order reversals between.
+
+    ``spline_direction="density"`` (default) evaluates each spline S in the density direction,
+    z_i = S(x_i; x_<i), as the paper and zuko/nflows/normflows do, and samples with S^{-1};
+    ``"sampling"`` evaluates x_i = S(z_i; x_<i). Both are exact; see :class:`MaskedAutoregressive`."""
     return _autoregressive(dim, layers, MaskedAutoregressive, hidden=hidden, depth=depth, transform="spline",
-                           bins=bins, bound=bound)
+                           bins=bins, bound=bound, spline_direction=spline_direction)
 
 
 def planar_flow(dim: int, layers: int = 8, seed: int | None = None) -> Flow:
