@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
+import traitlets
 from scipy import integrate, stats
 
 from flowviz.scene.cov1d import cov1d_scene, strip_readout
@@ -149,7 +151,7 @@ def _image(s, z0, dz):
 def test_sliders_recompute_and_bad_values_are_reported():
     w = ChangeOfVariables1D("normal", "sinh_arcsinh")
     v0 = w.meta["version"]
-    assert {c["id"] for c in w.controls} == {"skew", "tail", "a", "b", "dz"}
+    assert {c["id"] for c in w.controls} == {"base", "map", "skew", "tail", "a", "b", "dz"}
     w.params = {**w.params, "skew": -1.0}
     assert w.meta["version"] == v0 + 1 and w.values["skew"] == -1.0
     w.params = {**w.params, "tail": -1.0}
@@ -187,3 +189,115 @@ def test_matplotlib_twin_draws_the_same_arrays():
     assert any("not invertible" in t.get_text() for t in axx.texts)
     assert "not invertible" in axx.get_title()
     plt.close("all")
+
+
+# -- the base and map drop-downs (kind "choice" controls) ------------------------------------------------
+def _choices(w: ChangeOfVariables1D) -> dict[str, dict]:
+    return {c["id"]: c for c in w.controls if c.get("kind") == "choice"}
+
+
+def _sinh_arcsinh(z, skew, tail, a, b):
+    """x = a sinh((asinh z + skew)/tail) + b and dx/dz, by hand (independent of flowviz.flows)."""
+    u = (np.arcsinh(z) + skew) / tail
+    return a * np.sinh(u) + b, a * np.cosh(u) / (tail * np.sqrt(1 + z * z))
+
+
+def test_base_and_map_controls_json():
+    from flowviz.scene.cov1d import BASES, MAPS
+
+    w = ChangeOfVariables1D("normal", "sinh_arcsinh")
+    ch = _choices(w)
+    assert [c["id"] for c in w.controls[:2]] == ["base", "map"]
+    assert ch["base"]["value"] == "normal" and ch["map"]["value"] == "sinh_arcsinh"
+    assert [o["value"] for o in ch["base"]["options"]] == list(BASES)
+    assert [o["value"] for o in ch["map"]["options"]] == list(MAPS)
+    assert all(o["label"] for c in ch.values() for o in c["options"])
+    disabled = {(c["id"], o["value"]) for c in ch.values() for o in c["options"] if o.get("disabled")}
+    assert disabled == {("map", "logit")}  # logit needs the uniform base: shown, not pickable
+    logit = next(o for o in ch["map"]["options"] if o["value"] == "logit")
+    assert "uniform" in logit["title"] or "U[0, 1]" in logit["label"]
+    assert {c["id"] for c in w.controls if "kind" not in c} == {"skew", "tail", "a", "b", "dz"}  # sliders
+    w.base = "uniform"
+    assert not any(o.get("disabled") for c in _choices(w).values() for o in c["options"])
+    w.map = "logit"
+    ch = _choices(w)
+    disabled = {(c["id"], o["value"]) for c in ch.values() for o in c["options"] if o.get("disabled")}
+    assert disabled == {("base", "normal")}
+    json.dumps(w.controls)  # plain JSON for the wire
+
+
+def test_choice_control_checks_its_input():
+    from flowviz.widgets.controls import Control, Option
+
+    with pytest.raises(ValueError, match="at least one option"):
+        Control("k", 0, "k", kind="choice")
+    with pytest.raises(ValueError, match="kind"):
+        Control("k", 0, "k", kind="dial")
+    with pytest.raises(ValueError, match="only a choice"):
+        Control("k", 0, "k", options=(Option("a", "A"),))
+    with pytest.raises(ValueError, match="repeated"):
+        Control("k", 0, "k", kind="choice", options=(Option("a", "A"), Option("a", "B")))
+    c = Control("k", 0, "k", kind="choice", options=(Option("a", "A"), Option("b", "B", disabled=True, title="why")))
+    with pytest.raises(ValueError, match="not an option"):
+        c.as_json("z")
+    assert c.as_json("a")["options"] == [{"value": "a", "label": "A"},
+                                         {"value": "b", "label": "B", "disabled": True, "title": "why"}]
+    # sliders and toggles: the keys FlowPlayer's front end has always read, nothing more
+    assert set(Control("s", 1, "s").as_json(0.5)) == {"id", "layer", "label", "value", "min", "max", "step"}
+    assert Control("t", 1, "on", kind="toggle").as_json(True) == {"id": "t", "layer": 1, "label": "on",
+                                                                  "value": True, "kind": "toggle"}
+
+
+def test_changing_map_and_base_through_the_traits_recomputes():
+    from scipy import stats
+
+    w = ChangeOfVariables1D()
+    v0 = w.meta["version"]
+    w.set_state({"map": "sinh_arcsinh"})  # what a message from the browser's drop-down does
+    assert w.meta["version"] > v0 and w.meta["map"] == "sinh_arcsinh" and w.status == "ok"
+    assert w.values == {"skew": 0.5, "tail": 0.8, "a": 1.0, "b": 0.0}  # the new map's defaults ...
+    sliders = {c["id"]: c["value"] for c in w.controls if "kind" not in c}
+    assert sliders == {**w.values, "dz": w.strip_dz}  # ... and the sliders follow
+    assert _choices(w)["map"]["value"] == "sinh_arcsinh"
+    r = w.readout
+    x, dxdz = _sinh_arcsinh(0.5, 0.5, 0.8, 1.0, 0.0)
+    assert (r.x, r.dxdz, r.pi, r.px) == pytest.approx((x, dxdz, 1.0, 1.0 / dxdz), rel=1e-6)  # float32 params
+    a = state_arrays(w)
+    xs, _ = _sinh_arcsinh(a["z"], 0.5, 0.8, 1.0, 0.0)
+    np.testing.assert_allclose(a["x"], xs, rtol=1e-5, atol=1e-6)
+
+    w.set_state({"base": "normal"})
+    assert w.meta["base"] == "normal" and w.values["skew"] == 0.5 and w.status == "ok"
+    r = w.readout
+    assert r.pi == pytest.approx(stats.norm.pdf(0.5)) and r.px == pytest.approx(stats.norm.pdf(0.5) / dxdz)
+    assert _choices(w)["base"]["value"] == "normal"
+
+
+def test_logit_on_the_normal_base_is_never_shown_blank():
+    w = ChangeOfVariables1D("normal", "sigmoid")
+    w.map = "logit"  # not offered by the browser (disabled option); from Python: the base is switched
+    assert (w.base, w.map, w.status) == ("uniform", "logit", "ok")
+    assert "logit" in w.meta["message"] and "base was switched" in w.meta["message"]
+    r = w.readout
+    z = w.strip_z
+    assert r.ok and r.x == pytest.approx(math.log(z / (1 - z))) and r.dzdx == pytest.approx(z * (1 - z))
+    w.base = "normal"  # now the map is switched
+    assert (w.base, w.map, w.status) == ("normal", "affine", "ok") and "map was switched" in w.meta["message"]
+    assert w.values == {"a": 2.0, "b": 1.0}
+    for arr in state_arrays(w).values():
+        assert np.isfinite(arr).all()
+    w.map = "nonsense"
+    assert w.status == "error" and "map must be one of" in w.meta["message"]
+    assert state_arrays(w)["x"].any()  # the last picture stays
+
+
+def test_strip_follows_a_new_base():
+    w = ChangeOfVariables1D("normal", "sinh_arcsinh", strip_z=-0.7, strip_dz=0.3)
+    assert w.strip_z == -0.7
+    w.base = "uniform"  # [-0.7, -0.4] is outside U[0, 1]: moved onto the grid as the browser does
+    z = state_arrays(w)["z"]
+    assert w.strip_z == float(z[0]) and w.readout.ok and w.readout.pi == 1.0
+    w.strip_z = 5.0
+    assert w.strip_z == float(z[-1]) - w.strip_dz
+    with pytest.raises(traitlets.TraitError):
+        w.strip_dz = 0.0

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
+import pathlib
 
 import numpy as np
 import pytest
 import torch
+import traitlets
 
 from flowviz import flows
 from flowviz.data import Crescent
@@ -15,6 +18,8 @@ from flowviz.widgets.likelihood import LikelihoodSplit
 from flowviz.widgets.wire import decode_array
 
 LOG_2PI = math.log(2 * math.pi)
+JS_FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "js" / "test" / "fixtures" / "likelihood_split.json"
+OFF_GRID_C = (10 ** -2.3456, 0.0123, 0.0456, 0.2, 0.5, 0.777)  # none on the default 121-point grid
 
 
 def make_flow() -> flows.Flow:
@@ -122,10 +127,143 @@ def test_matplotlib_twin(setup):
     from flowviz.plot.likelihood import plot_likelihood_split
 
     flow, data = setup
+    c = 0.1234  # off the grid: the twin shows the terms at c itself, as the browser does
     w = LikelihoodSplit(flow, data, c=0.1)
-    axes = plot_likelihood_split(w)
+    axes = plot_likelihood_split(w, c=c)
     assert len(axes) == 3
-    j = w.scene.index(0.1)
-    np.testing.assert_allclose(axes[0].collections[0].get_array(), w.scene.term1[j])
+    x = torch.as_tensor(w.scene.x, dtype=torch.float64)
+    t1, t2 = split_terms(flow.double(), x, c)  # independent: the flow itself at c, not the arrays
+    flow.float()
+    np.testing.assert_allclose(axes[0].collections[0].get_array(), t1.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(axes[1].collections[0].get_array(), t2.numpy(), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(axes[2].lines[0].get_ydata(), w.scene.mean1)
+    assert axes[2].lines[-1].get_xdata()[0] == pytest.approx(math.log10(c))
     plt.close("all")
+
+
+class Laplace(flows.StandardNormal):
+    """A base that is not the standard normal: log pi(z) = -sum_i |z_i| - d log 2 (the browser must fall
+    back to the grid for term 1)."""
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        return -z.abs().sum(-1) - self.dim * math.log(2.0)
+
+    def describe(self) -> str:
+        return "Laplace(0, 1)"
+
+
+def test_standard_normal_base_is_exact_at_any_c(setup):
+    flow, data = setup
+    s = likelihood_scene(flow, data)
+    assert s.base_family == "standard_normal" and s.meta()["base_family"] == "standard_normal"
+    assert s.meta()["c_min"] == 1e-3
+    log_grid = np.log10(s.cs.astype(np.float64))
+    for c in OFF_GRID_C:
+        assert np.abs(log_grid - math.log10(c)).min() > 1e-3, c  # really between grid values
+        t1, t2, exact = s.terms_at(c)
+        r1, r2 = split_terms(flow, data, c)
+        assert exact
+        np.testing.assert_allclose(t1, r1.double().numpy(), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(t2, r2.numpy(), rtol=1e-6, atol=1e-5)
+    # and at a grid value it agrees with the grid itself
+    j = 37
+    np.testing.assert_allclose(s.terms_at(float(s.cs[j]))[0], s.term1[j], rtol=1e-5, atol=1e-5)
+
+
+def test_other_base_interpolates_term1_in_log_c(setup):
+    _, data = setup
+    flow = flows.Flow([flows.Affine(2, scale=[1.5, -0.6], shift=[0.5, 0.2])], base=Laplace(2))
+    s = likelihood_scene(flow, data, n_c=31)
+    assert s.base_family == "other"
+    lc = np.log(s.cs.astype(np.float64))
+    for c in OFF_GRID_C:
+        t1, t2, exact = s.terms_at(c)
+        assert not exact
+        # independent: numpy's interpolation of every point's grid values in log c
+        ref = np.array([np.interp(math.log(c), lc, s.term1[:, i].astype(np.float64)) for i in range(len(s.x))])
+        np.testing.assert_allclose(t1, ref, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(t2, split_terms(flow, data, c)[1].numpy(), rtol=1e-6, atol=1e-5)
+        # close to the exact value: term1(u) = -e^u S - 2 log 2 is convex... in u; the error of linear
+        # interpolation is at most h^2/8 max|f''| = h^2/8 * c_hi * S on the interval
+        exact1 = split_terms(flow, data, c)[0].double().numpy()
+        h = float(lc[1] - lc[0])
+        bound = h * h / 8 * math.exp(min(math.log(c) + h, 0.0)) * np.abs(s.z.astype(np.float64)).sum(1)
+        assert (np.abs(t1 - exact1) <= bound + 1e-5).all()
+    c_lo = float(s.cs[0])
+    np.testing.assert_allclose(s.terms_at(c_lo / 10)[0], s.term1[0])  # clamped to the grid's end
+    with pytest.raises(ValueError):
+        s.terms_at(0.0)
+
+
+def test_widget_c_is_validated_and_slider_is_fine(setup):
+    flow, data = setup
+    w = LikelihoodSplit(flow, data)
+    (ctrl,) = w.controls
+    assert ctrl["step"] == 0.001 and ctrl["min"] == -3.0 and ctrl["max"] == 0.0
+    w.c = 0.0456
+    assert w.averages()["term1"] == pytest.approx(w.averages(0.0456)["term1"])
+    for bad in (0.0, 2.0, 1e-4, float("nan")):
+        with pytest.raises(traitlets.TraitError):
+            w.c = bad
+    odd = LikelihoodSplit(flow, data, c_min=1.5e-3)
+    lo = odd.controls[0]["min"]
+    assert lo <= math.log10(1.5e-3) < lo + 0.001
+    assert round(-lo / 0.001) == pytest.approx(-lo / 0.001, abs=1e-6)  # c = 1 is a step of the slider
+
+
+def js_fixture() -> dict:
+    """Numbers produced by Python for js/test/likelihood.test.js: the arrays the browser receives (float32
+    values, as float64 JSON) and Python's split_terms at off-grid c, for a standard-normal base (exact in
+    the browser) and for a Laplace base (term 1 interpolated in log c on a 31-point grid)."""
+    data = Crescent().sample(40, torch.Generator().manual_seed(3))
+    out: dict = {"c": list(OFF_GRID_C)}
+    for name, flow, n_c in (("standard_normal", make_flow(), 121),
+                            ("other", flows.Flow([flows.Affine(2, scale=[1.5, -0.6], shift=[0.5, 0.2])],
+                                                 base=Laplace(2)), 31)):
+        s = likelihood_scene(flow, data, n_c=n_c)
+        x = torch.as_tensor(s.x)
+        grid = name == "other"  # the exact case needs no term 1 grid (the browser does not read it)
+        case: dict = {"meta": {k: s.meta()[k] for k in ("dim", "base_family", "c_min", "log_pi_0")},
+                      "z": s.z.ravel().tolist(), "logdet": s.logdet.tolist(), "cs": s.cs.tolist(),
+                      "term1": s.term1.ravel().tolist() if grid else [], "expected": []}
+        for c in OFF_GRID_C:
+            t1, t2 = split_terms(flow, x, c)
+            row = {"c": c, "term1": t1.double().tolist(), "term2": t2.tolist(), "mean1": float(t1.double().mean()),
+                   "mean2": float(t2.mean())}
+            if grid:  # Python's own interpolation (LikelihoodScene.terms_at), which the browser must match
+                row["mirror_term1"] = s.terms_at(c)[0].tolist()
+            case["expected"].append(row)
+        out[name] = case
+    return out
+
+
+def test_js_fixture_is_current():
+    """js/test/likelihood.test.js checks the browser's maths against numbers Python produced; they must be
+    what Python produces now. Regenerate with `python tests/test_likelihood.py`."""
+    stored = json.loads(JS_FIXTURE.read_text())
+    fresh = json.loads(json.dumps(js_fixture()))
+
+    def close(a, b, path="fixture"):
+        if isinstance(a, dict):
+            assert a.keys() == b.keys(), path
+            for k in a:
+                close(a[k], b[k], f"{path}.{k}")
+        elif isinstance(a, list) and a and isinstance(a[0], dict):
+            assert len(a) == len(b), path
+            for i, (x, y) in enumerate(zip(a, b, strict=True)):
+                close(x, y, f"{path}[{i}]")
+        elif isinstance(a, list):
+            np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=1e-6, atol=1e-6,
+                                       err_msg=path)
+        elif isinstance(a, str):
+            assert a == b, path
+        else:
+            assert a == pytest.approx(b, rel=1e-6, abs=1e-6), path
+
+    close(stored, fresh)
+
+
+if __name__ == "__main__":
+    JS_FIXTURE.parent.mkdir(parents=True, exist_ok=True)
+    JS_FIXTURE.write_text(json.dumps(js_fixture(), separators=(",", ":")) + "\n")
+    print(f"wrote {JS_FIXTURE}")

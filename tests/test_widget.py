@@ -79,7 +79,7 @@ def test_a_parameter_change_recomputes_and_sends_new_state(player: FlowPlayer) -
     before = decode_array(player.arrays["points"]).copy()
     player.params = {**player.params, "L1.shift.0": 2.0}
     assert player.meta["version"] == version + 1
-    assert float(player.flow.layers[0].shift[0]) == 2.0
+    assert float(player.flow.layers[0].shift[0].detach()) == 2.0
     after = decode_array(player.arrays["points"])
     np.testing.assert_allclose(after[1, :, 0], before[1, :, 0] + 1.5, rtol=1e-5, atol=1e-5)  # shift 0.5 -> 2.0
     # the controls now report the new value
@@ -193,3 +193,42 @@ def test_kernel_does_not_echo_float32_rounding_of_browser_values(player: FlowPla
     # a real change made in the kernel (a clamp) is still sent back
     player.params = {**player.params, "L4.beta": -4.0}
     assert player.params["L4.beta"] > -float(player.flow.layers[3].alpha)
+
+
+def test_radial_centre_is_a_handle_in_its_input_coordinates(player: FlowPlayer) -> None:
+    """meta.handles names the radial layer's two centre sliders; the browser draws z0 where it lies among
+    the layer's inputs (state k-1) and keeps it there while the layer is applied, since z0 is a fixed point
+    of the radial map. Dragging sets both sliders' ids in params in one update, like the sliders."""
+    handles = player.meta["handles"]
+    assert handles == [{"layer": 4, "ids": ["L4.centre.0", "L4.centre.1"], "label": "z\u2080"}]
+    controls = {c["id"]: c for c in player.controls}
+    assert all(controls[i].get("kind") != "toggle" for i in handles[0]["ids"])
+    radial = player.flow.layers[3]
+    z0 = radial.centre.detach().clone()
+    assert [controls[i]["value"] for i in handles[0]["ids"]] == pytest.approx(z0.tolist())
+    # z0 is a fixed point (x = z + beta (z - z0) / (alpha + r) at z = z0), and nearby inputs move away from or
+    # towards it radially: the handle marks the same place before and after the layer
+    with torch.no_grad():
+        assert torch.equal(radial(z0[None])[0][0], z0)
+        near = z0 + torch.tensor([[0.3, 0.1]])
+        out = radial(near)[0][0]
+    d_in, d_out = near[0] - z0, out - z0
+    assert abs(float(d_in[0] * d_out[1] - d_in[1] * d_out[0])) < 1e-6 and float(d_in @ d_out) > 0
+    # a drag: both coordinates in one params update, one recompute, the layer's centre and picture follow
+    version = player.meta["version"]
+    before = decode_array(player.arrays["mesh"]).copy()
+    player.params = {**player.params, "L4.centre.0": -1.234, "L4.centre.1": 0.875}
+    assert player.meta["version"] == version + 1
+    assert radial.centre.tolist() == pytest.approx([-1.234, 0.875])
+    after = decode_array(player.arrays["mesh"])
+    np.testing.assert_array_equal(after[:4], before[:4])  # states before the radial layer are unchanged
+    assert np.abs(after[4] - before[4]).max() > 0.05
+    assert {c["id"]: c["value"] for c in player.controls}["L4.centre.1"] == 0.875  # the sliders follow
+
+
+def test_only_radial_layers_offer_a_handle() -> None:
+    flow = flows.Flow([flows.Radial(2, centre=[1.0, 0.0]), flows.Planar(2), flows.Radial(2, centre=[0.0, -1.0])])
+    player = FlowPlayer(flow, n_points=100, grid=9)
+    assert [h["layer"] for h in player.meta["handles"]] == [1, 3]
+    assert player.meta["handles"][1]["ids"] == ["L3.centre.0", "L3.centre.1"]
+    assert FlowPlayer(flows.Flow([flows.Planar(2)]), n_points=100, grid=9).meta["handles"] == []

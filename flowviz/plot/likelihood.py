@@ -19,7 +19,9 @@ __all__ = ["plot_likelihood_split"]
 def plot_likelihood_split(view_or_scene: Any, ax: Any = None, *, c: float | None = None) -> Any:
     """Draw a :class:`~flowviz.widgets.likelihood.LikelihoodSplit` (at its current c) or a
     :class:`~flowviz.scene.likelihood.LikelihoodScene` (at ``c``, default 1). ``ax``: three axes or None
-    for a new figure. Returns the axes. c is snapped to the scene's grid (as the browser does)."""
+    for a new figure. Returns the axes. The terms at c come from ``scene.terms_at(c)``, the numbers the browser
+    shows: exact for a standard-normal base, interpolated in log c on the scene's grid otherwise (c is clamped to
+    [c_min, 1])."""
     if isinstance(view_or_scene, LikelihoodScene):
         scene, c = view_or_scene, 1.0 if c is None else c
     else:
@@ -30,10 +32,8 @@ def plot_likelihood_split(view_or_scene: Any, ax: Any = None, *, c: float | None
         _, ax = plt.subplots(1, 3, figsize=(14, 4.2), layout="constrained")
     if len(ax) != 3:
         raise ValueError("ax must be three matplotlib axes")
-    j = scene.index(c)
-    cj = float(scene.cs[j])
-    t1 = scene.term1[j]
-    t2 = scene.logdet.astype(np.float64) + scene.dim * np.log(cj)
+    cj = min(max(float(c), float(scene.cs[0])), 1.0)
+    t1, t2, exact = scene.terms_at(cj)
     fig = ax[0].figure
     panels = ((ax[0], t1, "term 1: log π(c·G⁻¹(x))"), (ax[1], t2, "term 2: log|det J_{G⁻¹}(x)| + d log c"))
     for a, vals, title in panels:
@@ -51,8 +51,10 @@ def plot_likelihood_split(view_or_scene: Any, ax: Any = None, *, c: float | None
     a.plot(lc, scene.mean_total, color="0.15", lw=2, label="mean log p (their sum)")
     a.axhline(scene.log_pi_0, color="C0", ls="--", lw=1, label=f"log π(0) = {scene.log_pi_0:.4g}")
     a.axvline(np.log10(cj), color="C9", lw=1.5)
-    for v, col in ((scene.mean1[j], "C0"), (scene.mean2[j], "C3"), (scene.mean_total[j], "0.15")):
+    for v, col in ((t1.mean(), "C0"), (t2.mean(), "C3"), ((t1 + t2).mean(), "0.15")):
         a.plot([np.log10(cj)], [v], "o", color=col)
+    if not exact:
+        a.text(0.02, 0.04, "term 1 interpolated in log c between grid values", transform=a.transAxes, fontsize="small")
     a.set(xlabel="log₁₀ c", ylabel="average over the data", title="the collapse c → 0: term 2 → −∞")
     a.legend(fontsize="small", loc="lower right")
     if scene.status != "ok":

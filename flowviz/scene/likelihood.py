@@ -15,6 +15,11 @@ As c -> 0, term 1 rises to its bound log pi(0) (for N(0, I): -(d/2) log 2 pi) wh
 like d log c, so the sum (the log-likelihood of the shrunk model) collapses: concentrating every point
 at the base's mode is punished by the volume term. Everything is evaluated on a log-spaced grid of c
 (down to ``c_min``, finite all the way), so the browser moves the slider without the kernel.
+
+The browser's slider is continuous: term 2 is exact for any c from ``logdet``; term 1 is exact for any c
+when the base is the standard normal (``base_family == "standard_normal"``: log pi(c z) =
+-c^2 |z|^2 / 2 - (d/2) log 2 pi, from ``z``), and otherwise interpolated linearly in log c between the
+two neighbouring grid values (:meth:`LikelihoodScene.terms_at` computes the same numbers in Python).
 Pure computation: torch in, numpy float32 out.
 """
 
@@ -28,7 +33,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..flows import Flow
+from ..flows import Flow, StandardNormal
 
 __all__ = ["LikelihoodScene", "c_grid", "likelihood_scene", "split_terms"]
 
@@ -60,7 +65,9 @@ class LikelihoodScene:
     x (N, 2): the data; z (N, 2): G^{-1}(x); logdet (N,): log|det J_{G^{-1}}(x)| (term 2 at c = 1);
     cs (C,): the c grid (log-spaced, cs[-1] = 1); term1 (C, N): log pi(cs[j] z_i); mean1, mean2, mean_total
     (C,): the averages over the points of term 1, term 2 = logdet + d log c, and their sum.
-    Points whose inverse is not finite are dropped (counted in ``dropped``).
+    Points whose inverse is not finite are dropped (counted in ``dropped``). ``base_family`` is
+    "standard_normal" when term 1 has the closed form -c^2 |z|^2 / 2 - (d/2) log 2 pi, else "other";
+    ``c_min`` is the smallest c offered (float64, cs[0] rounded to float32 may differ in the last bit).
     """
 
     x: np.ndarray
@@ -78,6 +85,8 @@ class LikelihoodScene:
     message: str = ""
     dropped: int = 0
     bounds: list[float] = field(default_factory=list)
+    base_family: str = "other"
+    c_min: float = 1e-3
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {"x": self.x, "z": self.z, "logdet": self.logdet, "cs": self.cs, "term1": self.term1,
@@ -86,11 +95,30 @@ class LikelihoodScene:
     def meta(self) -> dict[str, Any]:
         return {"dim": self.dim, "log_pi_0": self.log_pi_0, "base": self.base, "status": self.status,
                 "message": self.message, "dropped": self.dropped, "bounds": self.bounds, "N": int(len(self.x)),
-                "C": int(len(self.cs))}
+                "C": int(len(self.cs)), "base_family": self.base_family, "c_min": self.c_min}
 
     def index(self, c: float) -> int:
         """The grid index nearest to c (in log c)."""
         return int(np.argmin(np.abs(np.log(self.cs.astype(np.float64)) - math.log(max(c, 1e-300)))))
+
+    def terms_at(self, c: float) -> tuple[np.ndarray, np.ndarray, bool]:
+        """(term1, term2, exact) per point at any c > 0, from these arrays, as the browser computes them
+        (float64). term2 = logdet + d log c (exact). term1: for the standard-normal base exactly
+        -c^2 |z|^2 / 2 - (d/2) log 2 pi; otherwise linear in log c between the grid values around c
+        (c clamped to the grid), and ``exact`` is False."""
+        if not (math.isfinite(c) and c > 0):
+            raise ValueError(f"c must be a positive number, got {c}")
+        t2 = self.logdet.astype(np.float64) + self.dim * math.log(c)
+        if self.base_family == "standard_normal":
+            z = self.z.astype(np.float64)
+            t1 = -0.5 * c * c * (z * z).sum(1) - 0.5 * self.dim * math.log(2 * math.pi)
+            return t1, t2, True
+        lc = np.log(self.cs.astype(np.float64))
+        u = min(max(math.log(c), float(lc[0])), float(lc[-1]))
+        j = int(min(max(np.searchsorted(lc, u, side="right") - 1, 0), len(lc) - 2))
+        w = (u - lc[j]) / (lc[j + 1] - lc[j])
+        t1 = (1 - w) * self.term1[j].astype(np.float64) + w * self.term1[j + 1].astype(np.float64)
+        return t1, t2, False
 
 
 def _bounds(x: np.ndarray) -> list[float]:
@@ -145,5 +173,6 @@ def likelihood_scene(flow: Flow, data: Tensor | np.ndarray, *, c_min: float = 1e
     return LikelihoodScene(x=x_np, z=f32(z), logdet=f32(log_det), cs=f32(cs), term1=f32(term1), mean1=f32(mean1),
                            mean2=f32(mean2), mean_total=f32(mean1 + mean2), dim=d, log_pi_0=log_pi_0,
                            base=flow.base.describe(), status=status, message="; ".join(msgs), dropped=dropped,
-                           bounds=_bounds(x_np))
+                           bounds=_bounds(x_np), c_min=float(c_min),
+                           base_family="standard_normal" if type(flow.base) is StandardNormal else "other")
 

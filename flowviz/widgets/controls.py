@@ -16,12 +16,37 @@ import torch
 
 from ..flows import Affine, Bijection, Linear, Planar, Radial, SinhArcsinh
 
-__all__ = ["Control", "layer_controls", "apply_control", "control_value"]
+__all__ = ["Control", "Option", "layer_controls", "apply_control", "control_value"]
+
+KINDS = ("slider", "toggle", "choice")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One entry of a "choice" control: the value sent back, the text shown, and whether it can be picked
+    now (a disabled option is shown greyed out; ``title`` says why, as a tooltip)."""
+
+    value: str
+    label: str
+    disabled: bool = False
+    title: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"value": self.value, "label": self.label}
+        if self.disabled:
+            out["disabled"] = True
+        if self.title:
+            out["title"] = self.title
+        return out
 
 
 @dataclass(frozen=True)
 class Control:
-    """A slider (kind "slider") or a toggle (kind "toggle") for one number of one layer (1-based)."""
+    """A slider (kind "slider") or a toggle (kind "toggle") for one number of one layer (1-based), or a
+    drop-down (kind "choice", a <select>) of ``options`` for one named setting.
+
+    ``as_json(value)`` is the object of the ``controls`` trait (js/WIRE.md); sliders and toggles are
+    written exactly as before choices existed."""
 
     id: str
     layer: int
@@ -30,11 +55,29 @@ class Control:
     max: float = 3.0
     step: float = 0.01
     kind: str = "slider"
+    options: tuple[Option, ...] = ()
 
-    def as_json(self, value: float | bool) -> dict[str, Any]:
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"control kind must be one of {KINDS}, got {self.kind!r}")
+        if self.kind == "choice":
+            if not self.options:
+                raise ValueError(f"choice control {self.id!r} needs at least one option")
+            values = [o.value for o in self.options]
+            if len(set(values)) != len(values):
+                raise ValueError(f"choice control {self.id!r} has repeated option values: {values}")
+        elif self.options:
+            raise ValueError(f"only a choice control has options ({self.id!r} is a {self.kind})")
+
+    def as_json(self, value: float | bool | str) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "layer": self.layer, "label": self.label, "value": value}
         if self.kind == "toggle":
             out["kind"] = "toggle"
+        elif self.kind == "choice":
+            if value not in {o.value for o in self.options}:
+                raise ValueError(f"{value!r} is not an option of {self.id!r}: {[o.value for o in self.options]}")
+            out["kind"] = "choice"
+            out["options"] = [o.as_json() for o in self.options]
         else:
             out.update(min=self.min, max=self.max, step=self.step)
         return out

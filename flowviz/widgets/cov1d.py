@@ -17,9 +17,14 @@ import traitlets
 
 from ..scene.cov1d import BASES, MAPS, Cov1DScene, StripReadout, cov1d_scene, default_params, strip_readout
 from .base import ArrayWidget
-from .controls import Control
+from .controls import Control, Option
 
 __all__ = ["ChangeOfVariables1D"]
+
+_LOGIT_NEEDS = "the logit map needs z in (0, 1)"
+_BASE_LABELS = {"uniform": "U[0, 1]", "normal": "N(0, 1)"}
+_MAP_LABELS = {"affine": "affine: a z + b", "sigmoid": "sigmoid(a z + b)",
+               "sinh_arcsinh": "sinh-arcsinh: a sinh((asinh z + skew)/tail) + b", "logit": "logit: a logit(z) + b"}
 
 _CONTROLS = {
     "a": Control("a", 0, "a", -3.0, 3.0, 0.05),
@@ -28,6 +33,27 @@ _CONTROLS = {
     "tail": Control("tail", 0, "tail", 0.2, 3.0, 0.05),
 }
 _DZ = Control("dz", 0, "dz", 0.01, 0.5, 0.01)
+
+
+def allowed(base: str, map: str) -> bool:
+    """Whether the map can be applied to the base (the logit map needs z in (0, 1): the uniform base)."""
+    return not (map == "logit" and base != "uniform")
+
+
+def kind_controls(base: str, map: str) -> list[dict[str, Any]]:
+    """The two drop-downs (js/WIRE.md, kind "choice"): the base and the map. A combination that is not
+    allowed is shown as a disabled option saying why, so the browser cannot reach it."""
+    def option(value: str, label: str, ok: bool, why: str, hint: str) -> Option:
+        return Option(value, label if ok else f"{label} ({why})", disabled=not ok,
+                      title="" if ok else f"{_LOGIT_NEEDS}: {hint}")
+
+    bases = Control("base", 0, "base \u03c0", kind="choice", options=tuple(
+        option(b, _BASE_LABELS[b], allowed(b, map), "not with logit", "pick another map first")
+        for b in BASES))
+    maps = Control("map", 0, "map x = G(z)", kind="choice", options=tuple(
+        option(m, _MAP_LABELS[m], allowed(base, m), "needs U[0, 1]", "pick the uniform base first")
+        for m in MAPS))
+    return [bases.as_json(base), maps.as_json(map)]
 
 
 class ChangeOfVariables1D(ArrayWidget):
@@ -62,8 +88,8 @@ class ChangeOfVariables1D(ArrayWidget):
             raise ValueError(f"base must be one of {BASES}, got {base!r}")
         if map not in MAPS:
             raise ValueError(f"map must be one of {MAPS}, got {map!r}")
-        if map == "logit" and base != "uniform":
-            raise ValueError("the logit map needs z in (0, 1): use base='uniform'")
+        if not allowed(base, map):
+            raise ValueError(f"{_LOGIT_NEEDS}: use base='uniform'")
         if preset not in ("notebook", "presentation"):
             raise ValueError(f"preset must be 'notebook' or 'presentation', got {preset!r}")
         if not 1 <= int(n_samples) <= 2_000_000:
@@ -86,6 +112,7 @@ class ChangeOfVariables1D(ArrayWidget):
         self._n_samples, self._bins, self._seed = int(n_samples), int(bins), seed
         self._scene: Cov1DScene | None = None
         self._applying = False
+        self._switching = False
         self.recompute()
 
     @staticmethod
@@ -98,7 +125,8 @@ class ChangeOfVariables1D(ArrayWidget):
 
     # -- controls and params -------------------------------------------------------------------
     def _sync_controls(self) -> None:
-        controls = [_CONTROLS[k].as_json(v) for k, v in self._values.items()]
+        controls = kind_controls(self.base, self.map)
+        controls += [_CONTROLS[k].as_json(v) for k, v in self._values.items()]
         controls.append(_DZ.as_json(self.strip_dz))
         self._applying = True
         try:
@@ -129,14 +157,55 @@ class ChangeOfVariables1D(ArrayWidget):
 
     @traitlets.observe("base", "map")
     def _on_kind(self, change: dict[str, Any]) -> None:
-        if not hasattr(self, "_values"):
+        """A new base or map (from Python or from the browser's drop-downs): recompute. A new map starts
+        from its default parameters (the sliders follow). A combination that is not allowed (logit on the
+        normal base; the browser disables it) is never shown blank: the other setting is switched and the
+        banner says so."""
+        if not hasattr(self, "_values") or self._switching:
             return
-        if change["name"] == "map":
-            if self.map not in MAPS:
-                self.publish_error(ValueError(f"map must be one of {MAPS}, got {self.map!r}"))
-                return
+        name, new = change["name"], change["new"]
+        if name == "map" and new not in MAPS:
+            self.publish_error(ValueError(f"map must be one of {MAPS}, got {new!r}"))
+            return
+        if name == "base" and new not in BASES:
+            self.publish_error(ValueError(f"base must be one of {BASES}, got {new!r}"))
+            return
+        note = ""
+        if not allowed(self.base, self.map):
+            self._switching = True
+            try:
+                if name == "map":
+                    self.base = "uniform"
+                    note = f"{_LOGIT_NEEDS}: the base was switched to U[0, 1]"
+                else:
+                    self.map = "affine"
+                    note = f"{_LOGIT_NEEDS}: the map was switched to affine (x = a z + b)"
+            finally:
+                self._switching = False
+        if self._scene is None or self.map != self._scene.map:
             self._values = default_params(self.map)
-        self.recompute()
+        self.recompute(note=note)
+
+    def _clamped_strip(self, z: float) -> float:
+        """z' moved so that [z', z' + dz] lies on the base's grid (the browser's clampStrip, same numbers)."""
+        if self._scene is None:
+            return z
+        lo, hi = float(self._scene.z[0]), float(self._scene.z[-1]) - self.strip_dz
+        return min(max(z, lo), hi) if hi > lo else lo
+
+    @traitlets.validate("strip_z")
+    def _valid_strip_z(self, proposal: dict[str, Any]) -> float:
+        z = proposal["value"]
+        if not math.isfinite(z):
+            raise traitlets.TraitError(f"strip_z must be a finite number, got {z}")
+        return self._clamped_strip(float(z)) if hasattr(self, "_scene") else float(z)
+
+    @traitlets.validate("strip_dz")
+    def _valid_strip_dz(self, proposal: dict[str, Any]) -> float:
+        dz = proposal["value"]
+        if not (math.isfinite(dz) and dz > 0):
+            raise traitlets.TraitError(f"strip_dz must be a positive number, got {dz}")
+        return float(dz)
 
     def set_params(self, **values: float) -> None:
         """Set map parameters from Python (the same path as the sliders), e.g. ``view.set_params(a=-2)``."""
@@ -158,6 +227,7 @@ class ChangeOfVariables1D(ArrayWidget):
         with self.hold_sync():
             self.publish(scene.arrays(), meta)
             self._sync_controls()
+            self.strip_z = self._clamped_strip(self.strip_z)  # a new base may have another support
 
     # -- reading the state ------------------------------------------------------------------------
     @property

@@ -4,8 +4,9 @@ collapsing every z to 0 does not pay.
 Direction: the flow's forward is base -> data (x = G(z)); the split uses its inverse, data -> base.
 A shrink slider c in (0, 1] composes the inverse with z -> c z (G_c^{-1}(x) = c G^{-1}(x)): term 1 =
 log pi(c z) rises towards log pi(0), term 2 = log|det J_{G^{-1}}(x)| + d log c falls to -inf. Python
-evaluates every c of a log-spaced grid once (flowviz.scene.likelihood); the browser moves the slider,
-recolours the points and marks the averages locally.
+evaluates every c of a log-spaced grid once (flowviz.scene.likelihood) and sends z and log|det J|; the
+browser moves the (continuous) slider, recolours the points and marks the averages locally: exactly
+for any c when the base is the standard normal, by interpolation in log c on the grid otherwise.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from .lut import colormap_lut
 
 __all__ = ["LikelihoodSplit"]
 
+SLIDER_STEP = 0.001  # of log10 c
+
 
 class LikelihoodSplit(ArrayWidget):
     """``LikelihoodSplit(flow, data, c=1.0)``: the two terms of log p(x) per point and on average.
@@ -36,7 +39,9 @@ class LikelihoodSplit(ArrayWidget):
     flow: a 2D :class:`flowviz.flows.Flow` (any device); its inverse must exist.
     data: (N, 2) tensor or array of data points x.
     c: the shrink factor in [c_min, 1] (1: the flow itself).
-    c_min, n_c: the log-spaced grid of c the browser can show (default 1e-3 .. 1, 121 values).
+    c_min, n_c: the slider's range and the log-spaced grid of c computed in Python (default 1e-3 .. 1,
+        121 values: the curves of the averages; term 1 between grid values for a base other than the
+        standard normal, whose term 1 the browser computes exactly at any c).
     max_points: at most this many points are shown (a seeded random subset).
     """
 
@@ -83,9 +88,21 @@ class LikelihoodSplit(ArrayWidget):
         self._scene = scene
         with self.hold_sync():
             self.publish({**scene.arrays(), "lut": self._lut}, scene.meta())
-            lo = math.log10(self._c_min)
-            self.controls = [Control("log10_c", 0, "shrink: log\u2081\u2080 c", lo, 0.0, -lo / (self._n_c - 1))
-                             .as_json(math.log10(self.c))]
+            self.controls = [self._slider().as_json(math.log10(self.c))]
+
+    def _slider(self) -> Control:
+        """The shrink slider over log10 c: steps of 0.001 (continuous for the eye), aligned so that c = 1 is
+        reachable; the browser clamps c to [c_min, 1]."""
+        lo = math.floor(math.log10(self._c_min) / SLIDER_STEP + 1e-9) * SLIDER_STEP
+        return Control("log10_c", 0, "shrink: log\u2081\u2080 c", round(lo, 6), 0.0, SLIDER_STEP)
+
+    @traitlets.validate("c")
+    def _valid_c(self, proposal: dict[str, Any]) -> float:
+        c = float(proposal["value"])
+        lo = getattr(self, "_c_min", 0.0)
+        if not (math.isfinite(c) and c > 0 and lo <= c <= 1):
+            raise traitlets.TraitError(f"c must be in [{lo or 'c_min'}, 1], got {c}")
+        return c
 
     @property
     def scene(self) -> LikelihoodScene:

@@ -167,6 +167,7 @@ class FlowPlayer(ArrayWidget):
         self._scene = scene
         self._version += 1
         meta = scene.meta(self._version)
+        meta["handles"] = self._handles()
         if note:
             message = str(meta["message"])
             meta["message"] = (message + " — " if message else "") + note
@@ -178,6 +179,16 @@ class FlowPlayer(ArrayWidget):
                 self._sync_controls()
             finally:
                 self._applying = False
+
+    def _handles(self) -> list[dict[str, Any]]:
+        """Points the browser lets the user drag (js/WIRE.md, ``meta.handles``): each Radial layer's centre z0,
+        a point in the coordinates of that layer's input (state k-1), set through its two centre sliders."""
+        out: list[dict[str, Any]] = []
+        for k, layer in enumerate(self.flow.bijections, 1):
+            ids = [f"L{k}.centre.0", f"L{k}.centre.1"]
+            if isinstance(layer, Radial) and all(i in self._by_id for i in ids):
+                out.append({"layer": k, "ids": ids, "label": "z\u2080"})
+        return out
 
     def reset(self) -> None:
         """Restore the flow's parameters (and the layers' on/off state) as they were when the player was made."""

@@ -102,7 +102,13 @@ export function createToolbar(on) {
   };
 }
 
-/** Parameter sliders and per-layer toggles, grouped by layer, generated from `controls`. */
+/**
+ * Parameter sliders, per-layer toggles and drop-downs, grouped by layer, generated from `controls`.
+ * A control is a slider `{id, layer, label, value, min, max, step}`, a toggle `{..., kind: "toggle"}`
+ * or a choice `{..., kind: "choice", options: [{value, label, disabled?, title?}]}` (a <select>; a
+ * disabled option is shown but cannot be picked). `onChange(id, value)` gets a number, a boolean or
+ * the chosen option's value (with its own type).
+ */
 export function createParamControls(onChange) {
   const el = h("div", { class: "fv-params" });
   let signature = "";
@@ -122,7 +128,7 @@ export function createParamControls(onChange) {
       const info = layers[layer - 1];
       const title = layer > 0 ? `layer ${layer}${info && info.name ? `: ${info.name}` : ""}` : "parameters";
       const group = h("fieldset", { class: "fv-group" }, [h("legend", { text: title })]);
-      for (const c of list) group.append(c.kind === "toggle" ? toggle(c) : slider(c));
+      for (const c of list) group.append(c.kind === "toggle" ? toggle(c) : c.kind === "choice" ? choice(c) : slider(c));
       el.append(group);
     }
     el.hidden = controls.length === 0;
@@ -134,6 +140,28 @@ export function createParamControls(onChange) {
     input.addEventListener("change", () => onChange(c.id, input.checked));
     inputs.set(c.id, { c, input, set: (v) => { input.checked = !!v; } });
     return h("label", { class: "fv-check fv-param" }, [input, h("span", { text: c.label || c.id })]);
+  }
+
+  function choice(c) {
+    const options = Array.isArray(c.options) ? c.options : [];
+    const select = h("select", { class: "fv-choice" });
+    select.dataset.id = c.id;
+    select.setAttribute("aria-label", c.label || c.id);
+    for (const o of options) {
+      const opt = h("option", { value: String(o.value), text: o.label ?? String(o.value) });
+      if (o.disabled) opt.disabled = true;
+      if (o.title) opt.title = o.title;
+      select.append(opt);
+    }
+    let shown;
+    const set = (v) => { shown = v; select.value = String(v); };
+    select.addEventListener("change", () => {
+      const o = options.find((q) => String(q.value) === select.value);
+      if (!o || o.disabled) { select.value = String(shown); return; }
+      onChange(c.id, o.value);
+    });
+    inputs.set(c.id, { c, input: select, set });
+    return h("label", { class: "fv-param fv-param-choice" }, [h("span", { class: "fv-param-label", text: c.label || c.id }), select]);
   }
 
   function slider(c) {

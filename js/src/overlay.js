@@ -1,6 +1,6 @@
 // overlay.js: the 2D canvas over a renderer's canvas: frame, axes with ticks, axis
 // labels, title and caption, colour bar, the hover square and its image
-// parallelogram, the brush; and the status banner (an HTML element, class fv-status).
+// parallelogram, the brush, draggable handles; and the status banner (an HTML element, class fv-status).
 
 import { niceTicks, tickLabel } from "./view.js";
 
@@ -149,6 +149,7 @@ export function drawOverlay(canvas, o) {
       ctx.stroke();
     }
   }
+  if (o.handles && o.handles.length) drawHandles(ctx, o, font);
   const b = o.brush;
   if (b && b.points && b.points.length > 1) {
     ctx.beginPath();
@@ -159,6 +160,43 @@ export function drawOverlay(canvas, o) {
     strokeTwice(ctx, () => {}, css(th.accent), lw, [5, 3]);
   }
   ctx.restore();
+}
+
+/** Handles to drag (o.handles: [{x, y, label, state: "idle" | "hot" | "drag"}], data units): a ring with a
+ * cross at the point, and its label; larger while hovered or dragged. */
+function drawHandles(ctx, o, font) {
+  const { tr, theme: th, plot } = o;
+  const lw = th.lineWidth, fs = th.fontSize;
+  for (const h of o.handles) {
+    if (!Number.isFinite(h.x) || !Number.isFinite(h.y)) continue;
+    const x = tr.px(h.x), y = tr.py(h.y);
+    const active = h.state === "hot" || h.state === "drag";
+    const r = (active ? 8 : 6.5) * lw;
+    ctx.beginPath();
+    ctx.arc(x, y, r, 0, 2 * Math.PI);
+    ctx.fillStyle = css(th.accent, active ? 0.45 : 0.25);
+    ctx.fill();
+    strokeTwice(ctx, () => { ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI); }, "white", 1.6 * lw);
+    strokeTwice(ctx, () => {
+      ctx.beginPath();
+      ctx.moveTo(x - r - 3 * lw, y); ctx.lineTo(x + r + 3 * lw, y);
+      ctx.moveTo(x, y - r - 3 * lw); ctx.lineTo(x, y + r + 3 * lw);
+    }, css(th.accent), 1.2 * lw);
+    if (h.label) {
+      ctx.font = font(fs * 0.9, active ? 600 : 500);
+      const text = h.label;
+      const w = ctx.measureText(text).width;
+      const right = x + r + 6 * lw + w < plot.left + plot.width;
+      ctx.textAlign = right ? "left" : "right";
+      const tx = right ? x + r + 6 * lw : x - r - 6 * lw, ty = y - r - 2 * lw;
+      ctx.lineWidth = 3;
+      ctx.lineJoin = "round";
+      ctx.strokeStyle = "rgba(0,0,0,0.6)";
+      ctx.strokeText(text, tx, ty);
+      ctx.fillStyle = "white";
+      ctx.fillText(text, tx, ty);
+    }
+  }
 }
 
 function fitText(ctx, text, width) {

@@ -14,6 +14,7 @@ import { resolveTheme, watchTheme } from "./theme.js";
 import { keyAction, isOwnKeyEvent } from "./keys.js";
 import { pointsInRect, pointsInPolygon } from "./hittest.js";
 import { createReadoutPanel, hoverShapes, panelText } from "./readout-view.js";
+import { handleSpecs, handleShown, handleValue, hitHandle, beginDrag, dragTo, handleParams } from "./handles.js";
 import { CSS } from "./styles.js";
 
 const SYNC_MS = 200; // position written back at most ~5 times a second
@@ -31,6 +32,7 @@ export function renderPlayer({ model, el, signal }) {
     linked: !!val("linked", false), scene: null, sceneError: null, sceneDirty: true, lastNow: 0, frame: 0,
     pointer: null, hoverV: -1, readKey: "", drag: null, brush: null, sel: null, selCount: 0,
     version: undefined, pending: false, lastSync: 0, lastWritten: NaN, scrubbing: false, lutVersion: 0,
+    handleSpecs: [], shownHandles: [], handleHot: -1, handleDrag: null, heldView: null,
   };
   let theme, raf = 0, pendingTimer = 0;
 
@@ -48,11 +50,14 @@ export function renderPlayer({ model, el, signal }) {
     speed: (v) => { S.speed = v; save({ speed: v }); },
     toggle: (name, b) => { S[name] = b; save({ [name]: b }); if (name === "linked") layout(); requestDraw(); },
   });
-  const params = createParamControls((id, value) => {
-    model.set("params", { ...(model.get("params") || {}), [id]: value });
+  // every model change goes this way (sliders, toggles, dragged handles): ipywidgets sends one update
+  // at a time and merges the ones that arrive meanwhile, so the newest value wins while the kernel computes
+  function setParams(values) {
+    model.set("params", { ...(model.get("params") || {}), ...values });
     model.save_changes();
     setPending(true);
-  });
+  }
+  const params = createParamControls((id, value) => setParams({ [id]: value }));
   const panelsEl = document.createElement("div");
   panelsEl.className = "fv-panels";
   const readout = createReadoutPanel();
@@ -74,8 +79,16 @@ export function renderPlayer({ model, el, signal }) {
     o.addEventListener("pointerdown", (e) => pointerDown(e, p), { signal: alive });
     o.addEventListener("pointermove", (e) => pointerMove(e, p), { signal: alive });
     o.addEventListener("pointerup", (e) => pointerUp(e, p), { signal: alive });
-    o.addEventListener("pointercancel", () => { S.drag = S.brush = null; requestDraw(); }, { signal: alive });
-    o.addEventListener("pointerleave", () => { if (!S.drag) { S.pointer = null; S.hoverV = -1; requestDraw(); } }, { signal: alive });
+    o.addEventListener("pointercancel", () => {
+      cancelHandleDrag();
+      S.drag = S.brush = S.heldView = null;
+      requestDraw();
+    }, { signal: alive });
+    o.addEventListener("pointerleave", () => {
+      if (!S.drag && !S.handleDrag) { S.pointer = null; S.hoverV = -1; S.heldView = null; requestDraw(); }
+    }, { signal: alive });
+    // touch drags brush and move handles instead of panning the page (pinch-zoom still works)
+    o.style.touchAction = "pinch-zoom";
     return p;
   }
 
@@ -176,6 +189,9 @@ export function renderPlayer({ model, el, signal }) {
 
   function updateParams() {
     params.update(val("controls", []), val("params", {}), S.scene ? S.scene.layers : val("meta", {}).layers || []);
+    // no kernel behind a static export: a dragged handle could not change the picture there
+    S.handleSpecs = val("static", false) ? [] : handleSpecs(val("meta", {}), val("controls", []));
+    requestDraw();
   }
 
   function rebuildScene() {
@@ -206,11 +222,30 @@ export function renderPlayer({ model, el, signal }) {
     if (e.button !== 0) return;
     el.focus({ preventScroll: true });
     const [x, y] = local(e, p);
+    const hit = p.which === "x" && p.tr ? hitHandle(S.shownHandles.map((h) => h.value), p.tr, x, y, handleRadius()) : -1;
+    if (hit >= 0) {
+      const h = S.shownHandles[hit];
+      S.handleDrag = { p, pointerId: e.pointerId, sent: h.value.slice(), ...beginDrag(h.spec, h.value, p.tr, x, y) };
+      // hold the camera: every recompute brings new bounds, and a view that moved under the pointer
+      // would move the handle away from it; released when the pointer leaves the panel
+      const v = p.tr.view;
+      S.heldView = [v.x0, v.x1, v.y0, v.y1];
+      S.drag = S.brush = null;
+      p.overlay.setPointerCapture?.(e.pointerId);
+      e.preventDefault();
+      requestDraw();
+      return;
+    }
     S.drag = { p, kind: e.shiftKey ? "lasso" : "rect", start: [x, y], pts: [[x, y]], moved: false };
     p.overlay.setPointerCapture?.(e.pointerId);
   }
   function pointerMove(e, p) {
     const [x, y] = local(e, p);
+    const hd = S.handleDrag;
+    if (hd) {
+      if (hd.p === p && e.pointerId === hd.pointerId) moveHandle(hd, x, y);
+      return;
+    }
     const d = S.drag;
     if (d && d.p === p) {
       if (Math.hypot(x - d.start[0], y - d.start[1]) > 4) d.moved = true;
@@ -223,6 +258,16 @@ export function renderPlayer({ model, el, signal }) {
     requestDraw();
   }
   function pointerUp(e, p) {
+    const hd = S.handleDrag;
+    if (hd) {
+      if (hd.p === p && e.pointerId === hd.pointerId) {
+        moveHandle(hd, ...local(e, p));
+        S.handleDrag = null;
+        S.pointer = { p, x: local(e, p)[0], y: local(e, p)[1] };
+        requestDraw();
+      }
+      return;
+    }
     const d = S.drag;
     S.drag = S.brush = null;
     if (!d || d.p !== p) return;
@@ -238,6 +283,47 @@ export function renderPlayer({ model, el, signal }) {
     }
     S.pointer = { p, x: local(e, p)[0], y: local(e, p)[1] };
     requestDraw();
+  }
+
+  // ---- handles (meta.handles: a pair of sliders shown as a point to drag, e.g. a radial centre)
+  const handleRadius = () => 12 * theme.scale;
+  function moveHandle(hd, x, y) {
+    if (!hd.p.tr) return;
+    const v = dragTo(hd, hd.p.tr, x, y);
+    if (v[0] !== hd.sent[0] || v[1] !== hd.sent[1]) {
+      hd.sent = v.slice();
+      setParams(handleParams(hd.spec, v));
+    }
+    requestDraw();
+  }
+  function cancelHandleDrag() {
+    const hd = S.handleDrag;
+    if (!hd) return;
+    S.handleDrag = null;
+    if (hd.sent[0] !== hd.start[0] || hd.sent[1] !== hd.start[1]) setParams(handleParams(hd.spec, hd.start));
+  }
+  /** The handles shown at this position, with their values (a dragged one at the dragged value). */
+  function updateHandles(sc, t) {
+    const hd = S.handleDrag;
+    const controls = val("controls", []), prm = val("params", {});
+    S.shownHandles = [];
+    if (sc) {
+      for (const spec of S.handleSpecs) {
+        if (spec.layer > sc.K || !handleShown(spec, t, sc.layers)) continue;
+        const value = hd && hd.spec.layer === spec.layer && hd.spec.ids[0] === spec.ids[0] ? hd.value : handleValue(spec, controls, prm);
+        if (value) S.shownHandles.push({ spec, value });
+      }
+    }
+    if (hd && !S.shownHandles.some((h) => h.spec.ids[0] === hd.spec.ids[0])) S.handleDrag = null; // its layer left the view
+    const ptr = S.pointer, px = panels.x;
+    S.handleHot = !S.handleDrag && !S.drag && ptr && ptr.p === px && px.tr
+      ? hitHandle(S.shownHandles.map((h) => h.value), px.tr, ptr.x, ptr.y, handleRadius()) : -1;
+    const cursor = S.handleDrag ? "grabbing" : S.handleHot >= 0 ? "grab" : "";
+    if (px.overlay.style.cursor !== cursor) px.overlay.style.cursor = cursor;
+    const first = S.shownHandles[0];
+    if (first) px.el.dataset.handle = `${first.spec.layer},${first.value[0]},${first.value[1]}`;
+    else delete px.el.dataset.handle;
+    px.el.dataset.handleState = S.handleDrag ? "drag" : S.handleHot >= 0 ? "hot" : "";
   }
 
   function updateHover() {
@@ -296,6 +382,7 @@ export function renderPlayer({ model, el, signal }) {
     updateHover();
     const span = sc ? layerSpan(S.t, sc.K) : { t: S.t, k0: 0, k1: 0, f: 0 };
     const kr = Math.round(span.t);
+    updateHandles(sc, span.t);
     for (const p of [panels.z, panels.x]) if (p) drawPanel(p, sc, span, kr);
     toolbar.update({ ...S, position: S.t, K: K() });
     readout.legend(sc, kr, span);
@@ -316,7 +403,13 @@ export function renderPlayer({ model, el, signal }) {
     const isX = p.which === "x";
     const plot = layoutPlot(p.cssW, p.cssH, theme, { colorbar: isX && S.show_density && !!sc });
     const bounds = sc ? (isX ? sc.xBounds : sc.zBounds) : null;
-    p.tr = makeTransform(fitView(bounds, plot.width, plot.height), plot);
+    const held = isX ? S.heldView : null;
+    p.tr = makeTransform(fitView(held || bounds, plot.width, plot.height), plot);
+    if (held) p.el.dataset.viewHeld = "1";
+    else delete p.el.dataset.viewHeld;
+    const v = p.tr.view;
+    p.el.dataset.view = `${v.x0},${v.x1},${v.y0},${v.y1}`; // data units shown, and where (CSS px in the overlay)
+    p.el.dataset.plot = `${plot.left},${plot.top},${plot.width},${plot.height}`;
     const f = { dpr: p.dpr, plot, view: p.tr.view, style: theme, range: sc ? sc.range : [0, 1], mesh: null, points: null,
       show: { density: S.show_density, grid: S.show_grid, points: S.show_points } };
     if (sc) {
@@ -337,6 +430,10 @@ export function renderPlayer({ model, el, signal }) {
       colorbar: f.show.density && isX && sc ? { colors: sc.lutCss, lo: sc.range[0], hi: sc.range[1] } : null,
       hover: sc && S.hoverV >= 0 ? hoverShapes(sc, kr, S.hoverV, isX ? span.t : null, (10 * theme.scale) / p.tr.sx) : null,
       brush: S.brush && S.brush.p === p ? S.brush : null,
+      handles: isX ? S.shownHandles.map((h, i) => ({
+        x: h.value[0], y: h.value[1], label: `${h.spec.label || "centre"} of layer ${h.spec.layer}`,
+        state: S.handleDrag && S.handleDrag.spec.ids[0] === h.spec.ids[0] ? "drag" : i === S.handleHot ? "hot" : "idle",
+      })) : null,
     });
   }
 

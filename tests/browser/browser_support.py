@@ -2,7 +2,8 @@
 groups, notebooks written by the tests, console collection, failure artefacts, reading the picture.
 
 Servers and kernels get ``PYTHONPATH`` pointing at this checkout, so flowviz need not be installed.
-Test notebooks should start with :data:`THREADS_CELL` (two cores are shared by kernel, server and browser).
+Test notebooks should start with :data:`THREADS_CELL` (two cores are shared by kernel, server and browser);
+:func:`view_notebook` writes that and :data:`PROBE_CELL` (a Label reporting what the kernel holds) first.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ def lecture_flow():  # the same flow as LECTURE_FLOW, in this process
 
 THREADS_CELL = "import torch\ntorch.set_num_threads(1)  # browser tests: 2 cores shared by kernel, server and browser"
 
+#: lab extensions Voila must not load (see start_voila)
+VOILA_DENYLIST = ["@jupyter-notebook/lab-extension"]
+
 # Console errors we accept, each with the reason. Matched on (message text, resource URL).
 VOILA_BENIGN = [
     # Voila's lab template links Font Awesome icon CSS from a CDN; there is no network here.
@@ -75,6 +79,65 @@ def write_notebook(path: Path, cells: list[str | tuple[str, str]]) -> Path:
             nb.cells.append(nbformat.v4.new_code_cell(cell))
     nbformat.write(nb, str(path))
     return path
+
+
+# The kernel side of a view test: ``make_probe(view, report, names)`` displays a Label (class ``fv-probe``)
+# holding ``report(view)`` as JSON, refreshed whenever one of the traits ``names`` changes, so a test can
+# read what the kernel holds (status, parameters, Python's exact numbers) beside what the browser shows.
+# Non-finite floats become null (JSON has no NaN/inf), at any depth.
+PROBE_CELL = """\
+import json, math
+import ipywidgets as widgets
+
+def finite_or_none(v):
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: finite_or_none(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [finite_or_none(x) for x in v]
+    return v
+
+def make_probe(view, report, names=("meta",)):
+    label = widgets.Label()
+    label.add_class("fv-probe")
+    def update(_=None):
+        label.value = json.dumps(finite_or_none(report(view)), allow_nan=False)
+    view.observe(update, names=list(names))
+    update()
+    return label"""
+
+
+def view_notebook(voila: Any, name: str, *cells: str | tuple[str, str]) -> str:
+    """Write ``name`` into the Voila server's directory as THREADS_CELL, PROBE_CELL, then ``cells``, and
+    return its URL (every page load runs it in a fresh kernel)."""
+    write_notebook(voila.dir / name, [THREADS_CELL, PROBE_CELL, *cells])
+    return str(voila.url(name))
+
+
+def read_probe(page: Any, i: int = 0) -> Any:
+    """The JSON of the i-th probe Label on the page (see :data:`PROBE_CELL`)."""
+    return json.loads(page.locator(".fv-probe").nth(i).inner_text())
+
+
+def set_range(locator: Any, value: float) -> None:
+    """Set an <input type=range> the way a drag does: value, then an ``input`` event (the browser snaps the
+    value to the input's step)."""
+    locator.evaluate("(el, v) => { el.value = String(v); el.dispatchEvent(new Event('input', {bubbles: true})); }",
+                     value)
+
+
+def panel_png(view: Any, which: int = 0) -> bytes:
+    """A screenshot of the view's which-th ``.fv-panel`` (every canvas of it, overlay included)."""
+    return view.locator(".fv-panel").nth(which).screenshot(animations="disabled")
+
+
+def assert_drawn(png: bytes, what: str = "panel", distinct: int = 30, chromatic: float = 0.01) -> ImageStats:
+    """A drawn line/scatter panel: several colours, no single colour covering it, some coloured pixels
+    (looser than :func:`assert_not_blank`, which expects a density map over much of the canvas)."""
+    s = image_stats(png)
+    assert s.distinct >= distinct and s.top_fraction < 0.97 and s.chromatic > chromatic, f"{what}: {s}"
+    return s
 
 
 # -- servers ------------------------------------------------------------------------------------------
@@ -195,8 +258,10 @@ class Voila:
 def start_voila(directory: Path, log_dir: Path, extra_args: list[str] | None = None) -> Voila:
     """Voila serving every notebook in ``directory`` (open ``/voila/render/<name>.ipynb``)."""
     port = free_port()
+    # Notebook 7 (in the test extra) ships a lab extension that Voila also loads and that fails there
+    # ("The getter for the shared module is not a function", voila-dashboards/voila#1514): keep it out.
     cmd = [sys.executable, "-m", "voila", str(directory), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-           *(extra_args or [])]
+           f"--VoilaConfiguration.extension_denylist={VOILA_DENYLIST[0]}", *(extra_args or [])]
     env = kernel_env({"JUPYTER_RUNTIME_DIR": str(log_dir / "runtime")})
     return Voila(start_server("voila", cmd, cwd=directory, ready_path="/voila/static/voila.js", port=port, env=env,
                               log_dir=log_dir))
@@ -417,3 +482,47 @@ def copy_notebook(src: Path, dst_dir: Path) -> Path:
     dst = dst_dir / src.name
     shutil.copyfile(src, dst)
     return dst
+
+
+@dataclass
+class Notebook7:
+    """A Jupyter Notebook 7 server with a token; open ``url("name.ipynb")`` (the token logs the page in)."""
+
+    server: Server
+    token: str
+
+    @property
+    def dir(self) -> Path:
+        return self.server.dir
+
+    def url(self, notebook: str) -> str:
+        return f"{self.server.base}/notebooks/{notebook}?token={self.token}"
+
+
+def start_notebook7(root: Path) -> Notebook7:
+    """``jupyter notebook`` (Notebook 7) on a free 127.0.0.1 port serving ``root/work``: a random token, no
+    browser, isolated config/settings/workspaces, the announcements extension off (no news fetch offline)
+    and ``window.jupyterapp`` exposed (``--JupyterNotebookApp.expose_app_in_browser``)."""
+    import secrets
+
+    work = root / "work"
+    work.mkdir(exist_ok=True)
+    config = root / "config"
+    (config / "labconfig").mkdir(parents=True, exist_ok=True)
+    (config / "labconfig" / "page_config.json").write_text(json.dumps(
+        {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
+    env = kernel_env({
+        "JUPYTER_CONFIG_DIR": str(config),
+        "JUPYTERLAB_SETTINGS_DIR": str(root / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(root / "workspaces"),
+        "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
+    })
+    token = secrets.token_hex(16)
+    port = free_port()
+    cmd = [sys.executable, "-m", "notebook", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+           "--ServerApp.allow_root=True", f"--IdentityProvider.token={token}", "--ServerApp.password=",
+           "--ServerApp.open_browser=False", "--JupyterNotebookApp.expose_app_in_browser=True",
+           f"--ServerApp.root_dir={work}"]
+    server = start_server("notebook7", cmd, cwd=work, ready_path="/static/favicons/favicon.ico", port=port,
+                          env=env, log_dir=root, timeout=120)
+    return Notebook7(server, token)

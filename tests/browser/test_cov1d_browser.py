@@ -1,9 +1,10 @@
 """ChangeOfVariables1D in a real browser: headless Chromium against Voila (shared fixtures in conftest.py).
 
 The notebook shows the lecture's default view (U[0, 1], x = 2z + 1) and a nonlinear one (N(0, 1) through
-sinh-arcsinh). A Label (class ``fv-probe``) per view reports what the kernel holds: status, strip_z and
-Python's exact strip readout (flowviz.scene.cov1d.strip_readout, float64 from the flow) at the strip the
-browser last wrote, so the browser's readout (computed in JS from the float32 arrays) can be compared.
+sinh-arcsinh). A probe Label per view (browser_support.PROBE_CELL) reports what the kernel holds: status,
+base, map, parameters, strip_z and Python's exact strip readout (flowviz.scene.cov1d.strip_readout, float64
+from the flow) at the strip the browser last wrote, so the browser's readout (computed in JS from the float32
+arrays) can be compared.
 """
 
 from __future__ import annotations
@@ -12,59 +13,42 @@ import json
 
 import pytest
 from browser_support import (
-    THREADS_CELL,
     VOILA_BENIGN,
-    image_stats,
+    assert_drawn,
+    panel_png,
     pixel_difference,
+    read_probe,
+    set_range,
     settle,
+    view_notebook,
     wait_until,
-    write_notebook,
 )
 
 pytestmark = pytest.mark.browser
 
 NOTEBOOK = "cov1d.ipynb"
-CELLS = [
-    THREADS_CELL,
-    """\
-import json, math, dataclasses
-import ipywidgets as widgets
+VIEWS = """\
+import dataclasses
 from flowviz.widgets.cov1d import ChangeOfVariables1D
 
-def probe_for(view):
-    probe = widgets.Label()
-    probe.add_class("fv-probe")
-    def report(_=None):
-        r = dataclasses.asdict(view.readout)
-        r = {k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in r.items()}
-        probe.value = json.dumps({"status": view.status, "version": view.meta.get("version"),
-                                  "strip_z": view.strip_z, "readout": r})
-    view.observe(report, names=["meta", "strip_z", "strip_dz"])
-    report()
-    return probe
+def report(view):
+    return {"status": view.status, "version": view.meta.get("version"), "message": view.meta.get("message", ""),
+            "base": view.base, "map": view.map, "values": view.values, "strip_z": view.strip_z,
+            "readout": dataclasses.asdict(view.readout)}
 
 lecture = ChangeOfVariables1D()
 curved = ChangeOfVariables1D("normal", "sinh_arcsinh", strip_z=-0.7, strip_dz=0.3)
-display(lecture, probe_for(lecture), curved, probe_for(curved))""",
-]
+names = ["meta", "strip_z", "strip_dz"]
+display(lecture, make_probe(lecture, report, names), curved, make_probe(curved, report, names))"""
 
 
 @pytest.fixture(scope="module")
 def notebook(voila):
-    write_notebook(voila.dir / NOTEBOOK, CELLS)
-    return voila.url(NOTEBOOK)
-
-
-def probe(page, i):
-    return json.loads(page.locator(".fv-probe").nth(i).inner_text())
+    return view_notebook(voila, NOTEBOOK, VIEWS)
 
 
 def browser_readout(view):
     return json.loads(view.get_attribute("data-readout"))
-
-
-def panel_png(view, which=0):
-    return view.locator(".fv-panel").nth(which).screenshot(animations="disabled")
 
 
 def test_cov1d_in_voila(page, notebook):
@@ -80,8 +64,7 @@ def test_cov1d_in_voila(page, notebook):
     for v in (lecture, curved):
         assert v.get_attribute("data-status") == "ok"
         for k in (0, 1):
-            s = image_stats(panel_png(v, k))
-            assert s.distinct >= 30 and s.top_fraction < 0.97 and s.chromatic > 0.01, s
+            assert_drawn(panel_png(v, k), f"panel {k}")
 
     # the lecture's numbers, read from the browser: pi(1/2) = 1, |dz/dx| = 1/2, p(2) = 1/2
     r = browser_readout(lecture)
@@ -92,7 +75,7 @@ def test_cov1d_in_voila(page, notebook):
 
     # browser readout of the nonlinear view equals Python's exact value to 1e-4
     def agree(view, i):
-        b, p = browser_readout(view), probe(page, i)
+        b, p = browser_readout(view), read_probe(page, i)
         if abs(p["strip_z"] - b["z"]) > 1e-9:
             return False
         py = p["readout"]
@@ -118,18 +101,65 @@ def test_cov1d_in_voila(page, notebook):
     wait_until(lambda: agree(curved, 1), 10, what="Python's readout at the dragged strip")
     assert pixel_difference(before, panel_png(curved, 1)) > 0.002
 
+    # the map drop-down: logit is listed but cannot be picked on the normal base (it needs z in (0, 1))
+    map_select = curved.locator('select[data-id="map"]')
+    base_select = curved.locator('select[data-id="base"]')
+    disabled = lambda: map_select.locator('option[value="logit"]').evaluate("(o) => o.disabled")  # noqa: E731
+    assert map_select.input_value() == "sinh_arcsinh" and disabled()
+
+    def pick(select, value, check):
+        """Choose ``value`` like a user, wait for Python's recompute and the redraw; return the probe."""
+        version = read_probe(page, 1)["version"]
+        select.select_option(value)
+        wait_until(lambda: read_probe(page, 1)["version"] > version and check(read_probe(page, 1)), 20,
+                   what=f"recompute after choosing {value}")
+        wait_until(lambda: curved.get_attribute("data-version") == str(read_probe(page, 1)["version"]), 10,
+                   what="redraw")
+        settle(page)
+        return read_probe(page, 1)
+
+    def sliders(view):
+        return {el.get_attribute("data-id"): float(el.input_value())
+                for el in view.locator('.fv-params input[type="range"]').all()}
+
+    # another map: Python recomputes, the picture changes, the sliders become the new map's parameters,
+    # and the browser's strip readout equals Python's
+    before = panel_png(curved, 1)
+    p = pick(map_select, "sigmoid", lambda p: p["map"] == "sigmoid")
+    assert p["status"] == "ok" and p["base"] == "normal"
+    assert set(sliders(curved)) == set(p["values"]) | {"dz"} == {"a", "b", "dz"}
+    for k, v in p["values"].items():
+        assert abs(sliders(curved)[k] - v) < 1e-9, (k, sliders(curved), p["values"])
+    assert map_select.input_value() == "sigmoid"
+    assert "sigmoid(a z + b)" in curved.locator(".fv-readout").inner_text()
+    wait_until(lambda: agree(curved, 1), 10, what="Python's readout after a new map")
+    assert pixel_difference(before, panel_png(curved, 1)) > 0.002
+
+    # another base: U[0, 1]; the strip moves onto its support (the same place in Python and the browser),
+    # logit becomes available, and picking it works
+    before = panel_png(curved, 0)
+    p = pick(base_select, "uniform", lambda p: p["base"] == "uniform")
+    assert p["status"] == "ok" and p["map"] == "sigmoid" and 0 <= p["strip_z"] <= 1
+    wait_until(lambda: not disabled(), 10, what="logit enabled on the uniform base")
+    wait_until(lambda: agree(curved, 1), 10, what="Python's readout after a new base")
+    assert pixel_difference(before, panel_png(curved, 0)) > 0.002
+    p = pick(map_select, "logit", lambda p: p["map"] == "logit")
+    assert p["status"] == "ok" and set(sliders(curved)) == {"a", "b", "dz"}
+    wait_until(lambda: agree(curved, 1), 10, what="Python's readout for the logit map")
+    assert base_select.locator('option[value="normal"]').evaluate("(o) => o.disabled")
+    assert "NaN" not in curved.inner_text()
+
     # a slider goes to Python and back: a = -1 gives a new picture and the same p(x') (decreasing map)
     px_before = browser_readout(lecture)["px"]
     before = panel_png(lecture, 1)
-    version = probe(page, 0)["version"]
+    version = read_probe(page, 0)["version"]
 
     def set_slider(view, cid, value):
-        view.locator(f'input[data-id="{cid}"]').evaluate(
-            "(el, v) => { el.value = String(v); el.dispatchEvent(new Event('input', {bubbles: true})); }", value)
+        set_range(view.locator(f'input[data-id="{cid}"]'), value)
 
     set_slider(lecture, "a", -1.0)
-    wait_until(lambda: probe(page, 0)["version"] > version, 15, what="recompute after a = -1")
-    wait_until(lambda: lecture.get_attribute("data-version") == str(probe(page, 0)["version"]), 10, what="redraw")
+    wait_until(lambda: read_probe(page, 0)["version"] > version, 15, what="recompute after a = -1")
+    wait_until(lambda: lecture.get_attribute("data-version") == str(read_probe(page, 0)["version"]), 10, what="redraw")
     settle(page)
     r = browser_readout(lecture)
     assert abs(r["dzdx"] - 1.0) < 1e-6 and abs(r["px"] - 1.0) < 1e-6 and r["px"] != px_before
@@ -137,7 +167,7 @@ def test_cov1d_in_voila(page, notebook):
 
     # a = 0: a visible "not invertible" banner, never NaN text
     set_slider(lecture, "a", 0.0)
-    wait_until(lambda: probe(page, 0)["status"] == "not invertible", 15, what="status not invertible")
+    wait_until(lambda: read_probe(page, 0)["status"] == "not invertible", 15, what="status not invertible")
     banner = lecture.locator(".fv-status")
     banner.wait_for(state="visible", timeout=10_000)
     assert "not invertible" in banner.inner_text()

@@ -1,24 +1,33 @@
 """JacobianLens in a real browser (Voila + headless Chromium): renders, typing a map redraws, a hostile
-expression shows the parser's message and keeps the map, and the hover readout's det J equals an
-independent autograd determinant (computed here, in the test process, with torch.func in float64)."""
+expression shows the parser's message and keeps the map, the hover readout's det J equals an
+independent autograd determinant (computed here, in the test process, with torch.func in float64), and
+the 3x3 mode draws the parallelepiped with det M and the six terms equal to numpy's, also after an entry
+of M is edited in the browser. A probe Label (browser_support.PROBE_CELL) reports the kernel's mode and
+matrix3."""
 
 from __future__ import annotations
 
+import itertools
+import json
+import re
 import time
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from browser_support import (
-    THREADS_CELL,
     VOILA_BENIGN,
     Console,
     Voila,
+    assert_drawn,
     assert_not_blank,
+    panel_png,
     pixel_difference,
+    read_probe,
     settle,
+    view_notebook,
     wait_until,
-    write_notebook,
 )
 
 pytestmark = pytest.mark.browser
@@ -29,10 +38,10 @@ NONLINEAR = "z1 + 0.3*z2**3, tanh(z2) + 0.5*z1"
 
 @pytest.fixture(scope="module")
 def server(voila: Voila) -> Voila:
-    write_notebook(voila.dir / NOTEBOOK, [
-        THREADS_CELL,
-        "from flowviz.widgets.lens import JacobianLens\nlens = JacobianLens(n_samples=5000)\nlens",
-    ])
+    view_notebook(voila, NOTEBOOK,
+                  "from flowviz.widgets.lens import JacobianLens\nlens = JacobianLens(n_samples=5000)\n"
+                  "report = lambda v: {'mode': v.mode, 'matrix3': v.matrix3, 'det3': v.three.get('det')}\n"
+                  "display(lens, make_probe(lens, report, ['mode', 'matrix3', 'three']))")
     return voila
 
 
@@ -64,12 +73,23 @@ def open_lens(page: Any, text: str = "z1 + z2, 2*z1") -> Any:
     from flowviz.expr import parse_map
 
     lens = page.locator(".flowviz-lens").first
+    set_mode(page, lens, "2d")
     if f"({parse_map(text).text})" not in lens.locator(".fv-lens-info").inner_text():
         v0 = version(lens)
         type_map(page, lens, text)
         wait_until(lambda: version(lens) > v0, 20, what=f"the map {text!r}")
         settle(page)
     return lens
+
+
+def set_mode(page: Any, lens: Any, mode: str) -> None:
+    """Choose "2d" or "3d" in the lens's mode drop-down (as a user does) and wait until Python has it."""
+    select = lens.locator("select.fv-lens-mode")
+    if select.input_value() != mode:
+        select.select_option(mode)
+    wait_until(lambda: read_probe(page)["mode"] == mode, 20, what=f"mode {mode} in the kernel")
+    lens.locator(".fv-lens-m3").wait_for(state="visible" if mode == "3d" else "hidden", timeout=10_000)
+    settle(page)
 
 
 def main_png(lens: Any) -> bytes:
@@ -161,3 +181,70 @@ def test_hover_readout_det_equals_autograd(shared: Any) -> None:
         assert abs(det - ref) <= 1e-4 * max(1.0, abs(ref)), (v, det, ref)
         assert "det J_f(z) =" in lens.locator(".fv-lens-hover").inner_text()
     assert seen, "no mesh vertex was hovered"
+
+
+def _sarrus(m: np.ndarray) -> dict[tuple[int, int, int], tuple[int, float]]:
+    """The six terms of det M as (sign, signed value), keyed by the columns taken in rows 1, 2, 3 (the sign
+    is the permutation's parity, by counting inversions): independent of the front end's table."""
+    out = {}
+    for p in itertools.permutations(range(3)):
+        sign = (-1) ** sum(p[i] > p[j] for i in range(3) for j in range(i + 1, 3))
+        out[p] = (sign, sign * m[0, p[0]] * m[1, p[1]] * m[2, p[2]])
+    return out
+
+
+def check_three(page: Any, lens: Any) -> float:
+    """The browser's det M (full precision and as shown) and its six terms equal numpy's for the kernel's
+    matrix3 (1e-4); returns that determinant."""
+    m = np.asarray(read_probe(page)["matrix3"], dtype=np.float64).reshape(3, 3)
+    ref = float(np.linalg.det(m))
+    wait_until(lambda: abs(float(lens.get_attribute("data-det3")) - ref) < 1e-4, 15, what=f"det M = {ref} shown")
+    assert abs(float(lens.get_attribute("data-det3-python")) - ref) < 1e-4
+    expected = _sarrus(m)
+    seen = {}
+    for t in json.loads(lens.get_attribute("data-terms3")):
+        sign, *idx = re.fullmatch(r"([+\u2212]) a1(\d) a2(\d) a3(\d)", t["label"]).groups()
+        key = tuple(int(i) - 1 for i in idx)
+        assert (sign == "+") == (expected[key][0] > 0), (t, expected[key])
+        assert abs(t["value"] - expected[key][1]) < 1e-4, (t, expected[key])
+        seen[key] = t["value"]
+    assert set(seen) == set(expected)
+    # what the reader sees: each term and the sum as printed (5 significant digits)
+    info = lens.locator(".fv-lens-info").inner_text()
+    shown = dict(re.findall(r"(a1\d a2\d a3\d)\s*= (\S+)", info))
+    assert len(shown) == 6, info
+    for key, (_, v) in expected.items():
+        label = f"a1{key[0] + 1} a2{key[1] + 1} a3{key[2] + 1}"
+        assert abs(float(shown[label]) - v) <= 1e-4 * max(1.0, abs(v)), (label, shown[label], v)
+    total = float(re.search(r"sum \(six terms\) = (\S+)", info).group(1))
+    assert abs(total - ref) <= 1e-4 * max(1.0, abs(ref)), (total, ref)
+    return ref
+
+
+def test_three_by_three_mode(shared: Any) -> None:
+    page = shared
+    lens = open_lens(page)
+    before = panel_png(lens, 0)
+    try:
+        set_mode(page, lens, "3d")
+        cube = panel_png(lens, 0)
+        assert_drawn(cube, "3x3 panel", distinct=20, chromatic=0.002)
+        assert pixel_difference(before, cube) > 0.05
+        det0 = check_three(page, lens)
+        assert "volume" in lens.locator(".fv-lens-info").inner_text()
+
+        # edit M[2][2] in the browser: Python gets the new matrix, the picture and det M follow
+        m = read_probe(page)["matrix3"]
+        new = m[4] + 1.5
+        entry = lens.locator('.fv-lens-m3 input[data-index="4"]')
+        entry.fill(str(new))
+        entry.press("Tab")  # commits the number (a change event), as leaving the field does
+        wait_until(lambda: read_probe(page)["matrix3"][4] == new, 15, what="matrix3 edited in the kernel")
+        settle(page)
+        det1 = check_three(page, lens)
+        assert abs(det1 - det0) > 0.1
+        assert pixel_difference(cube, panel_png(lens, 0)) > 0.002
+        assert "NaN" not in lens.inner_text()
+    finally:
+        set_mode(page, lens, "2d")
+    assert page.console.errors(VOILA_BENIGN) == []

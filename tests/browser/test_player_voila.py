@@ -4,8 +4,9 @@ One Voila server for the module serves a notebook written here; every test opens
 its own kernel: tests do not share state). The notebook prints ``FLOWVIZ_RUN <kernel pid>`` and writes,
 from that kernel, an independent reference (``ref-<pid>.json``: every layer's Jacobian determinant at every
 mesh vertex by torch.func autograd in float64, and log p_k) and the static export ``player-<pid>.html``.
-A Label widget (class ``fv-probe``) reports what the kernel holds: meta.version, status, position and the
-value of every control, so the tests can compare what the browser shows with what Python computed.
+A Label widget (class ``fv-probe``) reports what the kernel holds: meta.version, status, position, the
+value of every control and the radial layer's centre, so the tests can compare what the browser shows with
+what Python computed.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ probe = widgets.Label()
 probe.add_class("fv-probe")
 def report(_=None):
     probe.value = json.dumps({"version": player.meta.get("version"), "status": player.status,
-                              "position": player.position, "values": {c["id"]: c["value"] for c in player.controls}})
+                              "position": player.position, "values": {c["id"]: c["value"] for c in player.controls},
+                              "centre": flow.layers[3].centre.tolist()})  # the radial layer's z0, as the model holds it
 player.observe(report, names=["meta", "controls", "position"])
 report()
 display(player, probe)""",
@@ -287,6 +289,153 @@ def test_parameter_slider_recomputes_and_redraws(page: Any, server: Voila) -> No
     assert not page.console.errors(VOILA_BENIGN)
 
 
+@dataclass
+class PanelMap:
+    """Data units <-> page pixels of the x panel, from the view box and plot rectangle the panel reports
+    (``data-view``: x0, x1, y0, y1; ``data-plot``: left, top, width, height in CSS pixels of the overlay)."""
+
+    x0: float
+    y1: float
+    scale: float  # CSS pixels per data unit (equal on both axes)
+    left: float
+    top: float
+
+    @classmethod
+    def read(cls, player: Any) -> PanelMap:
+        panel = player.locator(".fv-panel").last
+        x0, x1, y0, y1 = (float(v) for v in panel.get_attribute("data-view").split(","))
+        left, top, width, height = (float(v) for v in panel.get_attribute("data-plot").split(","))
+        box = panel.locator("canvas.fv-overlay").bounding_box()
+        sx, sy = width / (x1 - x0), height / (y1 - y0)
+        assert abs(sx - sy) < 1e-6 * sx, f"unequal axis scales {sx} {sy}"
+        return cls(x0, y1, sx, box["x"] + left, box["y"] + top)
+
+    def page(self, x: float, y: float) -> tuple[float, float]:
+        return self.left + (x - self.x0) * self.scale, self.top + (self.y1 - y) * self.scale
+
+    def data(self, px: float, py: float) -> tuple[float, float]:
+        return self.x0 + (px - self.left) / self.scale, self.y1 - (py - self.top) / self.scale
+
+
+def test_dragging_the_radial_centre_moves_the_layer(page: Any, server: Voila) -> None:
+    """Layer 4 of the lecture flow is Radial: at layer position t in (3, 4] its centre z0 is a handle on the
+    x panel, in the coordinates of the layer's input. Drag it with the mouse: the kernel's layer centre is the
+    dropped data point (to a pixel), the sliders follow, the handle stays under the pointer, the picture changes."""
+    run = open_player(page, server)
+    p = run.player
+    panel = p.locator(".fv-panel").last
+    overlay = panel.locator("canvas.fv-overlay")
+    assert panel.get_attribute("data-handle") is None, "no handle at state 0: layer 4 is not being shown"
+    p.focus()
+    page.keyboard.press("End")
+    wait_until(lambda: p.get_attribute("data-k") == "4", 5, what="the last layer")
+    wait_until(lambda: panel.get_attribute("data-handle") is not None, 5, what="the radial centre's handle")
+    settle(page)
+    m = PanelMap.read(p)
+    c0 = run.probe()["centre"]
+    layer, hx_data, hy_data = (float(v) for v in panel.get_attribute("data-handle").split(","))
+    assert layer == 4 and abs(hx_data - c0[0]) < 1e-6 and abs(hy_data - c0[1]) < 1e-6, (layer, hx_data, hy_data, c0)
+    hx, hy = m.page(*c0)
+    # the handle is drawn there: the overlay has paint at z0's pixel now, and none at state 2 (no handle)
+    def painted(x: float, y: float) -> int:
+        return overlay.evaluate("""(c, [x, y]) => {
+            const r = c.getBoundingClientRect(), d = c.width / r.width;
+            const at = [Math.round((x - r.left) * d), Math.round((y - r.top) * d)];
+            return c.getContext("2d").getImageData(at[0], at[1], 1, 1).data[3];
+        }""", [x, y])
+    assert painted(hx, hy) > 0, "nothing drawn at the centre's pixel"
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    wait_until(lambda: p.get_attribute("data-k") == "2" and panel.get_attribute("data-handle") is None, 5,
+               what="state 2 without the handle")
+    settle(page)
+    assert painted(hx, hy) == 0, "something drawn at the centre's pixel without the handle"
+    page.keyboard.press("End")
+    wait_until(lambda: panel.get_attribute("data-handle") is not None, 5, what="the handle again")
+    settle(page)
+
+    # hover: a grab cursor over the handle, the crosshair beside it
+    cursor = lambda: overlay.evaluate("(c) => getComputedStyle(c).cursor")  # noqa: E731
+    page.mouse.move(hx + 40, hy + 40)
+    settle(page)
+    assert cursor() == "crosshair"
+    page.mouse.move(hx, hy)
+    wait_until(lambda: cursor() == "grab", 5, what="a grab cursor over the handle")
+    before, v0 = run.png(), run.version()
+    # drag with the mouse to a point one and a bit data units away (inside the sliders' range [-3, 3])
+    target = (c0[0] - 1.2, c0[1] + 0.9)
+    tx, ty = m.page(*target)
+    page.mouse.down()
+    page.mouse.move((hx + tx) / 2, (hy + ty) / 2, steps=8)
+    assert cursor() == "grabbing" and panel.get_attribute("data-handle-state") == "drag"
+    page.mouse.move(tx, ty, steps=8)
+    page.mouse.up()
+    dropped = m.data(tx, ty)
+    pixel = 1 / m.scale  # one CSS pixel in data units
+
+    def settled() -> bool:
+        probe = run.probe()
+        return (max(abs(probe["centre"][i] - dropped[i]) for i in (0, 1)) <= pixel
+                and probe["version"] == run.version() > v0 and p.locator(".fv-computing").is_hidden())
+
+    wait_until(settled, 30, what="the kernel's centre to reach the dropped point")
+    probe = run.probe()
+    print(f"dropped at {dropped}, kernel centre {probe['centre']}, a pixel is {pixel:.4f}; "
+          f"{run.version() - v0} recomputes")
+    # the sliders follow (to their step), and the handle stays where it was dropped, under the pointer
+    for i in (0, 1):
+        slider = p.locator(f'.fv-params input[type=range][data-id="L4.centre.{i}"]')
+        assert abs(float(slider.input_value()) - probe["centre"][i]) <= 0.005 + 1e-9, (i, slider.input_value())
+        assert abs(probe["values"][f"L4.centre.{i}"] - probe["centre"][i]) < 1e-6
+    settle(page)
+    # the camera was held from the grab (each recompute brings new bounds): the map read before the drag holds
+    assert panel.get_attribute("data-view-held") == "1"
+    assert PanelMap.read(p) == m
+    _, x_now, y_now = (float(v) for v in panel.get_attribute("data-handle").split(","))
+    px_now, py_now = m.page(x_now, y_now)
+    assert math.hypot(px_now - tx, py_now - ty) <= 1.0, f"handle at {px_now, py_now}, pointer at {tx, ty}"
+    assert cursor() == "grab"
+    after = run.png()
+    changed = pixel_difference(before, after)
+    print(f"{changed:.1%} of the plot changed")
+    assert changed > 0.02, f"only {changed:.1%} of the plot changed"
+    assert_not_blank(after, "after moving the centre")
+    assert p.get_attribute("data-status") == "ok"
+    # the pointer leaves the panel: the camera follows the new state again
+    box = overlay.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] + 40)
+    wait_until(lambda: panel.get_attribute("data-view-held") is None, 5, what="the camera to be released")
+
+    # a finger works too (pointer events, not mouse events: a touch drag sends no mouse moves): a touch drag
+    # through Chromium's input pipeline (CDP Input.dispatchTouchEvent), back towards where the centre started
+    settle(page)
+    overlay.evaluate("(c) => { window.__fvPointerTypes = []; c.addEventListener('pointermove',"
+                     " (e) => window.__fvPointerTypes.push(e.pointerType)); }")
+    m2 = PanelMap.read(p)
+    c1 = run.probe()["centre"]
+    sx, sy = m2.page(*c1)
+    tx2, ty2 = m2.page(c1[0] + 0.8, c1[1] - 0.6)
+    v1 = run.version()
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": sx, "y": sy}]})
+    for i in range(1, 11):
+        x, y = sx + (tx2 - sx) * i / 10, sy + (ty2 - sy) * i / 10
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    touched = m2.data(tx2, ty2)
+    pixel2 = 1 / m2.scale
+
+    def touch_settled() -> bool:
+        probe = run.probe()
+        return (max(abs(probe["centre"][i] - touched[i]) for i in (0, 1)) <= pixel2
+                and probe["version"] == run.version() > v1 and p.locator(".fv-computing").is_hidden())
+
+    wait_until(touch_settled, 30, what="the kernel's centre to reach the point dropped by touch")
+    kinds = set(page.evaluate("window.__fvPointerTypes"))
+    assert kinds == {"touch"}, f"pointer types seen during the touch drag: {kinds}"
+    assert not page.console.errors(VOILA_BENIGN)
+
+
 def expected_planar_folds(u: tuple[float, float], gx: int) -> tuple[int, int]:
     """For the lecture flow with layer 3 (planar) unconstrained at ``u``: how many mesh triangles have
     det J_3 < 0 at all three vertices (surely folded), and at one or more (possibly folded)."""
@@ -476,6 +625,8 @@ def test_static_export_works_offline(page: Any, exported: Export) -> None:
     assert seen == sorted(seen) and seen[-1] > seen[0] >= 0, f"position while playing: {seen}"
     K = ref["K"]
     wait_until(lambda: float(p.get_attribute("data-position")) == K, 10, what="playback to reach the last layer")
+    # no draggable radial centre without a kernel to recompute (the kernel page shows one at this position)
+    assert p.locator(".fv-panel").last.get_attribute("data-handle") is None
 
     # hover gives a readout, equal to the kernel's autograd determinant
     settle(page)

@@ -1,7 +1,8 @@
 // view.js: the ChangeOfVariables1D view (anywidget front-end module): pi(z) and p(x) with
 // histograms of pushed samples, a draggable strip [z', z' + dz] and its image [x', x' + dx]
 // with equal shaded areas, and the strip readouts computed here from the arrays (math.js).
-// Only parameter sliders go back to Python; strip_z / strip_dz are written on release.
+// Only the base/map drop-downs and parameter sliders go back to Python; strip_z / strip_dz are
+// written on release.
 
 import { decodeArrays } from "../../wire.js";
 import { makeTransform } from "../../view.js";
@@ -43,6 +44,8 @@ export function renderCov1d({ model, el, signal }) {
   style.textContent = CSS + COV_CSS;
   const params = createParamControls((id, value) => {
     if (id === "dz") { S.dz = value; clampZ(); save({ strip_dz: S.dz, strip_z: S.z0 }); requestDraw(); return; }
+    // the drop-downs set the `base` / `map` traits: Python recomputes and sends new arrays and sliders
+    if (id === "base" || id === "map") { save({ [id]: value }); return; }
     model.set("params", { ...(model.get("params") || {}), [id]: value });
     model.save_changes();
   });
@@ -182,6 +185,7 @@ export function renderCov1d({ model, el, signal }) {
     else if (!a) { text = "waiting for data from the kernel\u2026"; level = "info"; }
     else if (status !== "ok") text = meta.message ? `${status} \u2014 ${meta.message}` : status;
     else if (r && !r.ok) text = `${r.reason} at the strip`;
+    else if (meta.message) { text = `note \u2014 ${meta.message}`; level = "info"; } // e.g. a switched map
     banner.set(text, level);
     el.dataset.status = a ? status : "";
     el.dataset.frame = String(++S.frame);

@@ -346,6 +346,8 @@ export function renderLens({ model, el, signal }) {
       "", `sum (six terms) = ${f(sum)}`, `det (Python)    = ${f(T.det)}`,
     ].join("\n");
     el.dataset.det3 = String(sum);
+    el.dataset.terms3 = JSON.stringify(terms.map((t) => ({ label: t.label, value: t.value })));
+    el.dataset.det3Python = String(T.det ?? "");
     hover.textContent = "";
     const cube = cubeImage([[1, 0, 0], [0, 1, 0], [0, 0, 1]]).map((q) => project(q));
     const img = cubeImage(M).map((q) => project(q));

@@ -1,7 +1,9 @@
 // view.js: the LikelihoodSplit view (anywidget front-end module). Three panels: the data points
 // coloured by term 1 = log pi(c z), by term 2 = log|det J_{G^-1}(x)| + d log c, and the averages of
-// both and their sum against c (log scale) with the current c marked. The shrink slider is local:
-// Python sent every c of the grid; the chosen c is written back to the `c` trait on change.
+// both and their sum against c (log scale) with the current c marked. The shrink slider is local and
+// continuous: both terms at any c come from z and logdet (exact for the standard normal base; term 1
+// interpolated in log c on Python's grid otherwise, and the readout says so); the chosen c is written
+// back to the `c` trait (debounced).
 
 import { decodeArrays } from "../../wire.js";
 import { makeTransform, fitView, niceTicks } from "../../view.js";
@@ -12,7 +14,7 @@ import { resolveTheme, watchTheme } from "../../theme.js";
 import { lutIndex } from "../../colormap.js";
 import { formatNumber } from "../../readout.js";
 import { CSS } from "../../styles.js";
-import { cIndex, pointTerms, robustRange, averagesAt, extent } from "./math.js";
+import { robustRange, averagesAtC, extent } from "./math.js";
 
 const LIK_CSS = `
 .flowviz-player.fv-lik .fv-panels { flex-wrap: wrap; }
@@ -29,17 +31,22 @@ export function renderLikelihood({ model, el, signal }) {
   const alive = ac.signal;
   signal?.addEventListener("abort", () => ac.abort(), { once: true });
   const val = (name, fallback) => { const v = model.get(name); return v === undefined || v === null ? fallback : v; };
-  const S = { a: null, error: "", c: +val("c", 1), j: -1, dirty: true, version: undefined, frame: 0, lastSync: 0, timer: 0 };
+  const S = { a: null, error: "", c: +val("c", 1), dirty: true, version: undefined, frame: 0, lastSync: 0, timer: 0 };
   let theme, raf = 0;
 
   el.classList.add("flowviz-player", "fv-lik");
   el.replaceChildren();
   const style = document.createElement("style");
   style.textContent = CSS + LIK_CSS;
+  /** c clamped to the range Python offers ([meta.c_min, 1]; the grid's ends if c_min is missing). */
+  function clampC(c) {
+    const meta = val("meta", {});
+    const lo = Number.isFinite(meta.c_min) && meta.c_min > 0 ? meta.c_min : S.a ? S.a.cs[0] : 1e-3;
+    return Math.min(Math.max(c, lo), 1);
+  }
   const params = createParamControls((id, value) => {
     if (id !== "log10_c" || !S.a) return;
-    S.j = cIndex(S.a.cs, 10 ** value);
-    S.c = S.a.cs[S.j];
+    S.c = clampC(10 ** value);
     clearTimeout(S.timer);
     S.timer = setTimeout(() => { model.set("c", S.c); model.save_changes(); }, 120);
     requestDraw();
@@ -83,7 +90,6 @@ export function renderLikelihood({ model, el, signal }) {
       a.lut = d.lut ? d.lut.data : null;
       S.a = a;
       S.error = "";
-      S.j = cIndex(a.cs, S.c);
     } catch (err) {
       if (model.get("arrays") && Object.keys(model.get("arrays")).length) console.error(err);
       S.a = null;
@@ -93,7 +99,7 @@ export function renderLikelihood({ model, el, signal }) {
     updateParams();
   }
   function updateParams() {
-    params.update(val("controls", []), { log10_c: Math.log10(S.a && S.j >= 0 ? S.a.cs[S.j] : S.c) }, []);
+    params.update(val("controls", []), { log10_c: Math.log10(S.c) }, []);
   }
 
   const handlers = {
@@ -102,7 +108,7 @@ export function renderLikelihood({ model, el, signal }) {
     "change:controls": updateParams,
     "change:c": () => {
       const c = +model.get("c");
-      if (c > 0 && Math.abs(c - S.c) > 1e-12) { S.c = c; if (S.a) S.j = cIndex(S.a.cs, c); updateParams(); requestDraw(); }
+      if (c > 0 && c !== S.c) { S.c = c; updateParams(); requestDraw(); }
     },
     "change:preset": applyTheme,
     "change:theme": applyTheme,
@@ -120,8 +126,8 @@ export function renderLikelihood({ model, el, signal }) {
   function draw() {
     const meta = val("meta", {});
     const a = S.a, dim = meta.dim || 2;
-    const terms = a && S.j >= 0 ? pointTerms(a, S.j, dim) : null;
-    const av = a && S.j >= 0 ? averagesAt(a, S.j, dim) : null;
+    const av = a && a.cs.length ? averagesAtC(a, S.c, dim, meta.base_family) : null;
+    const terms = av ? av.terms : null;
     for (const p of panels) {
       if (!p.cssW) p.measure();
       if (p.which === "avg") drawAverages(p, meta, a, av);
@@ -136,11 +142,10 @@ export function renderLikelihood({ model, el, signal }) {
     banner.set(text, level);
     el.dataset.status = status;
     el.dataset.frame = String(++S.frame);
-    el.dataset.c = a && S.j >= 0 ? String(a.cs[S.j]) : "";
-    el.dataset.index = String(S.j);
+    el.dataset.c = av ? String(av.c) : "";
     const fin = (v) => (Number.isFinite(v) ? v : null);
     el.dataset.readout = av ? JSON.stringify({ c: av.c, mean1: fin(av.mean1), mean2: fin(av.mean2), total: fin(av.total),
-      dlogc: fin(av.dlogc), logPi0: fin(meta.log_pi_0) }) : "";
+      dlogc: fin(av.dlogc), logPi0: fin(meta.log_pi_0), exact: av.exact }) : "";
   }
 
   function drawColorbar(ctx, plot, lo, hi, label) {
@@ -244,9 +249,11 @@ export function renderLikelihood({ model, el, signal }) {
   function showReadout(meta, av) {
     if (!av) { readoutEl.textContent = ""; return; }
     const d = meta.dim || 2;
+    const how = av.exact ? "exact: \u2212c\u00b2|z|\u00b2/2 \u2212 (d/2) log 2\u03c0"
+      : `interpolated in log c between the grid values c = ${formatNumber(S.a.cs[av.j])} and ${formatNumber(S.a.cs[av.j + 1])}`;
     const rows = [
       ["shrink c", `${formatNumber(av.c)}   (G_c\u207b\u00b9(x) = c\u00b7G\u207b\u00b9(x); c = 1 is the flow)`],
-      ["mean term 1 = log \u03c0(c z)", `${num(av.mean1)}   (bound log \u03c0(0) = ${num(meta.log_pi_0)})`],
+      ["mean term 1 = log \u03c0(c z)", `${num(av.mean1)}   (bound log \u03c0(0) = ${num(meta.log_pi_0)}; ${how})`],
       ["mean term 2 = log|det J| + d log c", `${num(av.mean2)}   (d log c = ${d}\u00b7log c = ${num(av.dlogc)} \u2192 \u2212\u221e as c \u2192 0)`],
       ["mean log p = term 1 + term 2", num(av.total)],
     ];
