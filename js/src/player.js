@@ -67,13 +67,19 @@ export function renderPlayer({ model, el, signal }) {
   el.append(style, toolbar.el, params.el, main);
 
   const prefer = val("renderer", globalThis.FLOWVIZ_RENDERER || "auto");
-  const panels = { x: makePanel("x"), z: null };
+  let panels = null;
+  const markRenderer = () => {
+    const r = panels?.x?.renderer;
+    el.dataset.renderer = r?.kind || "none";
+    el.dataset.antialias = String(!!r?.antialias);
+  };
+  panels = { x: makePanel("x"), z: null };
   panelsEl.append(panels.x.el);
   const banner = createBanner(panelsEl);
-  el.dataset.renderer = panels.x.renderer?.kind || "none";
+  markRenderer();
 
   function makePanel(which) {
-    const p = createPanel({ prefer, onChange: () => { el.dataset.renderer = panels.x?.renderer?.kind || ""; requestDraw(); } });
+    const p = createPanel({ prefer, onChange: () => { markRenderer(); requestDraw(); } });
     p.which = which;
     const o = p.overlay;
     o.addEventListener("pointerdown", (e) => pointerDown(e, p), { signal: alive });

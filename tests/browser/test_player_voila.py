@@ -183,6 +183,13 @@ def test_player_renders_in_voila(page: Any, server: Voila) -> None:
     assert p.get_attribute("data-status") == "ok"
     assert p.locator(".fv-status").is_hidden()
     assert p.get_attribute("data-renderer") in ("webgl2", "canvas2d")
+    if p.get_attribute("data-renderer") == "webgl2":
+        # multisampling follows the rasteriser: off for a software one (SwiftShader in these tests), on for a GPU
+        name = page.evaluate("""() => { const g = document.createElement('canvas').getContext('webgl2');
+            const e = g.getExtension('WEBGL_debug_renderer_info');
+            return String(e ? g.getParameter(e.UNMASKED_RENDERER_WEBGL) : g.getParameter(g.RENDERER)); }""")
+        software = any(w in name.lower() for w in ("swiftshader", "llvmpipe", "software"))
+        assert p.get_attribute("data-antialias") == ("false" if software else "true"), name
     assert p.locator(".fv-slider").get_attribute("max") == str(run.ref["K"])
     stats = assert_not_blank(run.png(), "x panel")
     print(f"renderer {p.get_attribute('data-renderer')}, {stats}")
