@@ -10,7 +10,7 @@ import { fitView, makeTransform } from "./view.js";
 import { layoutPlot, drawOverlay, createBanner } from "./overlay.js";
 import { createPanel } from "./panel.js";
 import { createToolbar, createParamControls } from "./controls.js";
-import { resolveTheme, watchTheme } from "./theme.js";
+import { mountView } from "./mount.js";
 import { keyAction, isOwnKeyEvent } from "./keys.js";
 import { pointsInRect, pointsInPolygon } from "./hittest.js";
 import { createReadoutPanel, hoverShapes, panelText } from "./readout-view.js";
@@ -21,10 +21,8 @@ const SYNC_MS = 200; // position written back at most ~5 times a second
 const clamp = (x, a, b) => Math.min(Math.max(x, a), b);
 
 export function renderPlayer({ model, el, signal }) {
-  const ac = new AbortController();
-  const alive = ac.signal;
-  signal?.addEventListener("abort", () => ac.abort(), { once: true });
-  const val = (name, fallback) => { const v = model.get(name); return v === undefined || v === null ? fallback : v; };
+  const { alive, val, save, listen, requestDraw, followTheme, onCleanup, cleanup } =
+    mountView({ model, el, signal }, { css: CSS, frame });
 
   const S = {
     t: +val("position", 0) || 0, playing: !!val("playing", false), loop: !!val("loop", false), speed: +val("speed", 1) || 1,
@@ -34,14 +32,10 @@ export function renderPlayer({ model, el, signal }) {
     version: undefined, pending: false, lastSync: 0, lastWritten: NaN, scrubbing: false, lutVersion: 0,
     handleSpecs: [], shownHandles: [], handleHot: -1, handleDrag: null, heldView: null,
   };
-  let theme, raf = 0, pendingTimer = 0;
+  let theme, pendingTimer = 0;
 
   // ---- DOM
-  el.classList.add("flowviz-player");
   el.tabIndex = 0;
-  el.replaceChildren();
-  const style = document.createElement("style");
-  style.textContent = CSS;
   const toolbar = createToolbar({
     play: () => setPlaying(!S.playing),
     step: (d) => seek(keyAction(d < 0 ? "ArrowLeft" : "ArrowRight", S.t, K()).position),
@@ -53,8 +47,7 @@ export function renderPlayer({ model, el, signal }) {
   // every model change goes this way (sliders, toggles, dragged handles): ipywidgets sends one update
   // at a time and merges the ones that arrive meanwhile, so the newest value wins while the kernel computes
   function setParams(values) {
-    model.set("params", { ...(model.get("params") || {}), ...values });
-    model.save_changes();
+    save({ params: { ...(model.get("params") || {}), ...values } });
     setPending(true);
   }
   const params = createParamControls((id, value) => setParams({ [id]: value }));
@@ -64,7 +57,7 @@ export function renderPlayer({ model, el, signal }) {
   const main = document.createElement("div");
   main.className = "fv-main";
   main.append(panelsEl, readout.el);
-  el.append(style, toolbar.el, params.el, main);
+  el.append(toolbar.el, params.el, main);
 
   const prefer = val("renderer", globalThis.FLOWVIZ_RENDERER || "auto");
   let panels = null;
@@ -77,6 +70,13 @@ export function renderPlayer({ model, el, signal }) {
   panelsEl.append(panels.x.el);
   const banner = createBanner(panelsEl);
   markRenderer();
+  onCleanup(() => {
+    clearTimeout(pendingTimer);
+    panels.x.destroy();
+    panels.z?.destroy();
+    el.classList.remove("fv-linked");
+    el.removeAttribute("tabindex");
+  });
 
   function makePanel(which) {
     const p = createPanel({ prefer, onChange: () => { markRenderer(); requestDraw(); } });
@@ -110,28 +110,8 @@ export function renderPlayer({ model, el, signal }) {
     }
   }
 
-  function applyTheme() {
-    theme = resolveTheme(el, { theme: val("theme", "auto"), preset: val("preset", "notebook") });
-    const c = theme.css, a = theme.accent;
-    const vars = {
-      "--fv-bg": c(theme.bg), "--fv-fg": c(theme.fg), "--fv-muted": c(theme.muted), "--fv-border": c(theme.border),
-      "--fv-accent": c(a), "--fv-on-accent": theme.dark ? "#0d1117" : "#ffffff", "--fv-accent-soft": c([a[0], a[1], a[2], 0.14]),
-      "--fv-btn": theme.dark ? "rgba(255,255,255,0.06)" : "rgba(0,0,0,0.025)",
-      "--fv-panel-bg": theme.dark ? "rgba(255,255,255,0.03)" : "rgba(0,0,0,0.015)",
-      "--fv-bad": theme.dark ? "#ff7b72" : "#cf222e", "--fv-scale": String(theme.scale),
-    };
-    for (const [k, v] of Object.entries(vars)) el.style.setProperty(k, v);
-    el.dataset.theme = theme.dark ? "dark" : "light";
-    el.dataset.preset = theme.preset;
-    requestDraw();
-  }
-
   // ---- model <-> view state
   const K = () => (S.scene ? S.scene.K : Math.max(0, (val("meta", {}).K | 0)));
-  function save(obj) {
-    for (const [k, v] of Object.entries(obj)) model.set(k, v);
-    model.save_changes();
-  }
   function syncPosition(force) {
     const now = performance.now();
     if (!force && now - S.lastSync < SYNC_MS) return;
@@ -170,7 +150,7 @@ export function renderPlayer({ model, el, signal }) {
     el.dataset.selected = String(S.selCount);
   }
 
-  const handlers = {
+  listen({
     "change:arrays": () => { S.sceneDirty = true; requestDraw(); },
     "change:meta": () => { S.sceneDirty = true; requestDraw(); },
     "change:controls": () => updateParams(),
@@ -186,12 +166,8 @@ export function renderPlayer({ model, el, signal }) {
     "change:show_grid": () => { S.show_grid = !!model.get("show_grid"); requestDraw(); },
     "change:show_density": () => { S.show_density = !!model.get("show_density"); requestDraw(); },
     "change:linked": () => { S.linked = !!model.get("linked"); layout(); requestDraw(); },
-    "change:preset": applyTheme,
-    "change:theme": applyTheme,
     "change:selection": () => { readSelection(); requestDraw(); },
-  };
-  for (const [name, fn] of Object.entries(handlers)) model.on(name, fn);
-  alive.addEventListener("abort", () => { for (const [name, fn] of Object.entries(handlers)) model.off(name, fn); });
+  });
 
   function updateParams() {
     params.update(val("controls", []), val("params", {}), S.scene ? S.scene.layers : val("meta", {}).layers || []);
@@ -358,12 +334,8 @@ export function renderPlayer({ model, el, signal }) {
     else seek(act.position);
   }, { signal: alive });
 
-  // ---- frame loop
-  function requestDraw() {
-    if (!raf && !alive.aborted) raf = requestAnimationFrame(frame);
-  }
+  // ---- frame loop (requestDraw schedules it, one frame at a time)
   function frame(now) {
-    raf = 0;
     if (S.sceneDirty) rebuildScene();
     const Kn = K();
     if (S.playing && Kn > 0) {
@@ -452,26 +424,11 @@ export function renderPlayer({ model, el, signal }) {
   }
 
   // ---- start
-  applyTheme();
+  followTheme((t) => { theme = t; });
   layout();
   updateParams();
-  const stopTheme = watchTheme(() => { if (val("theme", "auto") === "auto") applyTheme(); }, alive);
   requestDraw();
-
-  const cleanup = () => {
-    if (!alive.aborted) ac.abort();
-    cancelAnimationFrame(raf);
-    raf = 0;
-    clearTimeout(pendingTimer);
-    stopTheme();
-    panels.x.destroy();
-    panels.z?.destroy();
-    el.replaceChildren();
-    el.classList.remove("flowviz-player", "fv-linked");
-    el.removeAttribute("tabindex");
-  };
-  alive.addEventListener("abort", cleanup, { once: true });
-  return () => ac.abort();
+  return cleanup;
 }
 
 export default {

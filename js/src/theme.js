@@ -100,6 +100,42 @@ export function resolveTheme(el, { theme = "auto", preset = "notebook" } = {}) {
   return t;
 }
 
+/**
+ * The CSS custom properties styles.js reads (every --fv-* variable), from a resolved theme.
+ * @param {object} theme a resolveTheme result
+ * @returns {Record<string, string>} variable name -> CSS value
+ */
+export function themeVars(theme) {
+  const c = theme.css, a = theme.accent;
+  return {
+    "--fv-bg": c(theme.bg),
+    "--fv-fg": c(theme.fg),
+    "--fv-muted": c(theme.muted),
+    "--fv-border": c(theme.border),
+    "--fv-accent": c(a),
+    "--fv-on-accent": theme.dark ? "#0d1117" : "#ffffff",
+    "--fv-accent-soft": c([a[0], a[1], a[2], 0.14]),
+    "--fv-btn": theme.dark ? "rgba(255,255,255,0.06)" : "rgba(0,0,0,0.025)",
+    "--fv-panel-bg": theme.dark ? "rgba(255,255,255,0.03)" : "rgba(0,0,0,0.015)",
+    "--fv-bad": theme.dark ? "#ff7b72" : "#cf222e",
+    "--fv-scale": String(theme.scale),
+  };
+}
+
+/**
+ * Put a resolved theme on a view's root: every --fv-* variable (themeVars) as an inline style,
+ * and data-theme ("dark" | "light") and data-preset (e.g. "notebook", "presentation").
+ * @param {HTMLElement} el the view's root element
+ * @param {object} theme a resolveTheme result
+ * @returns {object} the theme
+ */
+export function applyThemeVars(el, theme) {
+  for (const [k, v] of Object.entries(themeVars(theme))) el.style.setProperty(k, v);
+  el.dataset.theme = theme.dark ? "dark" : "light";
+  el.dataset.preset = theme.preset;
+  return theme;
+}
+
 /** Call `onChange` when the page theme may have changed; stops when `signal` aborts. */
 export function watchTheme(onChange, signal) {
   const cleanups = [];

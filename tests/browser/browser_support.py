@@ -267,21 +267,27 @@ def start_voila(directory: Path, log_dir: Path, extra_args: list[str] | None = N
                               log_dir=log_dir))
 
 
-def start_jupyterlab(root: Path) -> Server:
-    """JupyterLab on a free port serving ``root/work``, with isolated config/settings/workspaces, no token,
-    the announcements extension off and ``window.jupyterapp`` exposed."""
+def _lab_home(root: Path) -> tuple[Path, dict[str, str]]:
+    """``root/work`` to serve and an environment with isolated Jupyter config/settings/workspaces/runtime
+    under ``root``, the announcements extension off (no news fetch offline)."""
     work = root / "work"
     work.mkdir(exist_ok=True)
     config = root / "config"
     (config / "labconfig").mkdir(parents=True, exist_ok=True)
     (config / "labconfig" / "page_config.json").write_text(json.dumps(
         {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
-    env = kernel_env({
+    return work, kernel_env({
         "JUPYTER_CONFIG_DIR": str(config),
         "JUPYTERLAB_SETTINGS_DIR": str(root / "settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(root / "workspaces"),
         "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
     })
+
+
+def start_jupyterlab(root: Path) -> Server:
+    """JupyterLab on a free port serving ``root/work``, with isolated config/settings/workspaces, no token,
+    the announcements extension off and ``window.jupyterapp`` exposed."""
+    work, env = _lab_home(root)
     port = free_port()
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
            "--ServerApp.allow_root=True", "--IdentityProvider.token=", "--ServerApp.password=",
@@ -505,18 +511,7 @@ def start_notebook7(root: Path) -> Notebook7:
     and ``window.jupyterapp`` exposed (``--JupyterNotebookApp.expose_app_in_browser``)."""
     import secrets
 
-    work = root / "work"
-    work.mkdir(exist_ok=True)
-    config = root / "config"
-    (config / "labconfig").mkdir(parents=True, exist_ok=True)
-    (config / "labconfig" / "page_config.json").write_text(json.dumps(
-        {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
-    env = kernel_env({
-        "JUPYTER_CONFIG_DIR": str(config),
-        "JUPYTERLAB_SETTINGS_DIR": str(root / "settings"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(root / "workspaces"),
-        "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
-    })
+    work, env = _lab_home(root)
     token = secrets.token_hex(16)
     port = free_port()
     cmd = [sys.executable, "-m", "notebook", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",

@@ -9,7 +9,7 @@ import { makeTransform } from "../../view.js";
 import { layoutPlot, drawOverlay, createBanner } from "../../overlay.js";
 import { createPanel } from "../../panel.js";
 import { createParamControls } from "../../controls.js";
-import { resolveTheme, watchTheme } from "../../theme.js";
+import { mountView } from "../../mount.js";
 import { formatNumber } from "../../readout.js";
 import { CSS } from "../../styles.js";
 import { stripReadout, clampStrip, zOfX, interp1 as interpAt } from "./math.js";
@@ -30,24 +30,17 @@ export function numText(v, word = "not invertible") {
 }
 
 export function renderCov1d({ model, el, signal }) {
-  const ac = new AbortController();
-  const alive = ac.signal;
-  signal?.addEventListener("abort", () => ac.abort(), { once: true });
-  const val = (name, fallback) => { const v = model.get(name); return v === undefined || v === null ? fallback : v; };
+  const { alive, val, save, listen, requestDraw, followTheme, onCleanup, cleanup } =
+    mountView({ model, el, signal }, { classes: ["fv-cov1d"], css: CSS + COV_CSS, frame });
   const S = { a: null, error: "", z0: +val("strip_z", 0.5), dz: +val("strip_dz", 0.1), drag: null, version: undefined,
     frame: 0, dirty: true, lastSync: 0 };
-  let theme, raf = 0;
+  let theme;
 
-  el.classList.add("flowviz-player", "fv-cov1d");
-  el.replaceChildren();
-  const style = document.createElement("style");
-  style.textContent = CSS + COV_CSS;
   const params = createParamControls((id, value) => {
     if (id === "dz") { S.dz = value; clampZ(); save({ strip_dz: S.dz, strip_z: S.z0 }); requestDraw(); return; }
     // the drop-downs set the `base` / `map` traits: Python recomputes and sends new arrays and sliders
     if (id === "base" || id === "map") { save({ [id]: value }); return; }
-    model.set("params", { ...(model.get("params") || {}), [id]: value });
-    model.save_changes();
+    save({ params: { ...(model.get("params") || {}), [id]: value } });
   });
   const panelsEl = document.createElement("div");
   panelsEl.className = "fv-panels";
@@ -57,10 +50,11 @@ export function renderCov1d({ model, el, signal }) {
   const main = document.createElement("div");
   main.className = "fv-main";
   main.append(panelsEl, readoutEl);
-  el.append(style, params.el, main);
+  el.append(params.el, main);
   const panels = { z: makePanel("z"), x: makePanel("x") };
   panelsEl.append(panels.z.el, panels.x.el);
   const banner = createBanner(panelsEl);
+  onCleanup(() => { panels.z.destroy(); panels.x.destroy(); });
 
   function makePanel(which) {
     const p = createPanel({ prefer: "canvas2d", onChange: () => requestDraw() });
@@ -73,22 +67,6 @@ export function renderCov1d({ model, el, signal }) {
     return p;
   }
 
-  function applyTheme() {
-    theme = resolveTheme(el, { theme: val("theme", "auto"), preset: val("preset", "notebook") });
-    const c = theme.css, a = theme.accent;
-    const vars = { "--fv-bg": c(theme.bg), "--fv-fg": c(theme.fg), "--fv-muted": c(theme.muted), "--fv-border": c(theme.border),
-      "--fv-accent": c(a), "--fv-accent-soft": c([a[0], a[1], a[2], 0.14]),
-      "--fv-panel-bg": theme.dark ? "rgba(255,255,255,0.03)" : "rgba(0,0,0,0.015)",
-      "--fv-bad": theme.dark ? "#ff7b72" : "#cf222e", "--fv-scale": String(theme.scale) };
-    for (const [k, v] of Object.entries(vars)) el.style.setProperty(k, v);
-    el.dataset.theme = theme.dark ? "dark" : "light";
-    requestDraw();
-  }
-
-  function save(obj) {
-    for (const [k, v] of Object.entries(obj)) model.set(k, v);
-    model.save_changes();
-  }
   function clampZ() { if (S.a) S.z0 = clampStrip(S.a.z, S.z0, S.dz); }
 
   function rebuild() {
@@ -115,18 +93,14 @@ export function renderCov1d({ model, el, signal }) {
     params.update(val("controls", []), { ...val("params", {}), dz: S.dz }, []);
   }
 
-  const handlers = {
+  listen({
     "change:arrays": () => { S.dirty = true; requestDraw(); },
     "change:meta": () => { S.dirty = true; requestDraw(); },
     "change:controls": updateParams,
     "change:params": updateParams,
     "change:strip_z": () => { const v = +model.get("strip_z"); if (Number.isFinite(v) && !S.drag) { S.z0 = v; clampZ(); requestDraw(); } },
     "change:strip_dz": () => { const v = +model.get("strip_dz"); if (v > 0) { S.dz = v; clampZ(); updateParams(); requestDraw(); } },
-    "change:preset": applyTheme,
-    "change:theme": applyTheme,
-  };
-  for (const [name, fn] of Object.entries(handlers)) model.on(name, fn);
-  alive.addEventListener("abort", () => { for (const [name, fn] of Object.entries(handlers)) model.off(name, fn); });
+  });
 
   // ---- dragging the strip (in either panel; x is mapped back through G^-1)
   const local = (e, p) => { const r = p.overlay.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; };
@@ -164,10 +138,8 @@ export function renderCov1d({ model, el, signal }) {
     requestDraw();
   }
 
-  // ---- drawing
-  function requestDraw() { if (!raf && !alive.aborted) raf = requestAnimationFrame(frame); }
+  // ---- drawing (requestDraw schedules frame, one at a time)
   function frame() {
-    raf = 0;
     if (S.dirty) rebuild();
     draw();
   }
@@ -295,21 +267,8 @@ export function renderCov1d({ model, el, signal }) {
     readoutEl.replaceChildren(head, table);
   }
 
-  applyTheme();
+  followTheme((t) => { theme = t; });
   updateParams();
-  const stopTheme = watchTheme(() => { if (val("theme", "auto") === "auto") applyTheme(); }, alive);
   requestDraw();
-
-  const cleanup = () => {
-    if (!alive.aborted) ac.abort();
-    cancelAnimationFrame(raf);
-    raf = 0;
-    stopTheme();
-    panels.z.destroy();
-    panels.x.destroy();
-    el.replaceChildren();
-    el.classList.remove("flowviz-player", "fv-cov1d");
-  };
-  alive.addEventListener("abort", cleanup, { once: true });
-  return () => ac.abort();
+  return cleanup;
 }

@@ -8,7 +8,7 @@ import { decodeArray } from "../../wire.js";
 import { fitView, makeTransform } from "../../view.js";
 import { layoutPlot, drawOverlay, createBanner } from "../../overlay.js";
 import { createPanel } from "../../panel.js";
-import { resolveTheme, watchTheme } from "../../theme.js";
+import { mountView } from "../../mount.js";
 import { hoverShapes } from "../../readout-view.js";
 import { formatNumber, matrixText, det2 } from "../../readout.js";
 import { CSS } from "../../styles.js";
@@ -32,17 +32,11 @@ const f = (x) => formatNumber(x);
 const mt = (m) => (m ? matrixText(m) : "does not exist");
 
 export function renderLens({ model, el, signal }) {
-  const ac = new AbortController();
-  const alive = ac.signal;
-  signal?.addEventListener("abort", () => ac.abort(), { once: true });
-  const val = (name, fallback) => { const v = model.get(name); return v === undefined || v === null ? fallback : v; };
+  const { alive, val, save, listen, requestDraw, followTheme, onCleanup, cleanup } =
+    mountView({ model, el, signal }, { classes: ["flowviz-lens"], css: CSS + LENS_CSS, frame });
   const S = { scene: null, extra: {}, error: null, dirty: true, pointer: null, hoverV: -1, frame: 0, version: undefined };
-  let theme, raf = 0;
+  let theme;
 
-  el.classList.add("flowviz-player", "flowviz-lens");
-  el.replaceChildren();
-  const style = document.createElement("style");
-  style.textContent = CSS + LENS_CSS;
   const bar = document.createElement("div");
   bar.className = "fv-lens-bar";
   const label = document.createElement("span");
@@ -82,7 +76,7 @@ export function renderLens({ model, el, signal }) {
   m3.className = "fv-lens-m3";
   side.append(info, m3, hover);
   main.append(panelsEl, side);
-  el.append(style, bar, errEl, main);
+  el.append(bar, errEl, main);
 
   const prefer = val("renderer", globalThis.FLOWVIZ_RENDERER || "auto");
   const mk = (which) => {
@@ -96,6 +90,7 @@ export function renderLens({ model, el, signal }) {
   const px = mk("x"), ph = mk("h");
   const banner = createBanner(panelsEl);
   el.dataset.renderer = px.renderer?.kind || "none";
+  onCleanup(() => { px.destroy(); ph.destroy(); });
 
   const m3Inputs = [];
   for (let i = 0; i < 9; i++) {
@@ -103,41 +98,24 @@ export function renderLens({ model, el, signal }) {
     inp.type = "number"; inp.step = "0.1"; inp.dataset.index = String(i);
     inp.addEventListener("change", () => {
       const v = m3Inputs.map((q) => +q.value);
-      if (v.every(Number.isFinite)) { model.set("matrix3", v); model.save_changes(); }
+      if (v.every(Number.isFinite)) save({ matrix3: v });
     }, { signal: alive });
     m3Inputs.push(inp); m3.append(inp);
   }
 
-  function submit() { model.set("text", input.value); model.save_changes(); el.dataset.pendingText = input.value; }
+  function submit() { save({ text: input.value }); el.dataset.pendingText = input.value; }
   apply.addEventListener("click", submit, { signal: alive });
   input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); submit(); } e.stopPropagation(); }, { signal: alive });
-  modeSel.addEventListener("change", () => { model.set("mode", modeSel.value); model.save_changes(); requestDraw(); }, { signal: alive });
+  modeSel.addEventListener("change", () => { save({ mode: modeSel.value }); requestDraw(); }, { signal: alive });
 
-  function applyTheme() {
-    theme = resolveTheme(el, { theme: val("theme", "auto"), preset: val("preset", "notebook") });
-    const c = theme.css, a = theme.accent;
-    const vars = {
-      "--fv-bg": c(theme.bg), "--fv-fg": c(theme.fg), "--fv-muted": c(theme.muted), "--fv-border": c(theme.border),
-      "--fv-accent": c(a), "--fv-btn": theme.dark ? "rgba(255,255,255,0.06)" : "rgba(0,0,0,0.025)",
-      "--fv-panel-bg": theme.dark ? "rgba(255,255,255,0.03)" : "rgba(0,0,0,0.015)",
-      "--fv-bad": theme.dark ? "#ff7b72" : "#cf222e", "--fv-scale": String(theme.scale),
-    };
-    for (const [k, v] of Object.entries(vars)) el.style.setProperty(k, v);
-    requestDraw();
-  }
-
-  const handlers = {
+  listen({
     "change:arrays": () => { S.dirty = true; requestDraw(); },
     "change:meta": () => { S.dirty = true; requestDraw(); },
     "change:text": () => { if (document.activeElement !== input) input.value = val("text", ""); },
     "change:error": () => requestDraw(),
     "change:mode": () => { modeSel.value = val("mode", "2d"); requestDraw(); },
     "change:three": () => requestDraw(),
-    "change:theme": applyTheme,
-    "change:preset": applyTheme,
-  };
-  for (const [n, fn] of Object.entries(handlers)) model.on(n, fn);
-  alive.addEventListener("abort", () => { for (const [n, fn] of Object.entries(handlers)) model.off(n, fn); });
+  });
 
   function rebuild() {
     S.dirty = false;
@@ -163,9 +141,8 @@ export function renderLens({ model, el, signal }) {
     el.dataset.hoverDet = "";
   }
 
-  function requestDraw() { if (!raf && !alive.aborted) raf = requestAnimationFrame(frame); }
+  // requestDraw schedules frame, one at a time
   function frame() {
-    raf = 0;
     if (S.dirty) rebuild();
     draw();
   }
@@ -375,18 +352,9 @@ export function renderLens({ model, el, signal }) {
     el.dataset.frame = String(++S.frame);
   }
 
-  applyTheme();
-  const stopTheme = watchTheme(() => { if (val("theme", "auto") === "auto") applyTheme(); }, alive);
+  followTheme((t) => { theme = t; });
   requestDraw();
-  const cleanup = () => {
-    cancelAnimationFrame(raf); raf = 0;
-    stopTheme();
-    px.destroy(); ph.destroy();
-    el.replaceChildren();
-    el.classList.remove("flowviz-player", "flowviz-lens");
-  };
-  alive.addEventListener("abort", cleanup, { once: true });
-  return () => ac.abort();
+  return cleanup;
 }
 
 export default { initialize() {}, render: renderLens };

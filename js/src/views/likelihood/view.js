@@ -10,7 +10,7 @@ import { makeTransform, fitView, niceTicks } from "../../view.js";
 import { layoutPlot, drawOverlay, createBanner } from "../../overlay.js";
 import { createPanel } from "../../panel.js";
 import { createParamControls } from "../../controls.js";
-import { resolveTheme, watchTheme } from "../../theme.js";
+import { mountView } from "../../mount.js";
 import { lutIndex } from "../../colormap.js";
 import { formatNumber } from "../../readout.js";
 import { CSS } from "../../styles.js";
@@ -27,17 +27,11 @@ const rgba = (c, a = 1) => `rgba(${c[0]},${c[1]},${c[2]},${c[3] * a})`;
 const num = (v) => (Number.isFinite(v) ? formatNumber(v) : v === -Infinity ? "\u2212\u221e" : "non-finite");
 
 export function renderLikelihood({ model, el, signal }) {
-  const ac = new AbortController();
-  const alive = ac.signal;
-  signal?.addEventListener("abort", () => ac.abort(), { once: true });
-  const val = (name, fallback) => { const v = model.get(name); return v === undefined || v === null ? fallback : v; };
+  const { val, save, listen, requestDraw, followTheme, onCleanup, cleanup } =
+    mountView({ model, el, signal }, { classes: ["fv-lik"], css: CSS + LIK_CSS, frame });
   const S = { a: null, error: "", c: +val("c", 1), dirty: true, version: undefined, frame: 0, lastSync: 0, timer: 0 };
-  let theme, raf = 0;
+  let theme;
 
-  el.classList.add("flowviz-player", "fv-lik");
-  el.replaceChildren();
-  const style = document.createElement("style");
-  style.textContent = CSS + LIK_CSS;
   /** c clamped to the range Python offers ([meta.c_min, 1]; the grid's ends if c_min is missing). */
   function clampC(c) {
     const meta = val("meta", {});
@@ -48,7 +42,7 @@ export function renderLikelihood({ model, el, signal }) {
     if (id !== "log10_c" || !S.a) return;
     S.c = clampC(10 ** value);
     clearTimeout(S.timer);
-    S.timer = setTimeout(() => { model.set("c", S.c); model.save_changes(); }, 120);
+    S.timer = setTimeout(() => save({ c: S.c }), 120);
     requestDraw();
   });
   const panelsEl = document.createElement("div");
@@ -58,7 +52,7 @@ export function renderLikelihood({ model, el, signal }) {
   const main = document.createElement("div");
   main.className = "fv-main";
   main.append(panelsEl, readoutEl);
-  el.append(style, params.el, main);
+  el.append(params.el, main);
   const panels = ["t1", "t2", "avg"].map((which) => {
     const p = createPanel({ prefer: "canvas2d", onChange: () => requestDraw() });
     p.which = which;
@@ -66,17 +60,10 @@ export function renderLikelihood({ model, el, signal }) {
     return p;
   });
   const banner = createBanner(panelsEl);
-
-  function applyTheme() {
-    theme = resolveTheme(el, { theme: val("theme", "auto"), preset: val("preset", "notebook") });
-    const c = theme.css, a = theme.accent;
-    const vars = { "--fv-bg": c(theme.bg), "--fv-fg": c(theme.fg), "--fv-muted": c(theme.muted), "--fv-border": c(theme.border),
-      "--fv-accent": c(a), "--fv-panel-bg": theme.dark ? "rgba(255,255,255,0.03)" : "rgba(0,0,0,0.015)",
-      "--fv-bad": theme.dark ? "#ff7b72" : "#cf222e", "--fv-scale": String(theme.scale) };
-    for (const [k, v] of Object.entries(vars)) el.style.setProperty(k, v);
-    COLORS.total = theme.dark ? [230, 230, 230, 1] : [44, 44, 44, 1];
-    requestDraw();
-  }
+  onCleanup(() => {
+    clearTimeout(S.timer);
+    for (const p of panels) p.destroy();
+  });
 
   function rebuild() {
     S.dirty = false;
@@ -102,7 +89,7 @@ export function renderLikelihood({ model, el, signal }) {
     params.update(val("controls", []), { log10_c: Math.log10(S.c) }, []);
   }
 
-  const handlers = {
+  listen({
     "change:arrays": () => { S.dirty = true; requestDraw(); },
     "change:meta": () => { S.dirty = true; requestDraw(); },
     "change:controls": updateParams,
@@ -110,15 +97,10 @@ export function renderLikelihood({ model, el, signal }) {
       const c = +model.get("c");
       if (c > 0 && c !== S.c) { S.c = c; updateParams(); requestDraw(); }
     },
-    "change:preset": applyTheme,
-    "change:theme": applyTheme,
-  };
-  for (const [name, fn] of Object.entries(handlers)) model.on(name, fn);
-  alive.addEventListener("abort", () => { for (const [name, fn] of Object.entries(handlers)) model.off(name, fn); });
+  });
 
-  function requestDraw() { if (!raf && !alive.aborted) raf = requestAnimationFrame(frame); }
+  // requestDraw schedules frame, one at a time
   function frame() {
-    raf = 0;
     if (S.dirty) rebuild();
     draw();
   }
@@ -269,21 +251,11 @@ export function renderLikelihood({ model, el, signal }) {
     readoutEl.replaceChildren(head, table);
   }
 
-  applyTheme();
+  followTheme((t) => {
+    theme = t;
+    COLORS.total = t.dark ? [230, 230, 230, 1] : [44, 44, 44, 1];
+  });
   updateParams();
-  const stopTheme = watchTheme(() => { if (val("theme", "auto") === "auto") applyTheme(); }, alive);
   requestDraw();
-
-  const cleanup = () => {
-    if (!alive.aborted) ac.abort();
-    cancelAnimationFrame(raf);
-    clearTimeout(S.timer);
-    raf = 0;
-    stopTheme();
-    for (const p of panels) p.destroy();
-    el.replaceChildren();
-    el.classList.remove("flowviz-player", "fv-lik");
-  };
-  alive.addEventListener("abort", cleanup, { once: true });
-  return () => ac.abort();
+  return cleanup;
 }

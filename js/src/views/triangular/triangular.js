@@ -4,7 +4,7 @@
 
 import { decodeArray } from "../../wire.js";
 import { createParamControls } from "../../controls.js";
-import { resolveTheme, watchTheme } from "../../theme.js";
+import { mountView } from "../../mount.js";
 import { niceTicks, tickLabel } from "../../view.js";
 import { formatNumber } from "../../readout.js";
 import { CSS } from "../../styles.js";
@@ -21,16 +21,10 @@ const TRI_CSS = `
 const f = (x) => formatNumber(x);
 
 export function renderTriangular({ model, el, signal }) {
-  const ac = new AbortController();
-  const alive = ac.signal;
-  signal?.addEventListener("abort", () => ac.abort(), { once: true });
-  const val = (name, fb) => { const v = model.get(name); return v === undefined || v === null ? fb : v; };
-  let theme, raf = 0, frameNo = 0, J = null, n = 0, hoverIJ = null;
+  const { alive, val, save, listen, requestDraw, followTheme, cleanup } =
+    mountView({ model, el, signal }, { classes: ["flowviz-triangular"], css: CSS + TRI_CSS, frame: draw });
+  let theme, frameNo = 0, J = null, n = 0, hoverIJ = null;
 
-  el.classList.add("flowviz-player", "flowviz-triangular");
-  el.replaceChildren();
-  const style = document.createElement("style");
-  style.textContent = CSS + TRI_CSS;
   const bar = document.createElement("div");
   bar.className = "fv-tri-bar";
   const kindSel = document.createElement("select");
@@ -42,7 +36,7 @@ export function renderTriangular({ model, el, signal }) {
   const measureBtn = document.createElement("button");
   measureBtn.className = "fv-tri-btn fv-tri-measure";
   measureBtn.textContent = "measure LU vs diagonal";
-  const params = createParamControls((id, value) => { model.set("params", { ...(val("params", {})), [id]: value }); model.save_changes(); });
+  const params = createParamControls((id, value) => save({ params: { ...(val("params", {})), [id]: value } }));
   bar.append(kindSel, measureBtn);
   const main = document.createElement("div");
   main.className = "fv-main";
@@ -61,10 +55,10 @@ export function renderTriangular({ model, el, signal }) {
   timingText.className = "fv-readout fv-tri-timing";
   side.append(info, hov, timingText);
   main.append(heat, side, plot);
-  el.append(style, bar, params.el, main);
+  el.append(bar, params.el, main);
 
-  kindSel.addEventListener("change", () => { model.set("kind", kindSel.value); model.save_changes(); }, { signal: alive });
-  measureBtn.addEventListener("click", () => { model.set("measure_request", (val("measure_request", 0) | 0) + 1); model.save_changes(); }, { signal: alive });
+  kindSel.addEventListener("change", () => save({ kind: kindSel.value }), { signal: alive });
+  measureBtn.addEventListener("click", () => save({ measure_request: (val("measure_request", 0) | 0) + 1 }), { signal: alive });
   heat.addEventListener("pointermove", (e) => {
     if (!n) return;
     const r = heat.getBoundingClientRect();
@@ -72,17 +66,6 @@ export function renderTriangular({ model, el, signal }) {
     hoverIJ = i >= 0 && i < n && j >= 0 && j < n ? [i, j] : null;
     requestDraw();
   }, { signal: alive });
-
-  function applyTheme() {
-    theme = resolveTheme(el, { theme: val("theme", "auto"), preset: val("preset", "notebook") });
-    const c = theme.css;
-    const vars = { "--fv-bg": c(theme.bg), "--fv-fg": c(theme.fg), "--fv-muted": c(theme.muted), "--fv-border": c(theme.border),
-      "--fv-accent": c(theme.accent), "--fv-btn": theme.dark ? "rgba(255,255,255,0.06)" : "rgba(0,0,0,0.025)",
-      "--fv-panel-bg": theme.dark ? "rgba(255,255,255,0.03)" : "rgba(0,0,0,0.015)", "--fv-bad": theme.dark ? "#ff7b72" : "#cf222e",
-      "--fv-scale": String(theme.scale) };
-    for (const [k, v] of Object.entries(vars)) el.style.setProperty(k, v);
-    requestDraw();
-  }
 
   function rebuild() {
     const arrays = val("arrays", {});
@@ -94,19 +77,15 @@ export function renderTriangular({ model, el, signal }) {
     el.dataset.version = String(val("meta", {}).version ?? "");
   }
 
-  const handlers = {
+  listen({
     "change:arrays": () => { rebuild(); requestDraw(); }, "change:meta": () => { rebuild(); requestDraw(); },
     "change:controls": () => requestDraw(), "change:params": () => requestDraw(),
     "change:kind": () => { kindSel.value = val("kind", "maf"); }, "change:timing": () => requestDraw(),
-    "change:measuring": () => requestDraw(), "change:theme": applyTheme, "change:preset": applyTheme,
-  };
-  for (const [k, fn] of Object.entries(handlers)) model.on(k, fn);
-  alive.addEventListener("abort", () => { for (const [k, fn] of Object.entries(handlers)) model.off(k, fn); });
+    "change:measuring": () => requestDraw(),
+  });
 
-  function requestDraw() { if (!raf && !alive.aborted) raf = requestAnimationFrame(draw); }
-
+  // requestDraw schedules draw, one frame at a time
   function draw() {
-    raf = 0;
     const meta = val("meta", {});
     params.update(val("controls", []), val("params", {}), []);
     measureBtn.disabled = !!val("measuring", false);
@@ -230,15 +209,10 @@ export function renderTriangular({ model, el, signal }) {
     ].join("\n");
   }
 
-  applyTheme();
+  followTheme((t) => { theme = t; });
   rebuild();
-  const stopTheme = watchTheme(() => { if (val("theme", "auto") === "auto") applyTheme(); }, alive);
   requestDraw();
-  alive.addEventListener("abort", () => {
-    cancelAnimationFrame(raf); raf = 0; stopTheme(); el.replaceChildren();
-    el.classList.remove("flowviz-player", "flowviz-triangular");
-  }, { once: true });
-  return () => ac.abort();
+  return cleanup;
 }
 
 export default { initialize() {}, render: renderTriangular };
