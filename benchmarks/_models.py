@@ -194,15 +194,16 @@ class BareRealNVP(nn.Module):
 
 
 class BareMAF(nn.Module):
-    """Affine (``spline=False``) or RQ-spline MADE layers with a flip between layers. The spline S is
-    applied in the density direction (z = S(x), ``spline_direction="density"``, flowviz's ``nsf``
-    default) or inverted there (``"sampling"``: x = S(z))."""
+    """Affine (``spline=False``) or RQ-spline MADE layers with a flip between layers. The elementwise map
+    tau is applied as written in the density direction (z = tau(x), ``direction="density"``, the default of
+    flowviz's ``maf`` and ``nsf``) or inverted there (``"sampling"``: x = tau(z)). Log-scales are
+    soft-clamped to +-limit (6.9 as flowviz's ``maf``)."""
 
     def __init__(self, dim: int = 2, layers: int = 5, hidden: int = 64, spline: bool = False,
-                 limit: float = 3.0, spline_direction: str = "density") -> None:
+                 limit: float = 6.9, direction: str = "density") -> None:
         super().__init__()
-        self.dim, self.spline, self.limit = dim, spline, limit
-        self.rqs = _rqs_forward if spline_direction == "density" else _rqs_inverse
+        self.dim, self.spline, self.limit, self.density = dim, spline, limit, direction == "density"
+        self.rqs = _rqs_forward if self.density else _rqs_inverse
         self.params = 3 * BINS - 1 if spline else 2
         self.mades = nn.ModuleList(_made(dim, self.params, hidden) for _ in range(layers))
 
@@ -215,8 +216,12 @@ class BareMAF(nn.Module):
                 ld = ld + l.sum(-1)
             else:
                 s = self.limit * torch.tanh(theta[..., 1] / self.limit)
-                x = (x - theta[..., 0]) * torch.exp(-s)
-                ld = ld - s.sum(-1)
+                if self.density:
+                    x = x * torch.exp(s) + theta[..., 0]
+                    ld = ld + s.sum(-1)
+                else:
+                    x = (x - theta[..., 0]) * torch.exp(-s)
+                    ld = ld - s.sum(-1)
             if k:
                 x = x.flip(-1)
         return _normal_log_prob(x) + ld

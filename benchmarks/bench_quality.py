@@ -36,6 +36,7 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -74,14 +75,13 @@ def _nll(model: M.Model, x: torch.Tensor, chunk: int = 20_000) -> float:
     return -total / x.shape[0]
 
 
-def train_one(task: dict) -> dict:
-    """Train one model on the shared batches; runs in a worker process (one thread)."""
-    torch.set_num_threads(1)
-    dataset, arch, lib, seed = task["dataset"], task["model"], task["lib"], task["seed"]
-    steps, batch, lr, n_test = task["steps"], task["batch"], task["lr"], task["n_test"]
+def train_and_score(build: Callable[[], M.Model], dataset: str, seed: int, steps: int, batch: int = 512,
+                    lr: float = 1e-3, n_test: int = 20_000) -> dict:
+    """Seed torch, build the model, fit it by maximum likelihood on the shared batches of (dataset, seed)
+    and score it on the shared test set: KL gap = test NLL - true entropy. Used by the probes too."""
     batches, test, entropy = make_data(dataset, seed, steps, batch, n_test)
     torch.manual_seed(seed)
-    model = M.build(lib, arch)
+    model = build()
     opt = torch.optim.Adam(model.module.parameters(), lr=lr)
     model.module.train()
     status, message, losses = "done", "", []
@@ -100,11 +100,20 @@ def train_one(task: dict) -> dict:
     test_nll = _nll(model, test) if status == "done" else float("nan")
     if not math.isfinite(test_nll) and status == "done":
         status, message = "non-finite", "non-finite test NLL"
-    return {"dataset": dataset, "model": arch, "lib": lib, "seed": seed, "steps": steps, "batch": batch, "lr": lr,
+    return {"dataset": dataset, "seed": seed, "steps": steps, "batch": batch, "lr": lr,
             "n_test": n_test, "entropy": entropy, "test_nll": test_nll, "kl_gap": test_nll - entropy,
             "status": status, "message": message, "train_s": train_s, "params": model.n_params,
             "train_loss": losses, "batches_sha1": _checksum(batches), "test_sha1": _checksum(test),
             "date": dt.datetime.now().isoformat(timespec="seconds")}
+
+
+def train_one(task: dict) -> dict:
+    """Train one model on the shared batches; runs in a worker process (one thread)."""
+    torch.set_num_threads(1)
+    arch, lib = task["model"], task["lib"]
+    r = train_and_score(lambda: M.build(lib, arch), task["dataset"], task["seed"], task["steps"], task["batch"],
+                        task["lr"], task["n_test"])
+    return {"dataset": r.pop("dataset"), "model": arch, "lib": lib, **r}
 
 
 def _key(r: dict) -> tuple:

@@ -1,9 +1,9 @@
 """Why did flowviz's NSF fit moons worse than zuko's? Train flowviz NSF variants on the same batches.
 
 Variants:
-  sampling     nsf(spline_direction="sampling"): x_i = S(z_i), the density direction inverts the spline
+  sampling     nsf(direction="sampling"): x_i = S(z_i), the density direction inverts the spline
                (flowviz's default before 2026-11-28; called ``current`` in results/probe-nsf-quality.json)
-  density      nsf(spline_direction="density"): z_i = S(x_i), as zuko, nflows, normflows do; now the
+  density      nsf(direction="density"): z_i = S(x_i), as zuko, nflows, normflows do; now the
                default (called ``fwd_density`` in the results file, where it was monkeypatched)
   random_init  "sampling" with the last MADE layer at torch's default init instead of zeros (as zuko)
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -23,34 +22,27 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _models as M  # noqa: E402
-from bench_quality import make_data  # noqa: E402
+from bench_quality import train_and_score  # noqa: E402
 
 VARIANTS = ("sampling", "density", "random_init")
 
 
-def run(variant: str, dataset: str, seed: int, steps: int) -> dict:
-    torch.set_num_threads(1)
+def build(variant: str) -> M.Model:
     from flowviz.flows import nsf
 
-    batches, test, entropy = make_data(dataset, seed, steps, 512, 20_000)
-    torch.manual_seed(seed)
     flow = nsf(2, M.LAYERS["nsf"], 64, bins=M.BINS, bound=M.BOUND, depth=2,
-               spline_direction="density" if variant == "density" else "sampling")
+               direction="density" if variant == "density" else "sampling")
     if variant == "random_init":
         for layer in flow.layers:
             if hasattr(layer, "made"):
                 layer.made.net[-1].reset_parameters()
-    opt = torch.optim.Adam(flow.parameters(), lr=1e-3)
-    t0 = time.perf_counter()
-    for step in range(steps):
-        loss = -flow.log_prob(batches[step]).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    with torch.no_grad():
-        nll = -float(flow.log_prob(test).double().mean())
-    return {"variant": variant, "dataset": dataset, "seed": seed, "steps": steps, "test_nll": nll,
-            "kl_gap": nll - entropy, "train_s": time.perf_counter() - t0}
+    return M.Model("flowviz", "nsf", flow, flow.log_prob)
+
+
+def run(variant: str, dataset: str, seed: int, steps: int) -> dict:
+    torch.set_num_threads(1)
+    r = train_and_score(lambda: build(variant), dataset, seed, steps)
+    return {"variant": variant, **{k: r[k] for k in ("dataset", "seed", "steps", "test_nll", "kl_gap", "train_s")}}
 
 
 def main() -> None:

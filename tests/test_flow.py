@@ -139,33 +139,43 @@ def test_architecture_of_builders() -> None:
     maf = F.maf(2, layers=5, hidden=64)
     assert sum(isinstance(layer, F.MaskedAutoregressive) for layer in maf.layers) == 5
     nsf = F.nsf(2, layers=5, hidden=64, bins=8)
-    assert all(layer.bins == 8 and layer.transform == "spline" and layer.spline_direction == "density"
+    assert all(layer.bins == 8 and layer.transform == "spline" and layer.direction == "density"
                for layer in nsf.layers if isinstance(layer, F.MaskedAutoregressive))
-    assert all(layer.spline_direction == "sampling" for layer in F.nsf(2, spline_direction="sampling").layers
+    assert all(layer.direction == "density" and layer.scale_limit == 6.9 for layer in maf.layers
                if isinstance(layer, F.MaskedAutoregressive))
-    with pytest.raises(ValueError, match="spline_direction"):
-        F.nsf(2, spline_direction="forward")
+    for build in (F.nsf, F.maf):
+        assert all(layer.direction == "sampling" for layer in build(2, direction="sampling").layers
+                   if isinstance(layer, F.MaskedAutoregressive))
+        with pytest.raises(ValueError, match="direction"):
+            build(2, direction="forward")
 
 
-def test_spline_directions_are_inverse_families() -> None:
-    """A density-direction spline layer is exactly the inverse of a sampling-direction layer with the same
-    weights for dim 1 (no conditioning): x = S^{-1}(z) there, x = S(z) here; checked against the spline."""
+@pytest.mark.parametrize("transform", ["affine", "spline"])
+def test_the_two_directions_are_inverse_families(transform: str) -> None:
+    """With dim 1 (no conditioning input) and the same weights, a density-direction layer is exactly the inverse
+    of a sampling-direction one: there x = tau(z), here z = tau(x). Checked against tau written out."""
+    from flowviz.flows.coupling import soft_clamp
     from flowviz.flows.splines import rational_quadratic_spline
 
     g = torch.Generator().manual_seed(3)
-    a = F.MaskedAutoregressive(1, hidden=8, transform="spline", bins=6, bound=3.0).double()
+    kw = {"hidden": 8, "transform": transform, "bins": 6, "bound": 3.0, "scale_limit": 2.0}
+    a = F.MaskedAutoregressive(1, **kw).double()
     with torch.no_grad():
         for p in a.parameters():
             p.add_(0.5 * torch.randn(p.shape, generator=g, dtype=p.dtype))
-    b = F.MaskedAutoregressive(1, hidden=8, transform="spline", bins=6, bound=3.0, spline_direction="density").double()
+    b = F.MaskedAutoregressive(1, direction="density", **kw).double()
     b.load_state_dict(a.state_dict())
     z = 2 * torch.randn(257, 1, generator=g, dtype=torch.float64)
     theta = a.made(torch.zeros(1, 1, dtype=torch.float64))[0, 0]
-    s_of_z, ld_s = rational_quadratic_spline(z[:, 0], theta.expand(257, -1), 3.0)
-    torch.testing.assert_close(a(z)[0][:, 0], s_of_z)
-    torch.testing.assert_close(a(z)[1], ld_s)
-    torch.testing.assert_close(b.inverse(z)[0][:, 0], s_of_z)  # the density direction applies S itself
-    torch.testing.assert_close(b.inverse(z)[1], ld_s)
+    if transform == "affine":
+        s = soft_clamp(theta[1], 2.0)
+        tau_z, ld_tau = z[:, 0] * torch.exp(s) + theta[0], s.expand(257)
+    else:
+        tau_z, ld_tau = rational_quadratic_spline(z[:, 0], theta.expand(257, -1), 3.0)
+    torch.testing.assert_close(a(z)[0][:, 0], tau_z)
+    torch.testing.assert_close(a(z)[1], ld_tau)
+    torch.testing.assert_close(b.inverse(z)[0][:, 0], tau_z)  # the density direction applies tau itself
+    torch.testing.assert_close(b.inverse(z)[1], ld_tau)
     x, ld = b(z)
     torch.testing.assert_close(a(x)[0], z)  # so b's forward is a's inverse
     torch.testing.assert_close(ld, -a(x)[1])

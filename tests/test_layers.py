@@ -81,13 +81,13 @@ def test_coupling_jacobian_is_block_triangular(cls: type[F.Coupling], dim: int) 
     torch.testing.assert_close(torch.log(diag.abs()).sum(-1), layer(z)[1])
 
 
-@pytest.mark.parametrize("transform", ["affine", "spline", "spline-density"])
+@pytest.mark.parametrize("transform", ["affine", "spline", "affine-density", "spline-density"])
 @pytest.mark.parametrize("dim", [2, 4, 7])
 def test_autoregressive_jacobian_is_lower_triangular(transform: str, dim: int) -> None:
     g = torch.Generator().manual_seed(dim)
     kind, _, direction = transform.partition("-")
     layer = F.MaskedAutoregressive(dim, hidden=32, transform=kind, bins=4, bound=3.0,
-                                   spline_direction=direction or "sampling").double()
+                                   direction=direction or "sampling").double()
     with torch.no_grad():
         for p in layer.parameters():
             p.add_(0.3 * torch.randn(p.shape, generator=g, dtype=p.dtype))

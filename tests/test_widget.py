@@ -108,7 +108,7 @@ def test_singular_matrix_and_crossed_planar_constraint_show_not_invertible(playe
 def test_constrained_radial_holds_beta_and_says_so(player: FlowPlayer) -> None:
     player.params = {**player.params, "L4.beta": -4.0}
     assert player.status == "ok" and "beta held" in player.meta["message"]
-    assert float(player.flow.layers[3].beta) > -float(player.flow.layers[3].alpha)
+    assert float(player.flow.layers[3].beta.detach()) > -float(player.flow.layers[3].alpha.detach())
     player.params = {**player.params, "L4.constrained": False, "L4.beta": -4.0}
     assert player.status == "not invertible"
 
@@ -129,7 +129,7 @@ def test_bad_control_values_are_reported_not_raised(player: FlowPlayer) -> None:
     assert player.meta["version"] == version + 1
     msg = player.meta["message"]
     assert "L1.scale.0" in msg and "finite number" in msg and "unknown control" in msg
-    assert float(player.flow.layers[0].scale[0]) == 1.5  # untouched
+    assert float(player.flow.layers[0].scale[0].detach()) == 1.5  # untouched
 
 
 def test_reset_restores_the_users_model(player: FlowPlayer) -> None:
@@ -187,12 +187,12 @@ def test_kernel_does_not_echo_float32_rounding_of_browser_values(player: FlowPla
     sent: list[dict] = []
     player.observe(lambda change: sent.append(dict(change["new"])), names="params")
     player.params = {**player.params, "L1.shift.0": -1.55}
-    assert float(player.flow.layers[0].shift[0]) != -1.55  # float32 storage really rounds it
+    assert float(player.flow.layers[0].shift[0].detach()) != -1.55  # float32 storage really rounds it
     assert player.params["L1.shift.0"] == -1.55
     assert sent == [player.params]  # only the browser's own change: no second, rounded echo
     # a real change made in the kernel (a clamp) is still sent back
     player.params = {**player.params, "L4.beta": -4.0}
-    assert player.params["L4.beta"] > -float(player.flow.layers[3].alpha)
+    assert player.params["L4.beta"] > -float(player.flow.layers[3].alpha.detach())
 
 
 def test_radial_centre_is_a_handle_in_its_input_coordinates(player: FlowPlayer) -> None:

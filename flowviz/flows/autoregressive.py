@@ -21,41 +21,45 @@ __all__ = ["MaskedAutoregressive"]
 
 
 class MaskedAutoregressive(Bijection):
-    """MAF layer. ``transform="affine"``: x_i = z_i exp(s_i) + t_i with s_i soft-clamped to
+    """MAF layer: each coordinate goes through an elementwise map tau whose parameters depend on
+    x_1..x_{i-1} through a MADE. ``transform="affine"``: tau(v) = v exp(s_i) + t_i with s_i soft-clamped to
     (-scale_limit, scale_limit) (expands and contracts); ``transform="spline"``: a rational-quadratic
     spline per coordinate (the autoregressive neural spline flow of Durkan et al. 2019).
-    (s_i, t_i) or the spline parameters depend on x_1..x_{i-1} through a MADE.
 
-    ``spline_direction`` (spline only) says which direction evaluates the spline S itself; the other
-    uses its closed-form inverse (both exact, same cost): ``"sampling"`` (default): x_i = S(z_i);
-    ``"density"``: z_i = S(x_i), i.e. x_i = S^{-1}(z_i), as zuko, nflows and normflows parametrise it.
-    The two are different families of maps; ``"density"`` fitted moons better in 7 of 8 paired seeds
-    (benchmarks/README.md), so :func:`flowviz.flows.nsf` uses it.
+    ``direction`` says which way tau is written; the other way uses its closed-form inverse (both exact,
+    same cost): ``"sampling"`` (the layer's default): x_i = tau(z_i); ``"density"``: z_i = tau(x_i), i.e.
+    x_i = tau^{-1}(z_i), as zuko, nflows and normflows parametrise it. The two are different families of
+    maps with different training behaviour; :func:`flowviz.flows.maf` and :func:`flowviz.flows.nsf` use
+    ``"density"``, which fitted better over 6-8 paired seeds (benchmarks/README.md).
     """
 
     triangular = True
 
     def __init__(self, dim: int, hidden: int = 64, depth: int = 2, transform: str = "affine",
                  bins: int = 8, bound: float = 5.0, scale_limit: float = 3.0,
-                 spline_direction: str = "sampling") -> None:
+                 direction: str = "sampling") -> None:
         super().__init__()
         if transform not in ("affine", "spline"):
             raise ValueError(f"transform must be 'affine' or 'spline', got {transform!r}")
-        if spline_direction not in ("sampling", "density"):
-            raise ValueError(f"spline_direction must be 'sampling' or 'density', got {spline_direction!r}")
-        self.dim, self.transform, self.spline_direction = dim, transform, spline_direction
+        if direction not in ("sampling", "density"):
+            raise ValueError(f"direction must be 'sampling' or 'density', got {direction!r}")
+        if not scale_limit > 0:
+            raise ValueError(f"scale_limit must be > 0, got {scale_limit}")
+        self.dim, self.transform, self.direction = dim, transform, direction
         self.bins, self.bound, self.scale_limit = bins, bound, scale_limit
         n = 2 if transform == "affine" else spline_params(bins)
         self.made = MADE(dim, n, hidden, depth)
 
     def _tau(self, v: Tensor, theta: Tensor, inverse: bool) -> tuple[Tensor, Tensor]:
+        """tau (or tau^{-1}) elementwise, and the summed log|derivative| of what was applied. ``inverse``
+        is the layer's direction (data -> base); tau itself is applied when it matches ``direction``."""
+        backwards = inverse != (self.direction == "density")  # apply tau^{-1}
         if self.transform == "affine":
             shift, s = theta[..., 0], soft_clamp(theta[..., 1], self.scale_limit)
-            if inverse:
+            if backwards:
                 return (v - shift) * torch.exp(-s), -s.sum(-1)
             return v * torch.exp(s) + shift, s.sum(-1)
-        flip = self.spline_direction == "density"  # then the density direction is S itself
-        out, logd = rational_quadratic_spline(v, theta, self.bound, inverse=inverse != flip)
+        out, logd = rational_quadratic_spline(v, theta, self.bound, inverse=backwards)
         return out, logd.sum(-1)
 
     def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:
@@ -83,5 +87,6 @@ class MaskedAutoregressive(Bijection):
         return self._tau(x, self.made(x), inverse=True)
 
     def describe(self) -> str:
-        kind = self.transform if self.transform == "affine" else f"spline, {self.spline_direction} direction"
-        return f"MaskedAutoregressive ({kind}): x_i = tau(z_i; x_1..x_(i-1))"
+        if self.direction == "density":
+            return f"MaskedAutoregressive ({self.transform}): z_i = tau(x_i; x_1..x_(i-1))"
+        return f"MaskedAutoregressive ({self.transform}): x_i = tau(z_i; x_1..x_(i-1))"
