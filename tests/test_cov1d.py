@@ -301,3 +301,16 @@ def test_strip_follows_a_new_base():
     assert w.strip_z == float(z[-1]) - w.strip_dz
     with pytest.raises(traitlets.TraitError):
         w.strip_dz = 0.0
+
+
+def test_only_the_strip_width_is_browser_local():
+    """A static export disables every control without "local" (js/src/controls.js); the strip width is the
+    browser's own and must keep working there, the map's parameters and the drop-downs need the kernel."""
+    from flowviz.widgets.controls import Control
+
+    view = ChangeOfVariables1D()
+    local = {c["id"] for c in view.controls if c.get("local")}
+    assert local == {"dz"}
+    assert {c["id"] for c in view.controls} >= {"base", "map", "a", "b", "dz"}
+    assert Control("x", 0, "x", local=True).as_json(1.0)["local"] is True
+    assert "local" not in Control("x", 0, "x").as_json(1.0)  # sliders are written as before

@@ -114,6 +114,7 @@ def test_subset_controls_and_export(setup, tmp_path):
     assert w.scene.x.shape == (100, 2)
     (ctrl,) = w.controls
     assert ctrl["id"] == "log10_c" and ctrl["min"] == pytest.approx(-3) and ctrl["max"] == 0
+    assert ctrl["local"] is True  # the browser computes the terms at any c: it works in a static export too
     text = w.save_html(tmp_path / "lik.html").read_text()
     assert '"c":1.0' in text
 

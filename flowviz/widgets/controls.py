@@ -46,7 +46,9 @@ class Control:
     drop-down (kind "choice", a <select>) of ``options`` for one named setting.
 
     ``as_json(value)`` is the object of the ``controls`` trait (js/WIRE.md); sliders and toggles are
-    written exactly as before choices existed."""
+    written exactly as before choices existed. ``local=True`` marks a browser-only control (it changes the
+    view, not the model: e.g. the strip width), which keeps working in a static export where the others
+    are shown disabled."""
 
     id: str
     layer: int
@@ -56,6 +58,7 @@ class Control:
     step: float = 0.01
     kind: str = "slider"
     options: tuple[Option, ...] = ()
+    local: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -80,6 +83,8 @@ class Control:
             out["options"] = [o.as_json() for o in self.options]
         else:
             out.update(min=self.min, max=self.max, step=self.step)
+        if self.local:
+            out["local"] = True
         return out
 
 

@@ -32,7 +32,7 @@ _CONTROLS = {
     "skew": Control("skew", 0, "skew", -2.0, 2.0, 0.05),
     "tail": Control("tail", 0, "tail", 0.2, 3.0, 0.05),
 }
-_DZ = Control("dz", 0, "dz", 0.01, 0.5, 0.01)
+_DZ = Control("dz", 0, "dz", 0.01, 0.5, 0.01, local=True)  # the strip is the browser's
 
 
 def allowed(base: str, map: str) -> bool:

@@ -94,7 +94,7 @@ class LikelihoodSplit(ArrayWidget):
         """The shrink slider over log10 c: steps of 0.001 (continuous for the eye), aligned so that c = 1 is
         reachable; the browser clamps c to [c_min, 1]."""
         lo = math.floor(math.log10(self._c_min) / SLIDER_STEP + 1e-9) * SLIDER_STEP
-        return Control("log10_c", 0, "shrink: log\u2081\u2080 c", round(lo, 6), 0.0, SLIDER_STEP)
+        return Control("log10_c", 0, "shrink: log\u2081\u2080 c", round(lo, 6), 0.0, SLIDER_STEP, local=True)
 
     @traitlets.validate("c")
     def _valid_c(self, proposal: dict[str, Any]) -> float:

@@ -109,7 +109,15 @@ export function createToolbar(on) {
  * disabled option is shown but cannot be picked). `onChange(id, value)` gets a number, a boolean or
  * the chosen option's value (with its own type).
  */
-export function createParamControls(onChange) {
+export const NEEDS_KERNEL = "needs a running kernel: this is a static page";
+
+/**
+ * Parameter sliders, toggles and drop-downs, grouped by layer, generated from `controls`.
+ * With `kernel: false` (a static export: nothing recomputes) every control not marked `local`
+ * (browser-only, e.g. the strip width) is shown disabled with a caption saying why, instead of
+ * moving without effect.
+ */
+export function createParamControls(onChange, { kernel = true } = {}) {
   const el = h("div", { class: "fv-params" });
   let signature = "";
   let inputs = new Map();
@@ -118,6 +126,9 @@ export function createParamControls(onChange) {
   function build(controls, layers) {
     el.replaceChildren();
     inputs = new Map();
+    if (!kernel && controls.some((c) => !c.local)) {
+      el.append(h("div", { class: "fv-params-note", text: "Static page: the greyed-out controls need a running kernel to recompute." }));
+    }
     const groups = new Map();
     for (const c of controls) {
       const key = Number.isInteger(c.layer) ? c.layer : -1;
@@ -130,6 +141,13 @@ export function createParamControls(onChange) {
       const group = h("fieldset", { class: "fv-group" }, [h("legend", { text: title })]);
       for (const c of list) group.append(c.kind === "toggle" ? toggle(c) : c.kind === "choice" ? choice(c) : slider(c));
       el.append(group);
+    }
+    if (!kernel) {
+      for (const { c, input } of inputs.values()) {
+        if (c.local) continue;
+        input.disabled = true;
+        input.title = NEEDS_KERNEL;
+      }
     }
     el.hidden = controls.length === 0;
   }

@@ -50,7 +50,7 @@ export function renderPlayer({ model, el, signal }) {
     save({ params: { ...(model.get("params") || {}), ...values } });
     setPending(true);
   }
-  const params = createParamControls((id, value) => setParams({ [id]: value }));
+  const params = createParamControls((id, value) => setParams({ [id]: value }), { kernel: !val("static", false) });
   const panelsEl = document.createElement("div");
   panelsEl.className = "fv-panels";
   const readout = createReadoutPanel();

@@ -33,6 +33,8 @@ export const CSS = `
 @keyframes fv-spin { to { transform: rotate(360deg); } }
 .flowviz-player .fv-params { display: flex; flex-wrap: wrap; gap: 8px; margin-bottom: 6px; }
 .flowviz-player .fv-params[hidden] { display: none; }
+.flowviz-player .fv-params-note { flex: 1 1 100%; color: var(--fv-muted); font-size: 0.85em; }
+.flowviz-player .fv-params input:disabled, .flowviz-player .fv-params select:disabled { cursor: not-allowed; opacity: 0.55; }
 .flowviz-player .fv-group { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 12px; margin: 0;
   padding: 2px 10px 6px; border: 1px solid var(--fv-border); border-radius: 6px; }
 .flowviz-player .fv-group legend { padding: 0 4px; font-size: 0.85em; color: var(--fv-muted); }

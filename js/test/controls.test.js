@@ -151,3 +151,27 @@ test("sliders and toggles are built as before (choices change nothing about them
   assert.deepEqual(calls, [["L1.scale.0", 0.5], ["L1.enabled", false]]);
   assert.equal(pc.el.querySelectorAll("select").length, 0);
 });
+
+test("without a kernel (static page) every control but the local ones is disabled, with a caption", () => {
+  const list = [...CHOICES, { id: "dz", layer: 0, label: "dz", value: 0.1, min: 0.01, max: 0.5, step: 0.01, local: true },
+    { id: "L1.enabled", layer: 1, label: "on", kind: "toggle", value: true }];
+  const pc = controls.createParamControls(() => {}, { kernel: false });
+  pc.update(list, {}, [{ name: "Affine" }]);
+  const byId = (id) => pc.el.querySelector(`input[data-id="${id}"]`) || pc.el.querySelector(`select[data-id="${id}"]`);
+  for (const id of ["base", "map", "a", "L1.enabled"]) {
+    const input = byId(id);
+    assert.equal(input.disabled, true, id);
+    assert.equal(input.title, controls.NEEDS_KERNEL, id);
+  }
+  assert.equal(byId("dz").disabled, false, "a browser-only control keeps working");
+  assert.match(pc.el.children[0].textContent, /Static page: .*need a running kernel/);
+  // with a kernel nothing is disabled and there is no caption
+  const live = controls.createParamControls(() => {});
+  live.update(list, {}, [{ name: "Affine" }]);
+  assert.ok(![...live.el.querySelectorAll("input"), ...live.el.querySelectorAll("select")].some((q) => q.disabled));
+  assert.ok(!live.el.children.some((c) => c.className === "fv-params-note"));
+  // only local controls: nothing to explain
+  const onlyLocal = controls.createParamControls(() => {}, { kernel: false });
+  onlyLocal.update([list[3]], {}, []);
+  assert.ok(!onlyLocal.el.children.some((c) => c.className === "fv-params-note"));
+});

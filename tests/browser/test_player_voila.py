@@ -634,6 +634,12 @@ def test_static_export_works_offline(page: Any, exported: Export) -> None:
     wait_until(lambda: float(p.get_attribute("data-position")) == K, 10, what="playback to reach the last layer")
     # no draggable radial centre without a kernel to recompute (the kernel page shows one at this position)
     assert p.locator(".fv-panel").last.get_attribute("data-handle") is None
+    # nor parameter controls that could only move without effect: disabled, with the reason shown
+    controls = p.locator(".fv-params input, .fv-params select")
+    assert controls.count() > 0
+    states = controls.evaluate_all("els => els.map(e => [e.dataset.id, e.disabled, e.title])")
+    assert all(disabled and "running kernel" in title for _, disabled, title in states), states
+    assert "need a running kernel" in p.locator(".fv-params-note").inner_text()
 
     # hover gives a readout, equal to the kernel's autograd determinant
     settle(page)

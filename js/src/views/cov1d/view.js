@@ -41,7 +41,7 @@ export function renderCov1d({ model, el, signal }) {
     // the drop-downs set the `base` / `map` traits: Python recomputes and sends new arrays and sliders
     if (id === "base" || id === "map") { save({ [id]: value }); return; }
     save({ params: { ...(model.get("params") || {}), [id]: value } });
-  });
+  }, { kernel: !val("static", false) });
   const panelsEl = document.createElement("div");
   panelsEl.className = "fv-panels";
   const readoutEl = document.createElement("div");

@@ -3,6 +3,7 @@
 // WebGL2/Canvas2D renderer, the overlay (axes, hover square and image), theme, styles and readout
 // formatting. Hover readouts are computed here from the arrays; only `text` and `matrix3` go back.
 
+import { NEEDS_KERNEL } from "../../controls.js";
 import { buildScene, statusText } from "../../scene.js";
 import { decodeArray } from "../../wire.js";
 import { fitView, makeTransform } from "../../view.js";
@@ -102,6 +103,9 @@ export function renderLens({ model, el, signal }) {
     }, { signal: alive });
     m3Inputs.push(inp); m3.append(inp);
   }
+
+  // the typed map is parsed and compiled in Python: nothing can apply it in a static export
+  if (val("static", false)) for (const q of [input, apply]) { q.disabled = true; q.title = NEEDS_KERNEL; }
 
   function submit() { save({ text: input.value }); el.dataset.pendingText = input.value; }
   apply.addEventListener("click", submit, { signal: alive });

@@ -44,7 +44,7 @@ export function renderLikelihood({ model, el, signal }) {
     clearTimeout(S.timer);
     S.timer = setTimeout(() => save({ c: S.c }), 120);
     requestDraw();
-  });
+  }, { kernel: !val("static", false) });
   const panelsEl = document.createElement("div");
   panelsEl.className = "fv-panels";
   const readoutEl = document.createElement("div");

@@ -3,7 +3,7 @@
 // Reuses the wire decoding, parameter controls, theme, styles, ticks and number formatting.
 
 import { decodeArray } from "../../wire.js";
-import { createParamControls } from "../../controls.js";
+import { createParamControls, NEEDS_KERNEL } from "../../controls.js";
 import { mountView } from "../../mount.js";
 import { niceTicks, tickLabel } from "../../view.js";
 import { formatNumber } from "../../readout.js";
@@ -36,7 +36,9 @@ export function renderTriangular({ model, el, signal }) {
   const measureBtn = document.createElement("button");
   measureBtn.className = "fv-tri-btn fv-tri-measure";
   measureBtn.textContent = "measure LU vs diagonal";
-  const params = createParamControls((id, value) => save({ params: { ...(val("params", {})), [id]: value } }));
+  const kernel = !val("static", false);
+  const params = createParamControls((id, value) => save({ params: { ...(val("params", {})), [id]: value } }), { kernel });
+  if (!kernel) for (const b of [kindSel, measureBtn]) { b.disabled = true; b.title = NEEDS_KERNEL; }
   bar.append(kindSel, measureBtn);
   const main = document.createElement("div");
   main.className = "fv-main";
