@@ -26,6 +26,7 @@ Measured in the page with performance.now() (medians; the routes are interleaved
     python benchmarks/bench_widget.py --quick    # ~2 min smoke run
     python benchmarks/bench_widget.py --keep     # keep the temp dir (notebook, voila log)
     python benchmarks/bench_widget.py --quick --profile   # + where the browser's time goes (CDP profiler)
+    python benchmarks/bench_widget.py --quick --antialias on   # A/B: WebGL multisampling forced on
 
 Writes benchmarks/results/widget.json (``--out``), the voila log to benchmarks/results/widget-voila.log.
 Needs Voila, Playwright (Python) and /usr/bin/chromium; never runs `playwright install`.
@@ -379,6 +380,8 @@ def browser_bench(args: argparse.Namespace, tmp: Path, log: list[str]) -> dict[s
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROME_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            if args.antialias != "auto":  # WebGL multisampling forced on or off (default: off for software GL)
+                page.add_init_script(f"window.FLOWVIZ_ANTIALIAS = {'true' if args.antialias == 'on' else 'false'};")
             page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
             page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
             t0 = time.perf_counter()
@@ -622,6 +625,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=RESULTS / "widget.json")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (notebook, voila log)")
     ap.add_argument("--no-browser", action="store_true", help="kernel-side part only")
+    ap.add_argument("--antialias", choices=["auto", "on", "off"], default="auto",
+                    help="WebGL multisampling: auto (off for a software rasteriser), or forced, for an A/B run")
     ap.add_argument("--profile", action="store_true",
                     help="also run FlowPlayer's parameter changes and scrubs under Chromium's CPU profiler")
     args = ap.parse_args()
@@ -632,7 +637,7 @@ def main() -> None:
 
     load0 = os.getloadavg()
     log: list[str] = [f"start {dt.datetime.now().isoformat(timespec='seconds')} load {load0}"]
-    res: dict[str, Any] = {"args": {"quick": args.quick, "n_points": N_POINTS, "grid": GRID, "figsize": FIGSIZE,
+    res: dict[str, Any] = {"args": {"quick": args.quick, "antialias": args.antialias, "n_points": N_POINTS, "grid": GRID, "figsize": FIGSIZE,
                                     "dpi": DPI, "scrub_repeats": args.scrub_repeats,
                                     "param_repeats": args.param_repeats, "fps_seconds": args.fps_seconds},
                            "platform": {"python": platform.python_version(), "cpus": os.cpu_count(),

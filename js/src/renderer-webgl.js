@@ -130,9 +130,11 @@ export function webglRendererName() {
 /**
  * A WebGL2 renderer for `canvas`, or null when WebGL2 is unavailable. Multisampling (antialias) is
  * on for a GPU and off for a software rasteriser, where it doubled the frame time (measured with
- * benchmarks/bench_widget.py: scrub 114 -> 57 ms, 100k points 2.3 -> 4.1 frames/s under SwiftShader).
+ * `python benchmarks/bench_widget.py --quick --antialias on|off`: scrub 73 -> 41 ms, 100k points 3.0 -> 10.3
+ * frames/s under SwiftShader).
+ * `antialias` (or the page global FLOWVIZ_ANTIALIAS, as bench_widget.py --antialias sets it) forces it.
  */
-export function createWebGLRenderer(canvas, { onLost, antialias } = {}) {
+export function createWebGLRenderer(canvas, { onLost, antialias = globalThis.FLOWVIZ_ANTIALIAS } = {}) {
   const software = isSoftwareRenderer(webglRendererName());
   const aa = antialias === undefined ? !software : !!antialias;
   const gl = canvas.getContext("webgl2", { antialias: aa, premultipliedAlpha: true, alpha: true });
