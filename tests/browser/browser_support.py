@@ -387,6 +387,23 @@ def settle(page: Any, frames: int = 2) -> None:
                   " const f = (i) => i ? requestAnimationFrame(() => f(i - 1)) : res(); f(n); })", frames)
 
 
+def run_all_and_show_player(page: Any, app: str) -> Any:
+    """In a JupyterLab-based page (JupyterLab 4, Notebook 7; ``window.jupyterapp`` exposed): run every cell,
+    wait for the first FlowPlayer to receive its arrays, scroll it into view and check it rendered (status ok,
+    a renderer, no banner). Returns its locator."""
+    t0 = time.monotonic()
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    player = page.locator(".flowviz-player").first
+    page.wait_for_function("() => document.querySelector('.flowviz-player')?.dataset.version", timeout=120_000)
+    player.scroll_into_view_if_needed()
+    settle(page)
+    print(f"{app}: cells run to rendered player {time.monotonic() - t0:.1f} s")
+    assert player.get_attribute("data-status") == "ok"
+    assert player.get_attribute("data-renderer") in ("webgl2", "canvas2d")
+    assert player.locator(".fv-status").is_hidden()
+    return player
+
+
 def plot_png(player: Any) -> bytes:
     """A screenshot of the x panel's plot canvas (the WebGL/Canvas2D drawing: mesh, density, points),
     with what lies over it hidden for the shot: the overlay canvas (axes, text, hover shapes) and the

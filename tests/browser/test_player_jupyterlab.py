@@ -19,6 +19,7 @@ from browser_support import (
     assert_not_blank,
     coloured_spots,
     plot_png,
+    run_all_and_show_player,
     settle,
     wait_until,
     write_notebook,
@@ -43,15 +44,8 @@ def test_player_renders_in_jupyterlab(page: Any, jupyterlab: Server) -> None:
     page.wait_for_function(
         "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
         timeout=120_000)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    player = page.locator(".flowviz-player").first
-    page.wait_for_function("() => document.querySelector('.flowviz-player')?.dataset.version", timeout=120_000)
-    player.scroll_into_view_if_needed()
-    settle(page)
+    player = run_all_and_show_player(page, "JupyterLab")
     print(f"JupyterLab: page to rendered player {time.monotonic() - t0:.1f} s")
-    assert player.get_attribute("data-status") == "ok"
-    assert player.get_attribute("data-renderer") in ("webgl2", "canvas2d")
-    assert player.locator(".fv-status").is_hidden()
     # scrub to the last state, and hover: the readout works inside JupyterLab's layout too
     player.focus()
     page.keyboard.press("End")

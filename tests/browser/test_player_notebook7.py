@@ -22,6 +22,7 @@ from browser_support import (
     image_stats,
     pixel_difference,
     plot_png,
+    run_all_and_show_player,
     settle,
     start_notebook7,
     wait_until,
@@ -107,17 +108,9 @@ def test_player_in_notebook7(page: Any, notebook7: Notebook7) -> None:
     unexpected = [e for e in loading if not HOST_LOAD_ERROR.search(e)]
     assert not unexpected, "errors while Notebook 7 loaded:\n" + "\n".join(unexpected)
     seen_errors, seen_page_errors = len(console.errors_raw), len(console.page_errors)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    player = page.locator(".flowviz-player").first
-    page.wait_for_function("() => document.querySelector('.flowviz-player')?.dataset.version", timeout=120_000)
-    player.scroll_into_view_if_needed()
-    settle(page)
-    print(f"Notebook 7: page to rendered player {time.monotonic() - t0:.1f} s")
-
     # renders: status ok, no banner, a drawn plot (not blank)
-    assert player.get_attribute("data-status") == "ok"
-    assert player.get_attribute("data-renderer") in ("webgl2", "canvas2d")
-    assert player.locator(".fv-status").is_hidden()
+    player = run_all_and_show_player(page, "Notebook 7")
+    print(f"Notebook 7: page to rendered player {time.monotonic() - t0:.1f} s")
     wait_until(lambda: player.get_attribute("data-frame") and int(player.get_attribute("data-frame")) > 0, 10,
                what="a drawn frame")
     png0 = plot_png(player)
