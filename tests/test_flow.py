@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from layer_zoo import make
@@ -83,6 +84,22 @@ def test_chunked_evaluation_equals_whole_batch() -> None:
     torch.testing.assert_close(flow.log_prob(x), whole[0], rtol=0, atol=1e-12)
     torch.testing.assert_close(flow.trace(x).states, whole[1], rtol=0, atol=1e-12)
     torch.testing.assert_close(flow.forward(x)[0], whole[1][-1], rtol=0, atol=1e-12)
+
+
+def test_row_chunks_are_full_sized_equal_pieces_covering_every_row() -> None:
+    flow = F.realnvp(2, layers=2, hidden=8)
+    assert flow.chunk_size == 8192
+    for n, pieces in [(1, 1), (8191, 1), (10_000, 1), (16_383, 1), (16_384, 2), (100_000, 12), (1_000_000, 122)]:
+        chunks = flow._chunks(n)
+        sizes = [s.stop - s.start for s in chunks]
+        assert len(chunks) == pieces, (n, sizes)
+        assert chunks[0].start == 0 and chunks[-1].stop == n
+        assert all(a.stop == b.start for a, b in zip(chunks[:-1], chunks[1:], strict=True))
+        # equal pieces (the last one a few rows shorter at most), each a full chunk and under two
+        assert len(set(sizes[:-1])) <= 1 and 0 <= sizes[0] - sizes[-1] < pieces
+        if pieces > 1:
+            assert min(sizes) >= 8192 - pieces and max(sizes) < 2 * 8192
+    assert flow._chunks(0) == []
 
 
 def test_trace_reports_the_layer_that_first_produced_non_finite_values() -> None:
@@ -270,3 +287,66 @@ def test_device_helper_and_flow_device() -> None:
     flow = F.realnvp(2, layers=2).to(dev)
     assert flow.device.type == dev.type
     assert flow.sample(10).device.type == dev.type
+
+
+def _spline_reference(x: float, p: np.ndarray, bound: float) -> tuple[float, float]:
+    """The rational-quadratic spline of Durkan et al. (2019), eq. 4 and its derivative, for one number,
+    written out with numpy from the knots: an independent check of flows.splines."""
+    from flowviz.flows.splines import MIN_BIN, MIN_DERIVATIVE
+
+    k = (len(p) + 1) // 3
+    if not -bound < x < bound:
+        return x, 0.0
+
+    def knots(raw: np.ndarray) -> np.ndarray:
+        e = np.exp(raw - raw.max())
+        w = MIN_BIN + (1 - MIN_BIN * k) * e / e.sum()
+        return np.concatenate([[-bound], -bound + 2 * bound * np.cumsum(w)[:-1], [bound]])
+
+    xs, ys = knots(p[:k]), knots(p[k:2 * k])
+    shift = np.log(np.expm1(1 - MIN_DERIVATIVE))
+    d = np.concatenate([[1.0], MIN_DERIVATIVE + np.log1p(np.exp(p[2 * k:] + shift)), [1.0]])
+    b = int(np.searchsorted(xs, x, side="right")) - 1
+    w, h = xs[b + 1] - xs[b], ys[b + 1] - ys[b]
+    s, t = h / w, (x - xs[b]) / w
+    den = s + (d[b + 1] + d[b] - 2 * s) * t * (1 - t)
+    y = ys[b] + h * (s * t * t + d[b] * t * (1 - t)) / den
+    dy = s * s * (d[b + 1] * t * t + 2 * s * t * (1 - t) + d[b] * (1 - t) ** 2) / den ** 2
+    return y, float(np.log(dy))
+
+
+@pytest.mark.parametrize("bins", [2, 3, 8])
+def test_spline_equals_the_paper_formula_and_its_inverse(bins: int) -> None:
+    from flowviz.flows.splines import rational_quadratic_spline
+
+    g = torch.Generator().manual_seed(bins)
+    x = 3.5 * torch.randn(300, generator=g, dtype=torch.float64)
+    x[:4] = torch.tensor([-3.0, 3.0, 0.0, 2.9999], dtype=torch.float64)
+    params = 1.5 * torch.randn(300, 3 * bins - 1, generator=g, dtype=torch.float64)
+    y, ld = rational_quadratic_spline(x, params, 3.0)
+    ref = np.array([_spline_reference(float(a), p.numpy(), 3.0) for a, p in zip(x, params, strict=True)])
+    np.testing.assert_allclose(y.numpy(), ref[:, 0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ld.numpy(), ref[:, 1], rtol=0, atol=1e-10)
+    back, ld_back = rational_quadratic_spline(y, params, 3.0, inverse=True)
+    torch.testing.assert_close(back, x, rtol=0, atol=1e-10)
+    torch.testing.assert_close(ld_back, -ld, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("inverse", [False, True])
+def test_spline_with_one_shared_parameter_set_equals_the_same_set_repeated(inverse: bool) -> None:
+    """params with leading sizes 1 (the first coordinate of an autoregressive layer) is one spline for every
+    element: the same numbers as the parameters copied for each element."""
+    from flowviz.flows.splines import rational_quadratic_spline
+
+    g = torch.Generator().manual_seed(5)
+    x = 3 * torch.randn(500, 1, generator=g, dtype=torch.float64)
+    p = torch.randn(1, 1, 23, generator=g, dtype=torch.float64)
+    shared = rational_quadratic_spline(x, p, 4.0, inverse=inverse)
+    repeated = rational_quadratic_spline(x, p.expand(500, 1, 23).clone(), 4.0, inverse=inverse)
+    assert shared[0].shape == (500, 1)
+    for a, b in zip(shared, repeated, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-13)
+    # one bin: the identity (end derivatives 1, one straight segment)
+    y, ld = rational_quadratic_spline(x[:, 0], torch.randn(500, 2, generator=g, dtype=torch.float64), 4.0)
+    torch.testing.assert_close(y, x[:, 0], rtol=0, atol=1e-12)
+    torch.testing.assert_close(ld, torch.zeros_like(ld), rtol=0, atol=1e-12)

@@ -76,9 +76,10 @@ class MaskedAutoregressive(Bijection):
         for i in range(self.dim):
             if i:
                 theta = self.made(x)
-            xi, ld = self._tau(z[:, i:i + 1], theta[:, i:i + 1].expand(n, 1, -1), inverse=False)
-            x = x.index_copy(1, torch.tensor([i], device=z.device), xi)  # out of place: autograd-safe
-            log_det = log_det + ld
+            # pass 0: theta is one row, shared by every point (broadcast, not copied n times)
+            xi, ld = self._tau(z[:, i:i + 1], theta[:, i:i + 1], inverse=False)
+            x = x.index_copy(1, torch.tensor([i], device=z.device), xi.expand(n, 1))  # out of place: autograd-safe
+            log_det = log_det + ld.expand(n)
         return x, log_det
 
     def inverse(self, x: Tensor) -> tuple[Tensor, Tensor]:

@@ -61,9 +61,10 @@ class Coupling(Bijection):
         raise NotImplementedError
 
     def _couple(self, v: Tensor, inverse: bool) -> tuple[Tensor, Tensor]:
-        a, b = v[:, self.idx_a], v[:, self.idx_b]
+        # index_select, not v[:, idx]: the same copy, several times faster on CPU for a few columns
+        a, b = torch.index_select(v, 1, self.idx_a), torch.index_select(v, 1, self.idx_b)
         out_b, log_det = self._transform(b, self._theta(a), inverse)
-        return torch.cat([a, out_b], -1)[:, self.unsplit], log_det
+        return torch.index_select(torch.cat([a, out_b], -1), 1, self.unsplit), log_det
 
     def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:
         """x_A = z_A, x_B = tau(z_B; theta(z_A)); log_det = sum_B log|tau'|."""

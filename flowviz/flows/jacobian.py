@@ -6,6 +6,7 @@ independent check of every layer's log|det J|, and by the widgets' readouts.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import torch
@@ -43,9 +44,12 @@ def jacobian(f: Bijection | Callable[[Tensor], Tensor | tuple[Tensor, Tensor]], 
     """
     single = _as_function(f, direction)
     jac = torch.func.vmap(torch.func.jacrev(single))
-    if x.shape[0] <= chunk_size:
-        return jac(x)
-    return torch.cat([jac(x[i:i + chunk_size]) for i in range(0, x.shape[0], chunk_size)])
+    with warnings.catch_warnings():
+        # under vmap the spline's bin search sees batched (non-contiguous) knots: a copy, not an error
+        warnings.filterwarnings("ignore", message=r"torch\.searchsorted\(\): boundary tensor is non-contiguous")
+        if x.shape[0] <= chunk_size:
+            return jac(x)
+        return torch.cat([jac(x[i:i + chunk_size]) for i in range(0, x.shape[0], chunk_size)])
 
 
 def log_abs_det_jacobian(f: Bijection | Callable[[Tensor], Tensor | tuple[Tensor, Tensor]], x: Tensor,

@@ -1,11 +1,25 @@
 // theme.js: colours, fonts and sizes for the widget.
 //
-// "auto" follows JupyterLab (its CSS variables, resolved through a probe element)
-// when present, else the system's prefers-color-scheme. The "presentation" preset
+// "auto" follows the host page: JupyterLab / Notebook 7 / Voila (their --jp-* CSS variables,
+// resolved through a probe element), VS Code's notebook webviews (body classes vscode-dark /
+// vscode-light / vscode-high-contrast and its --vscode-* variables), else the system's
+// prefers-color-scheme. The "presentation" preset
 // scales fonts, line widths and point sizes by about 1.6 for a projector.
 
-export const UI_FONT = 'var(--jp-ui-font-family, system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif)';
-export const MONO_FONT = 'var(--jp-code-font-family, ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace)';
+export const UI_FONT = 'var(--jp-ui-font-family, var(--vscode-font-family, system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif))';
+export const MONO_FONT = 'var(--jp-code-font-family, var(--vscode-editor-font-family, ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace))';
+
+/** The host's background / foreground variables: JupyterLab's, VS Code's, or none. */
+const HOSTS = [
+  { bg: "--jp-layout-color0", fg: "--jp-ui-font-color1" },
+  { bg: "--vscode-editor-background", fg: "--vscode-editor-foreground" },
+];
+
+/** The first host whose background variable is defined at el, or null. */
+export function hostVariables(el) {
+  const cs = getComputedStyle(el);
+  return HOSTS.find((h) => cs.getPropertyValue(h.bg).trim() !== "") || null;
+}
 
 /** Parse "rgb(..)", "rgba(..)", "#rgb", "#rrggbb" into [r, g, b, a] (a in 0..1), or null. */
 export function parseColor(text) {
@@ -42,15 +56,21 @@ function resolveColor(el, expr, prop = "color") {
   return parseColor(value);
 }
 
-/** Is the page dark? JupyterLab's variables/attribute first, then prefers-color-scheme. */
+/** Is the page dark? JupyterLab's attribute, VS Code's body class, the host's background colour,
+ * then prefers-color-scheme. */
 export function detectDark(el) {
   const body = document.body;
   const attr = body && body.getAttribute("data-jp-theme-light");
   if (attr === "true") return false;
   if (attr === "false") return true;
-  const raw = getComputedStyle(el).getPropertyValue("--jp-layout-color0").trim();
-  if (raw) {
-    const c = resolveColor(el, "var(--jp-layout-color0)");
+  const cls = body && body.classList;
+  if (cls) {  // VS Code: vscode-light, vscode-dark, vscode-high-contrast, vscode-high-contrast-light
+    if (cls.contains("vscode-light") || cls.contains("vscode-high-contrast-light")) return false;
+    if (cls.contains("vscode-dark") || cls.contains("vscode-high-contrast")) return true;
+  }
+  const host = hostVariables(el);
+  if (host) {
+    const c = resolveColor(el, `var(${host.bg})`);
     if (c && c[3] > 0) return luminance(c) < 0.35;
   }
   return typeof matchMedia === "function" && matchMedia("(prefers-color-scheme: dark)").matches;
@@ -66,10 +86,10 @@ const css = (c) => `rgba(${c[0]},${c[1]},${c[2]},${c[3]})`;
 export function resolveTheme(el, { theme = "auto", preset = "notebook" } = {}) {
   const dark = theme === "dark" ? true : theme === "light" ? false : detectDark(el);
   const scale = preset === "presentation" ? 1.6 : 1;
-  const useJp = theme === "auto" && getComputedStyle(el).getPropertyValue("--jp-layout-color0").trim() !== "";
-  const pick = (jpVar, fallback) => (useJp && resolveColor(el, `var(${jpVar})`)) || parseColor(fallback);
-  const bg = pick("--jp-layout-color0", dark ? "#16181d" : "#ffffff");
-  const fg = pick("--jp-ui-font-color1", dark ? "#e6e8eb" : "#1f2328");
+  const host = theme === "auto" ? hostVariables(el) : null;
+  const pick = (v, fallback) => (host && resolveColor(el, `var(${v})`)) || parseColor(fallback);
+  const bg = pick(host?.bg, dark ? "#16181d" : "#ffffff");
+  const fg = pick(host?.fg, dark ? "#e6e8eb" : "#1f2328");
   const muted = [...fg.slice(0, 3), 0.62];
   const t = {
     dark, scale, preset,
@@ -147,6 +167,8 @@ export function watchTheme(onChange, signal) {
   if (typeof MutationObserver === "function" && document.body) {
     const mo = new MutationObserver(onChange);
     mo.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light", "data-jp-theme-name", "class"] });
+    // VS Code sets its --vscode-* colours as an inline style on <html>: a dark-to-dark theme switch changes only those
+    if (document.documentElement) mo.observe(document.documentElement, { attributes: true, attributeFilter: ["style"] });
     cleanups.push(() => mo.disconnect());
   }
   const stop = () => cleanups.splice(0).forEach((f) => f());
