@@ -154,3 +154,24 @@ def test_wrong_inputs_are_clear_errors() -> None:
     z[1, 0] = float("nan")
     with pytest.raises(ValueError, match="non-finite"):
         player_scene(flows.realnvp(2, layers=1), z)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: flows.AffineCoupling(2, hidden=16), lambda: flows.AdditiveCoupling(3, hidden=16),
+    lambda: flows.SplineCoupling(3, hidden=16, bins=5), lambda: flows.Inverse(flows.AffineCoupling(3, hidden=16)),
+])
+def test_coupling_jacobians_skip_the_kept_half_and_still_equal_torch_func(make) -> None:  # noqa: ANN001
+    """Readout Jacobians take the kept coordinates' rows as unit rows (no derivative pass): they must be
+    exactly those coordinates copied, in both directions, and the whole matrix must equal torch.func's."""
+    from flowviz.scene.player import forward_with_jacobian
+
+    layer = perturbed(make().double(), 0.3, seed=2)
+    kept = layer.passthrough()
+    assert kept and len(kept) < layer.dim
+    x = 1.5 * torch.randn(64, layer.dim, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    for fn in (layer.forward, layer.inverse):
+        torch.testing.assert_close(fn(x)[0][:, kept], x[:, kept], rtol=0, atol=0)
+    out, log_det, J = forward_with_jacobian(layer, x)
+    torch.testing.assert_close(J, flows.jacobian(layer, x), rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(log_det, torch.linalg.slogdet(J)[1], rtol=1e-9, atol=1e-10)
+    assert out.shape == x.shape and not J.requires_grad

@@ -146,6 +146,11 @@ class Bijection(Configurable):
         """A one-line caption for readouts: the formula with the current parameter values."""
         return type(self).__name__
 
+    def passthrough(self) -> list[int]:
+        """Coordinates i copied unchanged in both directions (x_i = z_i, so row i of J is e_i), e.g. the
+        kept half of a coupling layer. Jacobian readouts skip the derivative pass of those rows."""
+        return []
+
 
 class Inverse(Bijection):
     """The inverse of a bijection, as a layer: ``forward`` is ``bijection.inverse`` and vice versa.
@@ -175,3 +180,6 @@ class Inverse(Bijection):
 
     def describe(self) -> str:
         return f"Inverse({self.bijection.describe()})"
+
+    def passthrough(self) -> list[int]:
+        return self.bijection.passthrough()

@@ -76,6 +76,10 @@ class Coupling(Bijection):
         check_input(x, self.dim, "x")
         return self._couple(x, inverse=True)
 
+    def passthrough(self) -> list[int]:
+        """The kept half A: x_A = z_A in both directions."""
+        return [int(i) for i in self.idx_a.tolist()]
+
     def describe(self) -> str:
         return (f"{type(self).__name__}: keeps z{[i + 1 for i in self.idx_a.tolist()]}, "
                 f"transforms z{[i + 1 for i in self.idx_b.tolist()]}")

@@ -99,15 +99,22 @@ def forward_with_jacobian(layer: Bijection, x: Tensor) -> tuple[Tensor, Tensor, 
     """(output, log_det, J) of ``layer.forward`` at the rows of x; J is (V, d, d), exact.
 
     Every flowviz layer maps each row independently, so row i of the batch Jacobian is
-    d out_i / d x (one reverse pass per output coordinate: d passes in all, not V).
+    d out_i / d x (one reverse pass per output coordinate: d passes in all, not V). Coordinates the
+    layer copies unchanged (``layer.passthrough()``, a coupling layer's kept half) have row e_i and
+    need no pass.
     """
+    d = x.shape[1]
+    kept = set(layer.passthrough())
+    todo = [i for i in range(d) if i not in kept]
+    rows: list[Tensor | None] = [None] * d
     with torch.enable_grad():
         xg = x.detach().requires_grad_(True)
         out, log_det = layer(xg)
-        rows = [torch.autograd.grad(out[:, i].sum(), xg, retain_graph=i < x.shape[1] - 1, allow_unused=True)[0]
-                for i in range(x.shape[1])]
-    rows = [torch.zeros_like(x) if r is None else r for r in rows]
-    return out.detach(), log_det.detach(), torch.stack(rows, 1)
+        for n, i in enumerate(todo):
+            rows[i] = torch.autograd.grad(out[:, i].sum(), xg, retain_graph=n < len(todo) - 1, allow_unused=True)[0]
+    eye = torch.eye(d, dtype=x.dtype, device=x.device)
+    full = [eye[i].expand_as(x) if i in kept else torch.zeros_like(x) if r is None else r for i, r in enumerate(rows)]
+    return out.detach(), log_det.detach(), torch.stack(full, 1)
 
 
 def layer_jacobians(layer: Bijection, x: Tensor) -> Tensor:
