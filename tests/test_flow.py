@@ -350,3 +350,24 @@ def test_spline_with_one_shared_parameter_set_equals_the_same_set_repeated(inver
     y, ld = rational_quadratic_spline(x[:, 0], torch.randn(500, 2, generator=g, dtype=torch.float64), 4.0)
     torch.testing.assert_close(y, x[:, 0], rtol=0, atol=1e-12)
     torch.testing.assert_close(ld, torch.zeros_like(ld), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3, 5])
+def test_made_first_params_are_its_output_for_coordinate_one_at_any_input(dim: int) -> None:
+    """Coordinate 1 of an autoregressive layer depends on no input: MADE.first_params (the bias block, no
+    network pass, for dim > 1) must equal the network's block-1 output exactly, at x = 0 and elsewhere."""
+    from flowviz.flows.nets import MADE
+
+    made = MADE(dim, 7, hidden=16).double()
+    g = torch.Generator().manual_seed(dim)
+    with torch.no_grad():
+        for p in made.parameters():
+            p.add_(torch.randn(p.shape, generator=g, dtype=p.dtype))
+    first = made.first_params()
+    assert first.shape == (1, dim, 7)
+    x = 3 * torch.randn(21, dim, generator=g, dtype=torch.float64)
+    x[0] = 0
+    out = made(x)
+    # bit for bit when read off the bias; dim = 1 runs the network on one row (BLAS may round differently)
+    tol = {} if dim == 1 else {"rtol": 0, "atol": 0}
+    torch.testing.assert_close(out[:, 0], first[:, 0].expand(21, 7), **tol)

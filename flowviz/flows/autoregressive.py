@@ -65,14 +65,15 @@ class MaskedAutoregressive(Bijection):
     def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:
         """Sequential: pass i fixes coordinate i from the MADE's parameters at x_<i (already final).
 
-        Pass 0 needs no input (coordinate 1 depends on nothing), so it runs the MADE on one row only;
+        Pass 0 needs no input (coordinate 1 depends on nothing): its parameters are read off the MADE
+        (``MADE.first_params``) and shared by every row;
         each pass transforms just its own coordinate. log_det = sum_i log|tau'(z_i)|.
         """
         check_input(z, self.dim, "z")
         n = z.shape[0]
         x = torch.zeros_like(z)
         log_det = z.new_zeros(n)
-        theta = self.made(z.new_zeros(1, self.dim))
+        theta = self.made.first_params()  # block 1 is exact; blocks >= 2 are recomputed below before use
         for i in range(self.dim):
             if i:
                 theta = self.made(x)

@@ -82,3 +82,16 @@ class MADE(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """(N, dim) -> (N, dim, params)."""
         return self.net(x).reshape(x.shape[0], self.dim, self.params)
+
+    def first_params(self) -> Tensor:
+        """(1, dim, params) whose block for coordinate 1 is the network's output, which depends on no input.
+
+        With dim > 1 every hidden unit has degree >= 1, so the mask cuts block 1 off from all of them and it
+        is exactly the last layer's bias there; the other blocks (which depend on x) are then just the bias
+        and must not be used. dim = 1 runs the network at x = 0: its hidden units have degree 0 and feed
+        the output.
+        """
+        last = self.net[-1]
+        if self.dim > 1 and isinstance(last, MaskedLinear) and not bool(last.mask[:self.params].any()):
+            return last.bias.reshape(1, self.dim, self.params)
+        return self(last.bias.new_zeros(1, self.dim))
