@@ -654,6 +654,44 @@ def test_static_export_works_offline(page: Any, exported: Export) -> None:
     assert not errors, "console errors:\n" + "\n".join(errors)
 
 
+def test_exported_page_follows_a_vscode_host_theme(page: Any, exported: Export) -> None:
+    """VS Code's notebook webviews mark the theme with a body class (vscode-dark, vscode-light, ...) and put its
+    colours on <html> as --vscode-* variables. Not VS Code itself (not installed here): the exported page in
+    Chromium given that markup, checking that the real bundle resolves those CSS variables and follows a switch."""
+    run, _, _ = open_offline(page, exported)
+    p = run.player
+    assert p.get_attribute("data-theme") == "light"  # headless Chromium prefers light; no host variables
+
+    def host(cls: str, bg: str, fg: str) -> None:
+        page.evaluate("""([cls, bg, fg]) => {
+            document.documentElement.style.setProperty('--vscode-editor-background', bg);
+            document.documentElement.style.setProperty('--vscode-editor-foreground', fg);
+            document.body.className = cls;
+        }""", [cls, bg, fg])
+
+    def fv(name: str) -> str:
+        return p.evaluate("(el, name) => el.style.getPropertyValue(name)", name).replace(" ", "")
+
+    host("vscode-dark", "#1e1e1e", "#cccccc")
+    wait_until(lambda: p.get_attribute("data-theme") == "dark", 10, what="the player to follow vscode-dark")
+    wait_until(lambda: fv("--fv-bg") == "rgba(30,30,30,1)", 10, what="the editor background as --fv-bg")
+    assert fv("--fv-fg") == "rgba(204,204,204,1)"
+    settle(page)
+    dark_png = run.png()
+    host("vscode-light", "#ffffff", "#3b3b3b")
+    wait_until(lambda: p.get_attribute("data-theme") == "light", 10, what="the player to follow vscode-light")
+    wait_until(lambda: fv("--fv-bg") == "rgba(255,255,255,1)", 10, what="the light editor background")
+    settle(page)
+    assert pixel_difference(dark_png, run.png()) > 0.05, "the canvas was not redrawn in the new theme"
+    # a dark-to-dark switch changes only the colour variables on <html>
+    host("vscode-dark", "#1e1e1e", "#cccccc")
+    wait_until(lambda: fv("--fv-bg") == "rgba(30,30,30,1)", 10, what="dark again")
+    host("vscode-dark", "#002b36", "#93a1a1")
+    wait_until(lambda: fv("--fv-bg") == "rgba(0,43,54,1)", 10, what="a second dark theme's background")
+    errors = page.console.errors()
+    assert not errors, "console errors:\n" + "\n".join(errors)
+
+
 def fold_count(player: Any) -> int:
     """The number of folded mesh cells the legend reports for the state shown (0 if none)."""
     m = re.search(r"(\d+) folded mesh cells", player.locator(".fv-legend").inner_text())
