@@ -73,13 +73,19 @@ class MaskedAutoregressive(Bijection):
         n = z.shape[0]
         x = torch.zeros_like(z)
         log_det = z.new_zeros(n)
+        # without autograd the columns are written into x in place (7% of a MAF trace at 10k rows);
+        # with it, out of place: the MADE keeps its input x for the backward pass
+        in_place = not torch.is_grad_enabled()
         theta = self.made.first_params()  # block 1 is exact; blocks >= 2 are recomputed below before use
         for i in range(self.dim):
             if i:
                 theta = self.made(x)
             # pass 0: theta is one row, shared by every point (broadcast, not copied n times)
             xi, ld = self._tau(z[:, i:i + 1], theta[:, i:i + 1], inverse=False)
-            x = x.index_copy(1, torch.tensor([i], device=z.device), xi.expand(n, 1))  # out of place: autograd-safe
+            if in_place:
+                x[:, i:i + 1] = xi
+            else:
+                x = x.index_copy(1, torch.tensor([i], device=z.device), xi.expand(n, 1))
             log_det = log_det + ld.expand(n)
         return x, log_det
 
