@@ -94,4 +94,5 @@ class MADE(nn.Module):
         last = self.net[-1]
         if self.dim > 1 and isinstance(last, MaskedLinear) and not bool(last.mask[:self.params].any()):
             return last.bias.reshape(1, self.dim, self.params)
-        return self(last.bias.new_zeros(1, self.dim))
+        ref = next(self.parameters())
+        return self(torch.zeros(1, self.dim, dtype=ref.dtype, device=ref.device))
