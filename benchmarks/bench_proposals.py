@@ -9,10 +9,11 @@ in the last bits with the row count and buffer alignment), then timed interleave
                  (Sequential sampling in 2D: one full MADE pass + one full transform instead of two of each.)
   balanced       Flow._chunks: ceil(N / chunk_size) chunks of equal size (10k -> 2 x 5000, not 8192 + 1808).
   couple_copy    Coupling._couple: clone + index_copy_ of part B instead of cat([a, b])[:, unsplit].
-  spline_pad     splines._knots / derivative padding: F.pad and in-place end knots instead of torch.cat.
+  (spline_pad, F.pad for the spline's knots, was removed with the spline rewrite it patched: speed-up 5 in
+  benchmarks/README.md superseded it.)
   no_check       (for scale only, not proposed) per-layer check_input calls made no-ops.
   csN / csNb     trace chunks of N rows (b: balanced, at most N rows), e.g. cs16384b; for chunk-size sweeps.
-  all            ar_forward + balanced + couple_copy + spline_pad.
+  all            ar_forward + balanced + couple_copy.
 
     python benchmarks/bench_proposals.py            # ~3-4 min on 2 cores
     python benchmarks/bench_proposals.py --sizes 10000 100000 --repeats 15
@@ -35,13 +36,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _models as M  # noqa: E402
 
-from flowviz.flows import autoregressive, coupling, linear, splines  # noqa: E402
+from flowviz.flows import autoregressive, coupling, linear  # noqa: E402
 from flowviz.flows import flow as flow_mod
 from flowviz.flows.base import check_input  # noqa: E402
 
@@ -88,15 +88,6 @@ def couple_copy(self: coupling.Coupling, v: Tensor, inverse: bool) -> tuple[Tens
     return v.clone().index_copy_(1, self.idx_b, out_b), log_det
 
 
-def knots_pad(raw: Tensor, bound: float) -> tuple[Tensor, Tensor]:
-    bins = raw.shape[-1]
-    frac = splines.MIN_BIN + (1 - splines.MIN_BIN * bins) * torch.softmax(raw, dim=-1)
-    cum = F.pad(torch.cumsum(frac, dim=-1), (1, 0)) * (2 * bound) - bound
-    cum[..., 0] = -bound
-    cum[..., -1] = bound
-    return cum, cum[..., 1:] - cum[..., :-1]
-
-
 def _patch(obj: object, name: str, value: object) -> contextlib.AbstractContextManager:
     @contextlib.contextmanager
     def cm() -> Iterator[None]:
@@ -109,22 +100,9 @@ def _patch(obj: object, name: str, value: object) -> contextlib.AbstractContextM
     return cm()
 
 
-class _CatFreeTorch:
-    """Stands in for ``torch`` inside splines.py: ``torch.cat([ones, inner, ones], -1)`` becomes F.pad."""
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(torch, name)
-
-    @staticmethod
-    def cat(ts: list[Tensor], dim: int = 0) -> Tensor:
-        if len(ts) == 3 and dim == -1 and ts[0].shape[-1] == 1 and ts[2].shape[-1] == 1:
-            return F.pad(ts[1], (1, 1), value=1.0)  # the derivative padding (ones at both ends)
-        return torch.cat(ts, dim)
-
-
 def patches(name: str) -> contextlib.ExitStack:
     st = contextlib.ExitStack()
-    names = ["ar_forward", "balanced", "couple_copy", "spline_pad"] if name == "all" else [name]
+    names = ["ar_forward", "balanced", "couple_copy"] if name == "all" else [name]
     for n in names:
         if n == "ar_forward":
             st.enter_context(_patch(autoregressive.MaskedAutoregressive, "forward", ar_forward))
@@ -132,9 +110,6 @@ def patches(name: str) -> contextlib.ExitStack:
             st.enter_context(_patch(flow_mod.Flow, "_chunks", balanced_chunks))
         elif n == "couple_copy":
             st.enter_context(_patch(coupling.Coupling, "_couple", couple_copy))
-        elif n == "spline_pad":
-            st.enter_context(_patch(splines, "_knots", knots_pad))
-            st.enter_context(_patch(splines, "torch", _CatFreeTorch()))
         elif n.startswith("cs"):  # e.g. cs16384, cs16384b (balanced): trace's chunking only
             size = int(n[2:].rstrip("b"))
             st.enter_context(_patch(flow_mod.Flow, "_chunks", _fixed_chunks(size, n.endswith("b"))))
@@ -197,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     g = torch.Generator().manual_seed(0)
     relevant = {"realnvp": ["current", "no_check", "balanced", "couple_copy", "all"],
                 "maf": ["current", "no_check", "balanced", "ar_forward", "all"],
-                "nsf": ["current", "no_check", "balanced", "ar_forward", "spline_pad", "all"]}
+                "nsf": ["current", "no_check", "balanced", "ar_forward", "all"]}
     out: dict = {"meta": {"date": dt.datetime.now().isoformat(timespec="seconds"), "threads": args.threads,
                           "command": "python " + " ".join(sys.argv), "loadavg_start": os.getloadavg()},
                  "exactness": {}, "timings": []}

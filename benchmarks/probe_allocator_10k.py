@@ -3,10 +3,10 @@
 glibc serves large allocations with mmap and returns them to the OS when freed, so the whole-batch calls of a
 fresh process page-fault their fresh buffers at 10k points; after a process has freed bigger blocks (larger
 batches, training), glibc raises its mmap threshold and the same calls reuse heap memory. Splitting 10k rows
-into 2 x 5000 wins in the first state and costs one more pass of per-layer overhead in the second.
-flowviz evaluates 10k rows as one chunk (``Flow._chunks``: pieces of chunk_size to 2 x chunk_size - 1 rows).
-This probe times ``trace`` and ``trace_inverse`` at 10k, as one chunk (the default) and as 2 x 5000
-(``chunk_size = 5000``), interleaved, against zuko's ``log_prob``, for the three architectures:
+into 2 x 5000 (flowviz's default, ``chunk_size = 8192``) wins in the first state, by up to 2.5x, and costs
+one more pass of per-layer overhead in the second (up to ~10%). This probe times ``trace`` and
+``trace_inverse`` at 10k as 2 x 5000 and as one chunk (``chunk_size = 16384``), interleaved, against
+zuko's ``log_prob``, for the three architectures:
 
     python benchmarks/probe_allocator_10k.py                                  # fresh process (page faults)
     MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=1000000000 \\
@@ -46,8 +46,8 @@ def main() -> None:
                 flow.trace_inverse(x) if inverse else flow.trace(x)
             return f
 
-        fns = {"trace 1 chunk": call(8192, False), "trace 2x5000": call(5000, False),
-               "trace_inverse 1 chunk": call(8192, True), "trace_inverse 2x5000": call(5000, True),
+        fns = {"trace 2x5000": call(8192, False), "trace 1 chunk": call(16384, False),
+               "trace_inverse 2x5000": call(8192, True), "trace_inverse 1 chunk": call(16384, True),
                "zuko": lambda zk=zk, x=x: zk.log_prob(x)}
         times: dict[str, list[float]] = {k: [] for k in fns}
         names = list(fns)

@@ -86,19 +86,19 @@ def test_chunked_evaluation_equals_whole_batch() -> None:
     torch.testing.assert_close(flow.forward(x)[0], whole[1][-1], rtol=0, atol=1e-12)
 
 
-def test_row_chunks_are_full_sized_equal_pieces_covering_every_row() -> None:
+def test_row_chunks_are_equal_pieces_of_at_most_chunk_size_covering_every_row() -> None:
     flow = F.realnvp(2, layers=2, hidden=8)
     assert flow.chunk_size == 8192
-    for n, pieces in [(1, 1), (8191, 1), (10_000, 1), (16_383, 1), (16_384, 2), (100_000, 12), (1_000_000, 122)]:
+    for n, pieces in [(1, 1), (8192, 1), (8193, 2), (10_000, 2), (16_384, 2), (16_385, 3), (100_000, 13),
+                      (1_000_000, 123)]:
         chunks = flow._chunks(n)
         sizes = [s.stop - s.start for s in chunks]
         assert len(chunks) == pieces, (n, sizes)
         assert chunks[0].start == 0 and chunks[-1].stop == n
         assert all(a.stop == b.start for a, b in zip(chunks[:-1], chunks[1:], strict=True))
-        # equal pieces (the last one a few rows shorter at most), each a full chunk and under two
+        # equal pieces (the last one a few rows shorter at most), none over chunk_size, none under half of it
         assert len(set(sizes[:-1])) <= 1 and 0 <= sizes[0] - sizes[-1] < pieces
-        if pieces > 1:
-            assert min(sizes) >= 8192 - pieces and max(sizes) < 2 * 8192
+        assert max(sizes) <= 8192 and (pieces == 1 or min(sizes) > 8192 // 2 - pieces)
     assert flow._chunks(0) == []
 
 
