@@ -73,7 +73,7 @@ class MaskedAutoregressive(Bijection):
         n = z.shape[0]
         x = torch.zeros_like(z)
         log_det = z.new_zeros(n)
-        # without autograd the columns are written into x in place (7% of a MAF trace at 10k rows);
+        # without autograd the columns are written into x in place (a few % at 10k rows, benchmarks/probe_speedups.py);
         # with it, out of place: the MADE keeps its input x for the backward pass
         in_place = not torch.is_grad_enabled()
         theta = self.made.first_params()  # block 1 is exact; blocks >= 2 are recomputed below before use

@@ -1,0 +1,201 @@
+"""The micro-measurements behind speed-ups 5-7 and the readout Jacobians' skipped rows (benchmarks/README.md):
+each change against the code it replaced, interleaved in one process, medians, one thread.
+
+  spline      splines.rational_quadratic_spline, inverse, 5000 x 2 per-element parameters and 5000 x 1 with one
+              shared parameter set, against the previous bin lookup (knots and derivatives for every bin, then
+              gathers; a shared set was expanded to n copies), patched in for the comparison
+  relu        MADE(2, 23 params, 2 x 64) at 10k rows with ReLU in place (current) and not
+  select      a permutation of (10000, 2): torch.index_select (current) against x[:, idx]
+  ar_forward  MaskedAutoregressive.forward (MAF affine and NSF spline layers, density direction, 10k rows, no autograd):
+              current (pass 0 read off the MADE's bias, columns written in place) against the previous forward
+              (a one-row MADE pass, out-of-place index_copy per column)
+  jacobians   scene.player_scene for Affine + 8 RealNVP layers, 10k points, 65 x 65 mesh: readout Jacobians
+              with the coupling's kept rows as unit rows (current) and with a derivative pass for every row
+
+    python benchmarks/probe_speedups.py            # ~1-2 min on 2 cores
+"""
+
+from __future__ import annotations
+
+import copy
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:  # run from a checkout without installing flowviz
+    sys.path.insert(0, _ROOT)
+
+from flowviz.flows import Affine, Flow, MaskedAutoregressive, realnvp, splines  # noqa: E402
+from flowviz.flows.nets import MADE  # noqa: E402
+from flowviz.scene import player as scene_player  # noqa: E402
+
+
+def interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median seconds of each function, called in rotating order."""
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    names = list(fns)
+    for f in fns.values():
+        f()
+    for r in range(repeats):
+        for k in names[r % len(names):] + names[:r % len(names)]:
+            t = time.perf_counter()
+            fns[k]()
+            times[k].append(time.perf_counter() - t)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+# -- the replaced code ------------------------------------------------------------------------
+def _old_knots(raw: Tensor, bound: float) -> tuple[Tensor, Tensor]:
+    bins = raw.shape[-1]
+    frac = splines.MIN_BIN + (1 - splines.MIN_BIN * bins) * torch.softmax(raw, dim=-1)
+    cum = 2 * bound * F.pad(torch.cumsum(frac, dim=-1), (1, 0)) - bound
+    cum = torch.cat([torch.full_like(cum[..., :1], -bound), cum[..., 1:-1], torch.full_like(cum[..., :1], bound)], -1)
+    return cum, cum[..., 1:] - cum[..., :-1]
+
+
+def old_lookup(params: Tensor, xc: Tensor, bins: int, bound: float, inverse: bool) -> tuple[Tensor, ...]:
+    """The previous lookup: knots of both axes and the derivatives of every bin, then six gathers."""
+    cum_x, widths = _old_knots(params[..., :bins], bound)
+    cum_y, heights = _old_knots(params[..., bins:2 * bins], bound)
+    inner = splines.MIN_DERIVATIVE + F.softplus(params[..., 2 * bins:] + splines._DERIVATIVE_SHIFT)
+    ones = torch.ones_like(inner[..., :1])
+    deriv = torch.cat([ones, inner, ones], -1)
+    idx = (xc[..., None] >= (cum_y if inverse else cum_x)[..., 1:-1]).sum(-1)
+
+    def g(t: Tensor) -> Tensor:
+        return torch.gather(t, -1, idx[..., None])[..., 0]
+
+    return g(cum_x), g(widths), g(cum_y), g(heights), g(deriv), g(deriv[..., 1:])
+
+
+def old_ar_forward(layer: MaskedAutoregressive, z: Tensor) -> tuple[Tensor, Tensor]:
+    """The previous sequential forward."""
+    n = z.shape[0]
+    x, log_det = torch.zeros_like(z), z.new_zeros(n)
+    theta = layer.made(z.new_zeros(1, layer.dim))
+    for i in range(layer.dim):
+        if i:
+            theta = layer.made(x)
+        xi, ld = layer._tau(z[:, i:i + 1], theta[:, i:i + 1], inverse=False)
+        x = x.index_copy(1, torch.tensor([i], device=z.device), xi.expand(n, 1))
+        log_det = log_det + ld.expand(n)
+    return x, log_det
+
+
+def old_forward_with_jacobian(layer: nn.Module, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """The previous readout Jacobian: one reverse pass for every output row."""
+    with torch.enable_grad():
+        xg = x.detach().requires_grad_(True)
+        out, log_det = layer(xg)
+        rows = [torch.autograd.grad(out[:, i].sum(), xg, retain_graph=i < x.shape[1] - 1, allow_unused=True)[0]
+                for i in range(x.shape[1])]
+    rows = [torch.zeros_like(x) if r is None else r for r in rows]
+    return out.detach(), log_det.detach(), torch.stack(rows, 1)
+
+
+# -- the probes -------------------------------------------------------------------------------
+def probe_spline() -> None:
+    g = torch.Generator().manual_seed(0)
+    x2, p2 = torch.randn(5000, 2, generator=g), torch.randn(5000, 2, 23, generator=g)
+    x1, p1 = torch.randn(5000, 1, generator=g), torch.randn(1, 1, 23, generator=g)
+    current = splines._lookup_batched
+
+    def with_lookup(lookup: Callable[..., tuple[Tensor, ...]], x: Tensor, p: Tensor) -> Callable[[], object]:
+        def run() -> object:
+            splines._lookup_batched = lookup
+            try:
+                return splines.rational_quadratic_spline(x, p, inverse=True)
+            finally:
+                splines._lookup_batched = current
+        return run
+
+    a = with_lookup(old_lookup, x2, p2)()
+    b = with_lookup(current, x2, p2)()
+    diff = max(float((u - v).abs().max()) for u, v in zip(a, b, strict=True))
+    with torch.no_grad():
+        med = interleaved({"5000x2 previous": with_lookup(old_lookup, x2, p2),
+                           "5000x2 current": with_lookup(current, x2, p2),
+                           # the previous code expanded one shared parameter set to every row
+                           "5000x1 shared previous": with_lookup(old_lookup, x1, p1.expand(5000, 1, 23)),
+                           "5000x1 shared current": lambda: splines.rational_quadratic_spline(x1, p1, inverse=True)},
+                          300)
+    print(f"spline (inverse; max |difference| {diff:.1e}): "
+          + ", ".join(f"{k} {1e6 * v:.0f} us" for k, v in med.items()))
+
+
+def probe_relu() -> None:
+    made = MADE(2, 23, 64, 2)
+    plain = copy.deepcopy(made)
+    for i, m in enumerate(plain.net):
+        if isinstance(m, nn.ReLU):
+            plain.net[i] = nn.ReLU()
+    x = torch.randn(10_000, 2)
+    with torch.no_grad():
+        med = interleaved({"ReLU in place (current)": lambda: made(x), "ReLU": lambda: plain(x)}, 100)
+    print("MADE 2 x 64 at 10k: " + ", ".join(f"{k} {1e3 * v:.2f} ms" for k, v in med.items()))
+
+
+def probe_select() -> None:
+    x, idx = torch.randn(10_000, 2), torch.tensor([1, 0])
+    med = interleaved({"index_select (current)": lambda: torch.index_select(x, 1, idx),
+                       "x[:, idx]": lambda: x[:, idx]}, 2000)
+    print("permute (10000, 2): " + ", ".join(f"{k} {1e6 * v:.0f} us" for k, v in med.items()))
+
+
+def probe_ar_forward() -> None:
+    for transform in ("affine", "spline"):
+        layer = MaskedAutoregressive(2, transform=transform, direction="density")
+        g = torch.Generator().manual_seed(1)
+        with torch.no_grad():
+            for p in layer.parameters():
+                p.add_(0.1 * torch.randn(p.shape, generator=g))
+            z = torch.randn(10_000, 2, generator=g)
+            same = torch.equal(layer(z)[0], old_ar_forward(layer, z)[0])
+            med = interleaved({"current": lambda: layer(z), "previous": lambda: old_ar_forward(layer, z)}, 200)
+        print(f"MaskedAutoregressive({transform}).forward at 10k (identical output: {same}): "
+              + ", ".join(f"{k} {1e3 * v:.2f} ms" for k, v in med.items()))
+
+
+def probe_jacobians() -> None:
+    torch.manual_seed(0)
+    flow8 = realnvp(2, layers=8, hidden=64)
+    with torch.no_grad():
+        for p in flow8.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    flow = Flow([Affine(2)] + [copy.deepcopy(layer) for layer in flow8.layers])
+    z = flow.base.sample(10_000, torch.Generator().manual_seed(0))
+    current = scene_player.forward_with_jacobian
+
+    def scene(fwj: Callable[..., tuple[Tensor, Tensor, Tensor]]) -> Callable[[], object]:
+        def run() -> object:
+            scene_player.forward_with_jacobian = fwj
+            try:
+                return scene_player.player_scene(flow, z, gx=65)
+            finally:
+                scene_player.forward_with_jacobian = current
+        return run
+
+    med = interleaved({"kept rows as unit rows (current)": scene(current),
+                       "a pass for every row": scene(old_forward_with_jacobian)}, 30)
+    print("player_scene, Affine + 8 RealNVP, 10k points: "
+          + ", ".join(f"{k} {1e3 * v:.1f} ms" for k, v in med.items()))
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    probe_spline()
+    probe_relu()
+    probe_select()
+    probe_ar_forward()
+    probe_jacobians()
+
+
+if __name__ == "__main__":
+    main()
