@@ -78,6 +78,8 @@ class MADE(nn.Module):
         nn.init.zeros_(last.bias)
         layers.append(last)
         self.net = nn.Sequential(*layers)
+        # block 1 of the output sees no hidden unit (checked once here: no device sync per call)
+        self._first_is_bias = dim > 1 and not bool(last.mask[:params].any())
 
     def forward(self, x: Tensor) -> Tensor:
         """(N, dim) -> (N, dim, params)."""
@@ -92,7 +94,7 @@ class MADE(nn.Module):
         the output.
         """
         last = self.net[-1]
-        if self.dim > 1 and isinstance(last, MaskedLinear) and not bool(last.mask[:self.params].any()):
+        if getattr(self, "_first_is_bias", False) and isinstance(last, MaskedLinear):  # False: a pickled older MADE
             return last.bias.reshape(1, self.dim, self.params)
         ref = next(self.parameters())
         return self(torch.zeros(1, self.dim, dtype=ref.dtype, device=ref.device))
