@@ -48,6 +48,7 @@ class Coupling(Bijection):
             raise ValueError(f"mask must have {dim} entries with both True (kept) and False (transformed) ones")
         idx_a, idx_b = torch.nonzero(m)[:, 0], torch.nonzero(~m)[:, 0]
         self.register_buffer("idx_a", idx_a)
+        self._kept = [int(i) for i in idx_a.tolist()]  # passthrough() without a device read per call
         self.register_buffer("idx_b", idx_b)
         self.register_buffer("unsplit", torch.argsort(torch.cat([idx_a, idx_b])))
         self.n_params = params_per_coordinate
@@ -78,7 +79,8 @@ class Coupling(Bijection):
 
     def passthrough(self) -> list[int]:
         """The kept half A: x_A = z_A in both directions."""
-        return [int(i) for i in self.idx_a.tolist()]
+        kept = getattr(self, "_kept", None)  # None: a pickled older layer
+        return list(kept) if kept is not None else [int(i) for i in self.idx_a.tolist()]
 
     def describe(self) -> str:
         return (f"{type(self).__name__}: keeps z{[i + 1 for i in self.idx_a.tolist()]}, "
