@@ -175,3 +175,13 @@ def test_coupling_jacobians_skip_the_kept_half_and_still_equal_torch_func(make) 
     torch.testing.assert_close(J, flows.jacobian(layer, x), rtol=1e-10, atol=1e-12)
     torch.testing.assert_close(log_det, torch.linalg.slogdet(J)[1], rtol=1e-9, atol=1e-10)
     assert out.shape == x.shape and not J.requires_grad
+
+
+def test_passthrough_follows_a_loaded_state_dict() -> None:
+    """2D RealNVP layers alternate the kept coordinate; loading one layer's state into the other must move
+    the kept row too (the list is cached at construction for speed)."""
+    flow = flows.realnvp(2, layers=2, hidden=8)
+    first, second = flow.layers[0], flow.layers[1]
+    assert first.passthrough() != second.passthrough()
+    first.load_state_dict(second.state_dict())
+    assert first.passthrough() == second.passthrough() == second.idx_a.tolist()

@@ -26,6 +26,12 @@ def soft_clamp(s: Tensor, limit: float) -> Tensor:
     return limit * torch.tanh(s / limit)
 
 
+def _refresh_kept(module: torch.nn.Module, incompatible_keys: object) -> None:
+    """After load_state_dict: the kept indices follow the loaded idx_a buffer."""
+    if isinstance(module, Coupling):
+        module._kept = [int(i) for i in module.idx_a.tolist()]
+
+
 class Coupling(Bijection):
     """Common machinery of coupling layers. ``mask[i]`` True means coordinate i is in A (kept).
 
@@ -49,6 +55,7 @@ class Coupling(Bijection):
         idx_a, idx_b = torch.nonzero(m)[:, 0], torch.nonzero(~m)[:, 0]
         self.register_buffer("idx_a", idx_a)
         self._kept = [int(i) for i in idx_a.tolist()]  # passthrough() without a device read per call
+        self.register_load_state_dict_post_hook(_refresh_kept)  # a loaded idx_a replaces the list too
         self.register_buffer("idx_b", idx_b)
         self.register_buffer("unsplit", torch.argsort(torch.cat([idx_a, idx_b])))
         self.n_params = params_per_coordinate
