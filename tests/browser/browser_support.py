@@ -465,6 +465,15 @@ def pixel_difference(a: bytes, b: bytes) -> float:
     return diff.histogram()[255] / (ia.size[0] * ia.size[1])
 
 
+def assert_redrawn(before: bytes, after: bytes, minimum: float, what: str) -> float:
+    """``after`` is a drawn plot and at least ``minimum`` of its pixels differ from ``before``; returns that share."""
+    changed = pixel_difference(before, after)
+    print(f"{what}: {changed:.1%} of the plot changed")
+    assert changed > minimum, f"{what}: only {changed:.1%} of the plot changed"
+    assert_not_blank(after, what)
+    return changed
+
+
 def coloured_spots(png: bytes, n: int, margin: int = 6,
                    avoid: list[tuple[float, float, float, float]] = ()) -> list[tuple[float, float]]:
     """``n`` places on the drawn mesh, as fractions of the image size: pixels that are clearly coloured
