@@ -122,6 +122,16 @@ def layer_jacobians(layer: Bijection, x: Tensor) -> Tensor:
     return forward_with_jacobian(layer, x)[2]
 
 
+def _chunked(flow: Flow, layer: Bijection, x: Tensor) -> tuple[Tensor, Tensor]:
+    """layer(x) in the flow's row chunks (Flow._chunks: a fresh 10k x hidden temporary per call
+    costs page faults on a CPU; see benchmarks/README.md)."""
+    chunks = flow._chunks(x.shape[0])
+    if len(chunks) <= 1:
+        return layer(x)
+    outs, lds = zip(*(layer(x[s]) for s in chunks), strict=True)
+    return torch.cat(outs), torch.cat(lds)
+
+
 def _robust_bounds(p: Tensor, ok: Tensor) -> list[float]:
     step = max(1, -(-p.shape[0] // 1024))  # quantiles of a systematic subsample: plenty for a view box
     pts = p[::step][ok[::step]]
@@ -197,7 +207,7 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
             if enabled[k]:
                 ok = torch.isfinite(h).all(-1)
                 safe = torch.where(ok[:, None], h, torch.zeros_like(h))
-                out_p, ld_p = layer(safe[:N])
+                out_p, ld_p = _chunked(flow, layer, safe[:N])
                 out_m, ld_m, jac[k] = forward_with_jacobian(layer, safe[N:])
                 out, ld = torch.cat([out_p, out_m]), torch.cat([ld_p, ld_m])
                 states[k + 1] = torch.where(ok[:, None], out, torch.full_like(out, float("nan")))
