@@ -31,6 +31,7 @@ export function renderPlayer({ model, el, signal }) {
     pointer: null, hoverV: -1, readKey: "", drag: null, brush: null, sel: null, selCount: 0,
     version: undefined, pending: false, lastSync: 0, lastWritten: NaN, scrubbing: false, lutVersion: 0,
     handleSpecs: [], shownHandles: [], handleHot: -1, handleDrag: null, heldView: null,
+    sceneSerial: 0, selSerial: 0, themeSerial: 0, canvasDraws: 0,
   };
   let theme, pendingTimer = 0;
 
@@ -146,6 +147,7 @@ export function renderPlayer({ model, el, signal }) {
     const N = S.scene ? S.scene.N : 0;
     S.sel = N ? new Uint8Array(N) : null;
     S.selCount = 0;
+    S.selSerial++;
     if (S.sel) for (const i of list || []) if (i >= 0 && i < N && !S.sel[i]) { S.sel[i] = 1; S.selCount++; }
     el.dataset.selected = String(S.selCount);
   }
@@ -183,10 +185,11 @@ export function renderPlayer({ model, el, signal }) {
       const arrays = model.get("arrays");
       const next = buildScene(arrays, meta);
       S.sceneError = null;
-      if (next !== S.scene) S.lutVersion++;
+      if (next !== S.scene) { S.lutVersion++; S.sceneSerial++; }
       S.scene = next;
     } catch (err) {
       console.error(err);
+      if (S.scene) S.sceneSerial++;
       S.scene = null;
       S.sceneError = err.message || String(err);
     }
@@ -388,11 +391,38 @@ export function renderPlayer({ model, el, signal }) {
     const v = p.tr.view;
     p.el.dataset.view = `${v.x0},${v.x1},${v.y0},${v.y1}`; // data units shown, and where (CSS px in the overlay)
     p.el.dataset.plot = `${plot.left},${plot.top},${plot.width},${plot.height}`;
+    // the base canvas keeps its picture until drawn again: draw it only when what it shows changed
+    // (a readout, a hover, a control echo or the "computing" state change only the overlay and DOM)
+    const t = sc ? (isX ? span.t : 0) : 0;
+    const key = [S.sceneSerial, S.lutVersion, t, isX ? `${span.k0},${span.k1},${kr}` : "", S.show_density, S.show_grid,
+      S.show_points, S.selSerial, S.themeSerial, v.x0, v.x1, v.y0, v.y1, plot.left, plot.top, plot.width, plot.height,
+      p.dpr, p.cssW, p.cssH].join("|");
+    if (key !== p.drawnKey || p.renderer !== p.drawnBy) {
+      drawBase(p, sc, span, kr, t, plot);
+      p.drawnKey = key;
+      p.drawnBy = p.renderer;
+      el.dataset.canvasDraws = String(++S.canvasDraws);
+    }
+    drawOverlay(p.overlay, {
+      dpr: p.dpr, theme, plot, tr: p.tr,
+      axes: isX ? ["x\u2081", "x\u2082"] : ["z\u2081", "z\u2082"],
+      ...panelText(sc, isX, span, kr),
+      colorbar: S.show_density && isX && sc ? { colors: sc.lutCss, lo: sc.range[0], hi: sc.range[1] } : null,
+      hover: sc && S.hoverV >= 0 ? hoverShapes(sc, kr, S.hoverV, isX ? span.t : null, (10 * theme.scale) / p.tr.sx) : null,
+      brush: S.brush && S.brush.p === p ? S.brush : null,
+      handles: isX ? S.shownHandles.map((h, i) => ({
+        x: h.value[0], y: h.value[1], label: `${h.spec.label || "centre"} of layer ${h.spec.layer}`,
+        state: S.handleDrag && S.handleDrag.spec.ids[0] === h.spec.ids[0] ? "drag" : i === S.handleHot ? "hot" : "idle",
+      })) : null,
+    });
+  }
+
+  function drawBase(p, sc, span, kr, t, plot) {
+    const isX = p.which === "x";
     const f = { dpr: p.dpr, plot, view: p.tr.view, style: theme, range: sc ? sc.range : [0, 1], mesh: null, points: null,
       show: { density: S.show_density, grid: S.show_grid, points: S.show_points } };
     if (sc) {
       if (p.lutVersion !== S.lutVersion) { p.renderer.setLut(sc.lutBytes); p.lutVersion = S.lutVersion; }
-      const t = isX ? span.t : 0;
       f.mesh = sc.mesh.at(t);
       f.values = sc.logp.at(t);
       f.idx = isX ? sc.topo.indices(span.k0, span.k1, kr) : sc.topo.indices(0, 0, 0);
@@ -401,18 +431,6 @@ export function renderPlayer({ model, el, signal }) {
       f.selCount = S.selCount;
     }
     p.renderer.draw(f);
-    drawOverlay(p.overlay, {
-      dpr: p.dpr, theme, plot, tr: p.tr,
-      axes: isX ? ["x\u2081", "x\u2082"] : ["z\u2081", "z\u2082"],
-      ...panelText(sc, isX, span, kr),
-      colorbar: f.show.density && isX && sc ? { colors: sc.lutCss, lo: sc.range[0], hi: sc.range[1] } : null,
-      hover: sc && S.hoverV >= 0 ? hoverShapes(sc, kr, S.hoverV, isX ? span.t : null, (10 * theme.scale) / p.tr.sx) : null,
-      brush: S.brush && S.brush.p === p ? S.brush : null,
-      handles: isX ? S.shownHandles.map((h, i) => ({
-        x: h.value[0], y: h.value[1], label: `${h.spec.label || "centre"} of layer ${h.spec.layer}`,
-        state: S.handleDrag && S.handleDrag.spec.ids[0] === h.spec.ids[0] ? "drag" : i === S.handleHot ? "hot" : "idle",
-      })) : null,
-    });
   }
 
   let safePts = null;
@@ -424,7 +442,7 @@ export function renderPlayer({ model, el, signal }) {
   }
 
   // ---- start
-  followTheme((t) => { theme = t; });
+  followTheme((t) => { theme = t; S.themeSerial++; });
   layout();
   updateParams();
   requestDraw();

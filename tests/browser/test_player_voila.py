@@ -645,6 +645,31 @@ def test_static_export_works_offline(page: Any, exported: Export) -> None:
     assert not errors, "console errors:\n" + "\n".join(errors)
 
 
+def test_hover_redraws_the_overlay_only(page: Any, exported: Export) -> None:
+    """The plot canvas (WebGL: the GPU's work) is drawn again only when its picture changes: a hover
+    redraws the overlay (readout glyphs) and keeps the plot on screen; a step to another layer draws it."""
+    run, _, _ = open_offline(page, exported)
+    p = run.player
+    draws = lambda: int(p.get_attribute("data-canvas-draws"))  # noqa: E731
+    frames = lambda: int(p.get_attribute("data-frame"))  # noqa: E731
+    settle(page)
+    d0, f0 = draws(), frames()
+    assert d0 >= 1
+    readouts = hover_readouts(run, 3)
+    assert len(readouts) == 3
+    settle(page)
+    assert frames() > f0, "hovering drew no frames"
+    assert draws() == d0, f"hovering drew the plot canvas {draws() - d0} times"
+    assert_not_blank(run.png(), "the plot after hovering")
+    p.focus()
+    k = p.get_attribute("data-k")
+    page.keyboard.press("ArrowLeft" if k != "0" else "ArrowRight")
+    wait_until(lambda: p.get_attribute("data-k") != k, 5, what="a step to another layer")
+    settle(page)
+    assert draws() == d0 + 1, f"a step drew the plot canvas {draws() - d0} times, not once"
+    assert not page.console.errors()
+
+
 def test_exported_page_follows_a_vscode_host_theme(page: Any, exported: Export) -> None:
     """VS Code's notebook webviews mark the theme with a body class (vscode-dark, vscode-light, ...) and put its
     colours on <html> as --vscode-* variables. Not VS Code itself (not installed here): the exported page in
