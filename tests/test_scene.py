@@ -138,6 +138,20 @@ def test_non_finite_values_are_counted_per_layer_and_never_sent() -> None:
     json.dumps(scene.meta(), allow_nan=False)
 
 
+def test_the_wire_leaves_out_all_finite_flags_and_the_undrawn_point_densities() -> None:
+    z = torch.randn(200, 2)
+    ok = player_scene(lecture_flow(), z, gx=9)
+    assert ok.finite.all() and ok.points_finite.all()
+    assert set(ok.arrays()) == {"points", "mesh", "logp", "jac", "logdet", "folded"}
+    np.testing.assert_array_equal(ok.arrays()["jac"], ok.jac.reshape(ok.K, -1, 4))
+    bad = player_scene(flows.Flow([flows.Affine(2, scale=0.3, shift=0.5), flows.Logit(2)]), z, gx=9)
+    assert not bad.points_finite.all() and not bad.finite.all()
+    sent = bad.arrays()
+    assert {"points_finite", "finite"} <= set(sent) and "points_logp" not in sent
+    np.testing.assert_array_equal(sent["points_finite"], bad.points_finite)
+    np.testing.assert_array_equal(sent["finite"], bad.finite)
+
+
 def test_meta_is_strict_json_and_bounds_contain_the_points() -> None:
     flow = perturbed(flows.realnvp(2, layers=3, hidden=16))
     scene = player_scene(flow, torch.randn(2000, 2), gx=17)

@@ -79,10 +79,19 @@ class PlayerScene:
         return int(self.points.shape[1])
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """The arrays as the wire format names them (js/WIRE.md)."""
-        return {"points": self.points, "points_logp": self.points_logp, "points_finite": self.points_finite,
-                "mesh": self.mesh, "logp": self.logp, "finite": self.finite, "jac": self.jac.reshape(self.K, -1, 4),
-                "logdet": self.logdet, "folded": self.folded}
+        """The arrays the browser gets, as the wire format names them (js/WIRE.md).
+
+        ``finite`` and ``points_finite`` only when some entry is 0 (the browser reads a missing one as
+        all finite); ``points_logp`` stays here (``self.points_logp``): the browser does not draw it.
+        At 10k points and 10 states that is 1.1 of 3.4 MB less per recompute.
+        """
+        out = {"points": self.points, "mesh": self.mesh, "logp": self.logp, "jac": self.jac.reshape(self.K, -1, 4),
+               "logdet": self.logdet, "folded": self.folded}
+        if not self.points_finite.all():
+            out["points_finite"] = self.points_finite
+        if not self.finite.all():
+            out["finite"] = self.finite
+        return out
 
     def meta(self, version: int = 0) -> dict[str, Any]:
         """The JSON metadata of the wire format (finite numbers only)."""
