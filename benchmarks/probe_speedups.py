@@ -1,5 +1,5 @@
-"""The micro-measurements behind speed-ups 5-7 and the readout Jacobians' skipped rows (benchmarks/README.md):
-each change against the code it replaced, interleaved in one process, medians, one thread.
+"""The micro-measurements behind speed-ups 5-7, the readout Jacobians' skipped rows and the scene's chunks
+(benchmarks/README.md): each change against the code it replaced, interleaved in one process, medians, one thread.
 
   spline      splines.rational_quadratic_spline, inverse, 5000 x 2 per-element parameters and 5000 x 1 with one
               shared parameter set, against the previous bin lookup (knots and derivatives for every bin, then
@@ -11,6 +11,8 @@ each change against the code it replaced, interleaved in one process, medians, o
               (a one-row MADE pass, out-of-place index_copy per column)
   jacobians   scene.player_scene for Affine + 8 RealNVP layers, 10k points, 65 x 65 mesh: readout Jacobians
               with the coupling's kept rows as unit rows (current) and with a derivative pass for every row
+  scene_chunks the same scene with the sample points through each layer in the flow's row chunks (current: 2 x
+              5000) and all 10k at once (previous)
 
     python benchmarks/probe_speedups.py            # ~1-2 min on 2 cores
 """
@@ -163,14 +165,19 @@ def probe_ar_forward() -> None:
               + ", ".join(f"{k} {1e3 * v:.2f} ms" for k, v in med.items()))
 
 
-def probe_jacobians() -> None:
+def player_flow() -> tuple[Flow, Tensor]:
+    """bench_widget's parameter flow (Affine + 8 perturbed RealNVP layers) and 10k base points."""
     torch.manual_seed(0)
     flow8 = realnvp(2, layers=8, hidden=64)
     with torch.no_grad():
         for p in flow8.parameters():
             p.add_(0.1 * torch.randn_like(p))
     flow = Flow([Affine(2)] + [copy.deepcopy(layer) for layer in flow8.layers])
-    z = flow.base.sample(10_000, torch.Generator().manual_seed(0))
+    return flow, flow.base.sample(10_000, torch.Generator().manual_seed(0))
+
+
+def probe_jacobians() -> None:
+    flow, z = player_flow()
     current = scene_player.forward_with_jacobian
 
     def scene(fwj: Callable[..., tuple[Tensor, Tensor, Tensor]]) -> Callable[[], object]:
@@ -188,6 +195,30 @@ def probe_jacobians() -> None:
           + ", ".join(f"{k} {1e3 * v:.1f} ms" for k, v in med.items()))
 
 
+def probe_scene_chunks() -> None:
+    flow, z = player_flow()
+    current = scene_player._chunked
+
+    def whole(flow: Flow, layer: nn.Module, x: Tensor) -> tuple[Tensor, Tensor]:
+        return layer(x)  # the previous code: all 10k points through a layer at once
+
+    def scene(fn: Callable[..., tuple[Tensor, Tensor]]) -> Callable[[], object]:
+        def run() -> object:
+            scene_player._chunked = fn
+            try:
+                return scene_player.player_scene(flow, z, gx=65)
+            finally:
+                scene_player._chunked = current
+        return run
+
+    same = all(torch.equal(torch.as_tensor(a), torch.as_tensor(b)) for a, b in
+               zip(scene(current)().arrays().values(), scene(whole)().arrays().values(), strict=True))
+    med = interleaved({"points in the flow's row chunks (current)": scene(current),
+                       "all points at once": scene(whole)}, 30)
+    print(f"player_scene, Affine + 8 RealNVP, 10k points (identical arrays: {same}): "
+          + ", ".join(f"{k} {1e3 * v:.1f} ms" for k, v in med.items()))
+
+
 def main() -> None:
     torch.set_num_threads(1)
     probe_spline()
@@ -195,6 +226,7 @@ def main() -> None:
     probe_select()
     probe_ar_forward()
     probe_jacobians()
+    probe_scene_chunks()
 
 
 if __name__ == "__main__":
