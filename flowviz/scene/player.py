@@ -147,10 +147,22 @@ def _robust_bounds(p: Tensor, ok: Tensor) -> list[float]:
     if pts.shape[0] < 2:
         return [-4.0, 4.0, -4.0, 4.0]
     q = torch.quantile(pts.double().cpu(), torch.tensor([0.002, 0.998], dtype=torch.float64), dim=0)
-    lo, hi = q[0], q[1]
+    return _padded(q[0], q[1])
+
+
+def _padded(lo: Tensor, hi: Tensor) -> list[float]:
     span = torch.maximum(hi - lo, torch.tensor(1e-3, dtype=torch.float64))
     pad = 0.12 * span
     return [float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]), float(hi[1] + pad[1])]
+
+
+def _robust_bounds_all(p: Tensor) -> list[list[float]]:
+    """_robust_bounds of every state of p (S, N, 2) at once, all points finite."""
+    step = max(1, -(-p.shape[1] // 1024))
+    if p[:, ::step].shape[1] < 2:
+        return [[-4.0, 4.0, -4.0, 4.0] for _ in range(p.shape[0])]
+    q = torch.quantile(p[:, ::step].double().cpu(), torch.tensor([0.002, 0.998], dtype=torch.float64), dim=1)
+    return [_padded(q[0, k], q[1, k]) for k in range(p.shape[0])]
 
 
 def _border_mask(gx: int, gy: int, device: torch.device) -> Tensor:
@@ -215,18 +227,22 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
             h = states[k]
             if enabled[k]:
                 ok = torch.isfinite(h).all(-1)
-                safe = torch.where(ok[:, None], h, torch.zeros_like(h))
+                all_ok = bool(ok.all())  # the usual case: no masking below
+                safe = h if all_ok else torch.where(ok[:, None], h, torch.zeros_like(h))
                 out_p, ld_p = _chunked(flow, layer, safe[:N])
-                out_m, ld_m, jac[k] = forward_with_jacobian(layer, safe[N:])
-                out, ld = torch.cat([out_p, out_m]), torch.cat([ld_p, ld_m])
-                states[k + 1] = torch.where(ok[:, None], out, torch.full_like(out, float("nan")))
-                log_dets[k] = torch.where(ok, ld, torch.full_like(ld, float("nan")))
+                out_m, ld_m, J = forward_with_jacobian(layer, safe[N:])
+                states[k + 1, :N], states[k + 1, N:] = out_p, out_m
+                log_dets[k, :N], log_dets[k, N:] = ld_p, ld_m
+                if not all_ok:
+                    states[k + 1, ~ok] = float("nan")
+                    log_dets[k, ~ok] = float("nan")
                 # vertices whose input, output and Jacobian are finite (autograd can give finite
                 # derivatives where the output is NaN, e.g. log of a negative number)
                 mesh_ok = (ok[N:] & torch.isfinite(out_m).all(-1) & torch.isfinite(ld_m)
-                           & torch.isfinite(jac[k]).flatten(1).all(-1))
-                jac[k] = torch.where(mesh_ok[:, None, None], jac[k], torch.zeros_like(jac[k]))
-                det = torch.linalg.det(jac[k].double())
+                           & torch.isfinite(J).flatten(1).all(-1))
+                jac[k] = J if bool(mesh_ok.all()) else torch.where(mesh_ok[:, None, None], J, torch.zeros_like(J))
+                Jd = jac[k].double()
+                det = Jd[:, 0, 0] * Jd[:, 1, 1] - Jd[:, 0, 1] * Jd[:, 1, 0]
                 orientation = _orientation(det, mesh_ok, border)
                 flipped = mesh_ok & (torch.sign(det) != orientation)
                 folded[k + 1] = folded[k] | flipped
@@ -262,7 +278,11 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
             lo = hi - 1.0
     else:
         lo, hi = -10.0, 0.0
-    bounds = [_robust_bounds(states[k, :N], finite[k, :N]) for k in range(K + 1)]
+    all_finite = bool(finite.all())
+    if all_finite:  # one quantile call for every state
+        bounds = _robust_bounds_all(states[:, :N])
+    else:
+        bounds = [_robust_bounds(states[k, :N], finite[k, :N]) for k in range(K + 1)]
 
     status, message = "ok", ""
     bad = [(k, info) for k, info in enumerate(infos) if info.enabled and not info.invertible]
@@ -274,8 +294,9 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
         status = "non-finite"
         message = f"NaN/inf for {infos[k].nonfinite} of {N} points first at layer {k + 1} ({infos[k].name})"
 
-    states = torch.where(finite[..., None], states, torch.zeros_like(states))
-    logp = torch.where(finite, logp, torch.zeros_like(logp))
+    if not all_finite:
+        states = torch.where(finite[..., None], states, torch.zeros_like(states))
+        logp = torch.where(finite, logp, torch.zeros_like(logp))
     return PlayerScene(
         points=_numpy(states[:, :N]), points_logp=_numpy(logp[:, :N]), points_finite=_numpy(finite[:, :N].float()),
         mesh=_numpy(states[:, N:]), logp=_numpy(logp[:, N:]), finite=_numpy(finite[:, N:].float()),
