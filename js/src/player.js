@@ -423,10 +423,15 @@ export function renderPlayer({ model, el, signal }) {
       show: { density: S.show_density, grid: S.show_grid, points: S.show_points } };
     if (sc) {
       if (p.lutVersion !== S.lutVersion) { p.renderer.setLut(sc.lutBytes); p.lutVersion = S.lutVersion; }
-      f.mesh = sc.mesh.at(t);
-      f.values = sc.logp.at(t);
       f.idx = isX ? sc.topo.indices(span.k0, span.k1, kr) : sc.topo.indices(0, 0, 0);
-      f.points = finitePoints(sc, isX ? sc.points.at(t) : sc.points.state(0));
+      if (p.renderer.interpolates) { // WebGL: all states once, mixed on the GPU
+        f.span = isX ? span : { t: 0, k0: 0, k1: 0, f: 0 };
+        f.stacks = { mesh: sc.mesh, values: sc.logp, points: { data: sc.pointsGPU, stride: sc.points.stride } };
+      } else {
+        f.mesh = sc.mesh.at(t);
+        f.values = sc.logp.at(t);
+        f.points = finitePoints(sc, isX ? sc.points.at(t) : sc.points.state(0));
+      }
       f.selMask = S.sel;
       f.selCount = S.selCount;
     }

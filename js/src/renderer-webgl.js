@@ -3,7 +3,10 @@
 // The density is drawn per fragment: the interpolated log-density is a varying and
 // the colour comes from the 256-entry table as a texture. Folded triangles (their
 // orientation flipped relative to the base mesh) get a red tint with hatching.
-// Positions are uploaded per frame with bufferSubData into buffers sized once.
+// Every state of the points and the mesh is uploaded once per scene; a frame at layer position
+// t = k0 + f points the attributes at states k0 and k1 and mixes them in the vertex shader, so
+// playing and scrubbing upload nothing (at 100k points that was 0.8 MB and a JS loop per frame).
+// Non-finite point coordinates arrive as 1e30 (scene.pointsGPU): off screen, mixed or not.
 
 const VIEW_GLSL = `
 uniform vec4 u_view; // x0, x1, y0, y1
@@ -12,10 +15,12 @@ vec4 toClip(vec2 p) {
               (p.y - u_view.z) / (u_view.w - u_view.z) * 2.0 - 1.0, 0.0, 1.0);
 }`;
 
+// states k0 and k1 of a vertex, mixed by u_f (GLSL mix: a * (1 - f) + b * f, as interp.js)
 const MESH_VS = `#version 300 es
-in vec2 a_pos; in float a_val; out float v_val;
+in vec2 a_pos0; in vec2 a_pos1; in float a_val0; in float a_val1; out float v_val;
+uniform float u_f;
 ${VIEW_GLSL}
-void main() { v_val = a_val; gl_Position = toClip(a_pos); }`;
+void main() { v_val = mix(a_val0, a_val1, u_f); gl_Position = toClip(mix(a_pos0, a_pos1, u_f)); }`;
 
 const MESH_FS = `#version 300 es
 precision highp float;
@@ -35,9 +40,10 @@ void main() {
 }`;
 
 const LINE_VS = `#version 300 es
-in vec2 a_pos;
+in vec2 a_pos0; in vec2 a_pos1;
+uniform float u_f;
 ${VIEW_GLSL}
-void main() { gl_Position = toClip(a_pos); }`;
+void main() { gl_Position = toClip(mix(a_pos0, a_pos1, u_f)); }`;
 
 const LINE_FS = `#version 300 es
 precision mediump float;
@@ -45,13 +51,13 @@ uniform vec4 u_color; out vec4 o;
 void main() { o = vec4(u_color.rgb * u_color.a, u_color.a); }`;
 
 const POINT_VS = `#version 300 es
-in vec2 a_pos; in float a_sel; out float v_sel;
-uniform float u_size; uniform int u_pass; // 0: unselected, 1: selected
+in vec2 a_pos0; in vec2 a_pos1; in float a_sel; out float v_sel;
+uniform float u_f; uniform float u_size; uniform int u_pass; // 0: unselected, 1: selected
 ${VIEW_GLSL}
 void main() {
   v_sel = a_sel;
   bool mine = (u_pass == 1) == (a_sel > 0.5);
-  gl_Position = mine ? toClip(a_pos) : vec4(2.0, 2.0, 2.0, 1.0);
+  gl_Position = mine ? toClip(mix(a_pos0, a_pos1, u_f)) : vec4(2.0, 2.0, 2.0, 1.0);
   gl_PointSize = u_pass == 1 ? u_size * 1.7 : u_size;
 }`;
 
@@ -104,6 +110,7 @@ function dynBuffer(gl, target) {
   };
 }
 
+const ONE_STATE = Object.freeze({ t: 0, k0: 0, k1: 0, f: 0 });
 const rgba = (c) => [c[0] / 255, c[1] / 255, c[2] / 255, c[3]];
 
 /** Is a WebGL renderer string a software rasteriser (SwiftShader, llvmpipe, WARP...)? */
@@ -154,19 +161,27 @@ export function createWebGLRenderer(canvas, { onLost, antialias = globalThis.FLO
   const lostHandler = (e) => { e.preventDefault(); lost = true; onLost?.(); };
   canvas.addEventListener("webglcontextlost", lostHandler);
 
-  function attrib(loc, buffer, size, type = gl.FLOAT) {
+  function attrib(loc, buffer, size, type = gl.FLOAT, offset = 0) {
     if (loc === undefined || loc < 0) return;
     gl.bindBuffer(gl.ARRAY_BUFFER, buffer.buf);
     gl.enableVertexAttribArray(loc);
-    gl.vertexAttribPointer(loc, size, type, false, 0, 0);
+    gl.vertexAttribPointer(loc, size, type, false, 0, offset);
+  }
+  /** Attributes name0 / name1 at states k0 / k1 of a stacked array ({data, stride}) in `buffer`. */
+  function states(prog, name, buffer, stack, size, span) {
+    const bytes = stack.stride * 4;
+    attrib(prog.loc[`${name}0`], buffer, size, gl.FLOAT, span.k0 * bytes);
+    attrib(prog.loc[`${name}1`], buffer, size, gl.FLOAT, span.k1 * bytes);
   }
 
   function resetAttribs() {
-    for (let i = 0; i < 4; i++) gl.disableVertexAttribArray(i);
+    for (let i = 0; i < 6; i++) gl.disableVertexAttribArray(i);
   }
 
   return {
     kind: "webgl2", software, antialias: aa,
+    /** draw() takes the stacked states (f.stacks, f.span) and interpolates on the GPU. */
+    interpolates: true,
     get lost() { return lost; },
 
     /** The 256 x 3 colour table (RGBA bytes from colormap.lutToRGBA8). */
@@ -201,15 +216,22 @@ export function createWebGLRenderer(canvas, { onLost, antialias = globalThis.FLO
       gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
       const viewVec = [view.x0, view.x1, view.y0, view.y1];
 
-      if (f.mesh && (f.show.density || f.show.grid || f.idx.folded.length)) {
-        B.pos.upload(f.mesh);
-        B.val.upload(f.values);
+      // f.stacks + f.span: all states, uploaded once per scene (the same array objects are not sent again);
+      // else one state in f.mesh / f.values / f.points, uploaded every frame (its arrays may be reused)
+      const stacked = !!f.stacks;
+      const one = (a) => (a ? { data: a, stride: a.length } : null);
+      const st = stacked ? f.stacks : { mesh: one(f.mesh), values: one(f.values), points: one(f.points) };
+      const span = stacked ? f.span : ONE_STATE;
+      if (st.mesh && (f.show.density || f.show.grid || f.idx.folded.length)) {
+        B.pos.upload(st.mesh.data, stacked);
+        B.val.upload(st.values.data, stacked);
       }
-      if (f.mesh && (f.show.density || f.idx.folded.length)) {
+      if (st.mesh && (f.show.density || f.idx.folded.length)) {
         gl.useProgram(mesh.prog);
         resetAttribs();
-        attrib(mesh.loc.a_pos, B.pos, 2);
-        attrib(mesh.loc.a_val, B.val, 1);
+        states(mesh, "a_pos", B.pos, st.mesh, 2, span);
+        states(mesh, "a_val", B.val, st.values, 1, span);
+        gl.uniform1f(mesh.loc.u_f, span.f);
         gl.uniform4fv(mesh.loc.u_view, viewVec);
         gl.uniform2f(mesh.loc.u_range, f.range[0], f.range[1]);
         gl.uniform4fv(mesh.loc.u_fold, rgba(style.fold));
@@ -228,21 +250,23 @@ export function createWebGLRenderer(canvas, { onLost, antialias = globalThis.FLO
           gl.drawElements(gl.TRIANGLES, f.idx.folded.length, gl.UNSIGNED_INT, 0);
         }
       }
-      if (f.mesh && f.show.grid && f.idx.grid.length) {
+      if (st.mesh && f.show.grid && f.idx.grid.length) {
         gl.useProgram(line.prog);
         resetAttribs();
-        attrib(line.loc.a_pos, B.pos, 2);
+        states(line, "a_pos", B.pos, st.mesh, 2, span);
+        gl.uniform1f(line.loc.u_f, span.f);
         gl.uniform4fv(line.loc.u_view, viewVec);
         gl.uniform4fv(line.loc.u_color, rgba(f.show.density ? style.gridOnDensity : style.grid));
         B.grid.upload(f.idx.grid, true);
         gl.drawElements(gl.LINES, f.idx.grid.length, gl.UNSIGNED_INT, 0);
       }
-      if (f.points && f.show.points && f.points.length) {
-        const n = f.points.length / 2;
+      if (st.points && f.show.points && st.points.stride) {
+        const n = st.points.stride / 2;
         gl.useProgram(point.prog);
         resetAttribs();
-        B.pts.upload(f.points);
-        attrib(point.loc.a_pos, B.pts, 2);
+        B.pts.upload(st.points.data, stacked);
+        states(point, "a_pos", B.pts, st.points, 2, span);
+        gl.uniform1f(point.loc.u_f, span.f);
         if (f.selMask) {
           B.sel.upload(f.selMask, true);
           attrib(point.loc.a_sel, B.sel, 1, gl.UNSIGNED_BYTE);

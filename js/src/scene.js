@@ -66,6 +66,12 @@ export function buildScene(rawArrays, meta = {}) {
     topo: new MeshTopology(gx, gy, A.mesh.data, logp, finite, A.jac ? A.jac.data : null, A.folded ? A.folded.data : null),
     lutBytes: lutToRGBA8(A.lut ? A.lut.data : null),
     pointsFinite: allFinite(A.points.data),
+    /** All states of the points for a GPU that mixes them: non-finite coordinates moved far off screen. */
+    get pointsGPU() {
+      if (!this._pointsGPU) this._pointsGPU = this.pointsFinite ? A.points.data : offscreen(A.points.data);
+      return this._pointsGPU;
+    },
+    _pointsGPU: null,
     lutCss: [],
     readoutSource: {
       K, V, mesh: A.mesh.data, logp,
@@ -89,6 +95,13 @@ export function buildScene(rawArrays, meta = {}) {
     scene.lutCss.push(`rgb(${b[4 * i]},${b[4 * i + 1]},${b[4 * i + 2]})`);
   }
   return scene;
+}
+
+/** A copy with every non-finite value replaced by 1e30 (a point there is clipped, even mixed with a finite one). */
+export function offscreen(a) {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = Number.isFinite(a[i]) ? a[i] : 1e30;
+  return out;
 }
 
 function allFinite(a) {

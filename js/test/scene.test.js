@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildScene, statusText } from "../src/scene.js";
+import { buildScene, statusText, offscreen } from "../src/scene.js";
+import { encodeArray } from "../src/wire.js";
 import { computeReadout } from "../src/readout.js";
 import { makeFixture, layers, DEFAULT_PARAMS } from "../dev/fixture.mjs";
 
@@ -42,6 +43,26 @@ test("base64 arrays give the same scene", () => {
   assert.equal(typeof fx.arrays.mesh.data, "string");
   const b = buildScene(fx.arrays, fx.meta);
   assert.deepEqual(Array.from(b.mesh.at(1.5)), Array.from(a.mesh.at(1.5)));
+});
+
+test("points for the GPU: the decoded states when all finite, else hidden ones moved off screen", () => {
+  const fx = makeFixture({ N: 30, g: 5 });
+  const sc = buildScene(fx.arrays, fx.meta);
+  assert.ok(sc.pointsFinite);
+  assert.equal(sc.pointsGPU, sc.points.data, "no copy when every point is finite");
+  const S1 = sc.K + 1;
+  const flags = new Float32Array(S1 * 30).fill(1);
+  flags[2 * 30 + 7] = 0; // point 7 hidden in state 2
+  const hidden = buildScene({ ...fx.arrays, points_finite: encodeArray(flags, [S1, 30]) }, fx.meta);
+  const gpu = hidden.pointsGPU, data = hidden.points.data;
+  assert.notEqual(gpu, data);
+  const i = (2 * 30 + 7) * 2;
+  assert.ok(Number.isNaN(data[i]) && Number.isNaN(data[i + 1]), "hidden in the scene (NaN)");
+  assert.equal(gpu[i], Math.fround(1e30)); assert.equal(gpu[i + 1], Math.fround(1e30));
+  for (let j = 0; j < data.length; j++) if (j !== i && j !== i + 1) assert.equal(gpu[j], data[j]);
+  // mixed with a finite neighbour by the shader's mix(a, b, f) = a (1 - f) + b f: still far off screen
+  for (const f of [1e-6, 0.5, 1 - 1e-6]) assert.ok(Math.abs(Math.fround(data[i - 60] * (1 - f) + gpu[i] * f)) > 1e20);
+  assert.deepEqual(Array.from(offscreen(new Float32Array([1, NaN, -Infinity, 2]))), [1, 1e30, 1e30, 2].map(Math.fround));
 });
 
 test("shape errors are clear", () => {

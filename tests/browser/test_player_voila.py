@@ -670,6 +670,42 @@ def test_hover_redraws_the_overlay_only(page: Any, exported: Export) -> None:
     assert not page.console.errors()
 
 
+def test_webgl_mixes_states_like_the_canvas2d_fallback(page: Any, exported: Export) -> None:
+    """WebGL interpolates between layers on the GPU (attributes at states k0 and k1, mixed in the vertex
+    shader); Canvas2D interpolates the same arrays in JavaScript (interp.js). Halfway through the Affine
+    layer (scale 1.5 / -0.6: the mesh flattens, then flips), the WebGL picture must match the fallback's
+    picture at that position, not either neighbouring state."""
+    fallback = exported.path.with_name("fallback-" + exported.path.name)
+    text = exported.path.read_text()
+    assert text.count('"renderer":"auto"}</script>') == 1  # the exported state's renderer trait
+    fallback.write_text(text.replace('"renderer":"auto"}</script>', '"renderer":"canvas2d"}</script>'))
+
+    def shots(path: Path, positions: list[float], renderer: str) -> list[bytes]:
+        page.goto(path.as_uri())
+        page.wait_for_function("() => document.querySelector('.flowviz-player')?.dataset.frame", timeout=30_000)
+        p = page.locator(".flowviz-player")
+        assert p.get_attribute("data-renderer") == renderer
+        out = []
+        for t in positions:
+            p.locator(".fv-slider").evaluate("(s, t) => { s.value = String(t);"
+                                             " s.dispatchEvent(new Event('input', {bubbles: true})); }", t)
+            wait_until(lambda t=t: float(p.get_attribute("data-position")) == t, 5, what=f"position {t}")
+            settle(page)
+            out.append(plot_png(p))
+        return out
+
+    gl_mid, gl_0 = shots(exported.path, [0.5, 0.0], "webgl2")
+    c2_mid, c2_0, c2_1 = shots(fallback, [0.5, 0.0, 1.0], "canvas2d")
+    same_state = pixel_difference(gl_0, c2_0)  # the renderers' own difference (points, edges)
+    mid = pixel_difference(gl_mid, c2_mid)
+    print(f"WebGL vs Canvas2D: state 0 {same_state:.3f}, t = 0.5 {mid:.3f}, "
+          f"WebGL 0.5 vs Canvas2D 0 {pixel_difference(gl_mid, c2_0):.3f} / 1 {pixel_difference(gl_mid, c2_1):.3f}")
+    # as close as the two renderers are at a state; the neighbouring states are much further away
+    assert mid < 1.25 * same_state + 0.005
+    assert min(pixel_difference(gl_mid, c2_0), pixel_difference(gl_mid, c2_1)) > 1.4 * mid
+    assert not page.console.errors()
+
+
 def test_exported_page_follows_a_vscode_host_theme(page: Any, exported: Export) -> None:
     """VS Code's notebook webviews mark the theme with a body class (vscode-dark, vscode-light, ...) and put its
     colours on <html> as --vscode-* variables. Not VS Code itself (not installed here): the exported page in
