@@ -26,6 +26,7 @@ Measured in the page with performance.now() (medians; the routes are interleaved
     python benchmarks/bench_widget.py --quick    # ~2 min smoke run
     python benchmarks/bench_widget.py --keep     # keep the temp dir (notebook, voila log)
     python benchmarks/bench_widget.py --quick --profile   # + where the browser's time goes (CDP profiler)
+    python benchmarks/bench_widget.py --quick --trace     # + Chromium timeline trace (all threads, by event)
     python benchmarks/bench_widget.py --quick --antialias on   # A/B: WebGL multisampling forced on
 
 Writes benchmarks/results/widget.json (``--out``), the voila log to benchmarks/results/widget-voila.log.
@@ -105,12 +106,13 @@ import json as _json, time as _time
 def timed(fn, tag):
     """Wrap a callback: append its kernel-side duration to kernel_times.jsonl (read by the benchmark)."""
     def run(*a, **kw):
-        t0 = _time.perf_counter()
+        t0, w0 = _time.perf_counter(), _time.time()
         try:
             return fn(*a, **kw)
         finally:
             with open("kernel_times.jsonl", "a") as fh:
-                fh.write(_json.dumps({"tag": tag, "ms": (_time.perf_counter() - t0) * 1e3}) + "\n")
+                fh.write(_json.dumps({"tag": tag, "ms": (_time.perf_counter() - t0) * 1e3,
+                                      "start": w0 * 1e3, "end": _time.time() * 1e3}) + "\n")
     return run
 
 def boxed(w, cls):
@@ -197,13 +199,14 @@ PAGE_JS = r'''
     const [ts, ta] = await after;
     await raf();
     const t2 = performance.now();
-    return { total: t2 - t0, drawn: t1 - t0, frame_js: ta - ts, k: +el.dataset.k, position: +el.dataset.position,
-             longtask: await B.busy(t0, t2) };
+    return { total: t2 - t0, drawn: t1 - t0, frame_js: ta - ts, k: +el.dataset.k,
+             position: +el.dataset.position, longtask: await B.busy(t0, t2) };
   };
   B.paramFP = async (sel, id, v) => {
     const el = B.player(sel);
     const inp = el.querySelector(`.fv-params input[data-id="${id}"]`);
     const v0 = el.dataset.version;
+    const draws = () => +(el.dataset.canvasDraws || 0), d0 = draws();
     const done = B.waitAttr(el, "data-version", (x) => x !== v0, 120000);
     const t0 = performance.now();
     inp.value = String(v);
@@ -211,7 +214,8 @@ PAGE_JS = r'''
     const t1 = await done;  // rebuildScene + draw ran in this frame (version is set just before draw)
     await raf();
     const t2 = performance.now();
-    return { total: t2 - t0, drawn: t1 - t0, version: +el.dataset.version, longtask: await B.busy(t0, t2) };
+    return { total: t2 - t0, drawn: t1 - t0, version: +el.dataset.version, canvas_draws: draws() - d0,
+             epoch0: performance.timeOrigin + t0, epoch1: performance.timeOrigin + t1, longtask: await B.busy(t0, t2) };
   };
   // matplotlib: arm before pressing a key; the keydown time is the start
   B.armImg = (sel) => {
@@ -472,6 +476,11 @@ def browser_bench(args: argparse.Namespace, tmp: Path, log: list[str]) -> dict[s
                     "param": profile_ops(page, lambda: [param_once("fp", False) for _ in range(args.param_repeats)]),
                     "scrub": profile_ops(page, lambda: [scrub_once("fp_webgl", False) for _ in range(args.scrub_repeats)]),
                 }
+            if args.trace:  # the same ops under Chromium's timeline trace: self time by event, per thread
+                res["trace"] = {
+                    "param": trace_ops(browser, page, lambda: [param_once("fp", False) for _ in range(args.param_repeats)]),
+                    "scrub": trace_ops(browser, page, lambda: [scrub_once("fp_webgl", False) for _ in range(args.scrub_repeats)]),
+                }
 
             # ---- 100k points: n_points control, then play --------------------------------------
             fps: dict[str, Any] = {}
@@ -506,6 +515,8 @@ def browser_bench(args: argparse.Namespace, tmp: Path, log: list[str]) -> dict[s
                 rows = [json.loads(x) for x in kt.read_text().splitlines() if x.strip()]
                 res["kernel_callbacks"] = {tag: [r["ms"] for r in rows if r["tag"] == tag]
                                            for tag in sorted({r["tag"] for r in rows})}
+                res["param_split"] = param_split(res.get("param", {}).get("fp", []),
+                                                 [r for r in rows if r["tag"] == "fp.param"])
             res["console_errors"] = [c for c in console if ("error" in c.lower() and "ERR_NAME_NOT_RESOLVED" not in c)]
             browser.close()
     finally:
@@ -522,6 +533,22 @@ def browser_bench(args: argparse.Namespace, tmp: Path, log: list[str]) -> dict[s
 
 
 # ---------------------------------------------------------------------------------------------
+def param_split(ops: list[dict[str, Any]], callbacks: list[dict[str, Any]]) -> dict[str, Any]:
+    """FlowPlayer's parameter round trip in three parts, from the page's and the kernel's wall clocks (one
+    machine): input -> kernel callback starts (browser, server, ZMQ), the callback (recompute and send), and
+    callback ends -> picture drawn (ZMQ, server, websocket, deserialisation, scene build, draw)."""
+    parts: dict[str, list[float]] = {"to_kernel": [], "kernel": [], "to_drawn": []}
+    for op in ops:
+        inside = [c for c in callbacks if "start" in c and op["epoch0"] <= c["start"] <= op["epoch1"]]
+        if len(inside) != 1:
+            continue
+        c = inside[0]
+        parts["to_kernel"].append(c["start"] - op["epoch0"])
+        parts["kernel"].append(c["end"] - c["start"])
+        parts["to_drawn"].append(op["epoch1"] - c["end"])
+    return {k: med(v) for k, v in parts.items()} | {"n": len(parts["kernel"])}
+
+
 def profile_ops(page: Any, ops: Any, top: int = 25) -> dict[str, Any]:
     """Run ``ops()`` under Chromium's sampling CPU profiler (CDP); self time per function, largest first."""
     cdp = page.context.new_cdp_session(page)
@@ -548,6 +575,53 @@ def profile_ops(page: Any, ops: Any, top: int = 25) -> dict[str, Any]:
     busy = total - sum(v for k, v in self_ms.items() if k in ("(idle)", "(program)"))
     rows = sorted(self_ms.items(), key=lambda kv: -kv[1])[:top]
     return {"wall_ms": wall * 1e3, "sampled_ms": total, "busy_ms": busy, "top_self_ms": rows}
+
+
+TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8", "blink", "gpu", "cc",
+                    "toplevel", "disabled-by-default-v8.gc"]
+
+
+def trace_ops(browser: Any, page: Any, ops: Any, top: int = 14) -> dict[str, Any]:
+    """Run ``ops()`` under Chromium's timeline trace; per thread, the self time of every complete event
+    (its duration less its children's on the same thread), largest first."""
+    browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
+    t0 = time.perf_counter()
+    ops()
+    wall = time.perf_counter() - t0
+    events = json.loads(browser.stop_tracing())
+    events = events.get("traceEvents", events) if isinstance(events, dict) else events
+    names: dict[tuple[int, int], str] = {}
+    for e in events:
+        if e.get("ph") == "M" and e.get("name") == "thread_name":
+            names[(e["pid"], e["tid"])] = e["args"]["name"]
+    per_thread: dict[tuple[int, int], list[tuple[float, float, str]]] = {}
+    for e in events:
+        if e.get("ph") == "X" and "dur" in e:
+            per_thread.setdefault((e["pid"], e["tid"]), []).append((e["ts"], e["ts"] + e["dur"], e["name"]))
+    out: dict[str, Any] = {}
+    for key, evs in per_thread.items():
+        evs.sort(key=lambda x: (x[0], -x[1]))
+        self_us: dict[str, float] = {}
+        stack: list[list[Any]] = []  # [end, name, child time]
+
+        def close(item: list[Any]) -> None:
+            self_us[item[1]] = self_us.get(item[1], 0.0) + max(0.0, item[3] - item[2])
+
+        for start, end, name in evs:
+            while stack and stack[-1][0] <= start:
+                close(stack.pop())
+            if stack:
+                stack[-1][2] += end - start
+            stack.append([end, name, 0.0, end - start])
+        while stack:
+            close(stack.pop())
+        busy = sum(self_us.values())
+        tname = names.get(key, f"{key[0]}:{key[1]}")
+        label = f"{tname} ({key[0]})"
+        out[label] = {"busy_ms": busy / 1e3, "top_self_ms": sorted(((k, v / 1e3) for k, v in self_us.items()),
+                                                                     key=lambda kv: -kv[1])[:top]}
+    out = dict(sorted(out.items(), key=lambda kv: -kv[1]["busy_ms"]))
+    return {"wall_ms": wall * 1e3, "threads": out}
 
 
 def summarise(res: dict[str, Any]) -> list[str]:
@@ -595,6 +669,13 @@ def summarise(res: dict[str, Any]) -> list[str]:
             lines.append(f"Browser CPU profile, FlowPlayer {op} ops: wall {v['wall_ms']:.0f} ms, main thread busy "
                          f"{v['busy_ms']:.0f} ms; top self time:")
             lines += [f"  {ms:8.1f} ms  {name}" for name, ms in v["top_self_ms"][:12]]
+    tr = res.get("trace")
+    if tr:
+        for op, v in tr.items():
+            lines.append(f"Browser timeline trace, FlowPlayer {op} ops: wall {v['wall_ms']:.0f} ms; busiest threads:")
+            for tname, t in list(v["threads"].items())[:4]:
+                lines.append(f"  {tname}: {t['busy_ms']:.0f} ms in events; top self time: "
+                             + ", ".join(f"{n} {ms:.0f}" for n, ms in t["top_self_ms"][:8]))
     kc = res.get("kernel_callbacks")
     if kc:
         s = res.setdefault("summary", {})
@@ -604,6 +685,11 @@ def summarise(res: dict[str, Any]) -> list[str]:
         lines.append("In the page: kernel callback (median ms, Voila kernel): "
                      + ", ".join(f"{k} {v:.0f}" for k, v in s["kernel_callback_ms"].items() if ".recompute" not in k)
                      + f" (n: {', '.join(f'{k} {len(v)}' for k, v in kc.items())})")
+        ps = res.get("param_split")
+        if ps and ps.get("n"):
+            s["param_split_ms"] = ps
+            lines.append(f"  FlowPlayer parameter change in parts (median ms, n {ps['n']}): input -> kernel callback "
+                         f"{ps['to_kernel']:.0f}, callback {ps['kernel']:.0f}, callback end -> drawn {ps['to_drawn']:.0f}")
         lines.append("  browser main-thread long tasks per op (median ms): "
                      + ", ".join(f"{k} {v:.0f}" for k, v in lt.items()))
     ko = res.get("kernel")
@@ -629,6 +715,8 @@ def main() -> None:
                     help="WebGL multisampling: auto (off for a software rasteriser), or forced, for an A/B run")
     ap.add_argument("--profile", action="store_true",
                     help="also run FlowPlayer's parameter changes and scrubs under Chromium's CPU profiler")
+    ap.add_argument("--trace", action="store_true",
+                    help="also run them under Chromium's timeline trace (self time by event, per thread)")
     args = ap.parse_args()
     args.scrub_repeats = 6 if args.quick else 12
     args.param_repeats = 4 if args.quick else 8

@@ -11,8 +11,8 @@
               (a one-row MADE pass, out-of-place index_copy per column)
   jacobians   scene.player_scene for Affine + 8 RealNVP layers, 10k points, 65 x 65 mesh: readout Jacobians
               with the coupling's kept rows as unit rows (current) and with a derivative pass for every row
-  scene_chunks the same scene with the sample points through each layer in the flow's row chunks (current: 2 x
-              5000) and all 10k at once (previous)
+  scene_chunks the same scene at 10k and 100k points, the sample points through each layer in the flow's row
+              chunks (current: 2 x 5000 / 13 x 7693) and all at once (previous)
 
     python benchmarks/probe_speedups.py            # ~1-2 min on 2 cores
 """
@@ -196,27 +196,30 @@ def probe_jacobians() -> None:
 
 
 def probe_scene_chunks() -> None:
-    flow, z = player_flow()
+    flow, _ = player_flow()
     current = scene_player._chunked
 
     def whole(flow: Flow, layer: nn.Module, x: Tensor) -> tuple[Tensor, Tensor]:
-        return layer(x)  # the previous code: all 10k points through a layer at once
+        return layer(x)  # the previous code: all points through a layer at once
 
-    def scene(fn: Callable[..., tuple[Tensor, Tensor]]) -> Callable[[], object]:
-        def run() -> object:
-            scene_player._chunked = fn
-            try:
-                return scene_player.player_scene(flow, z, gx=65)
-            finally:
-                scene_player._chunked = current
-        return run
+    for n, repeats in ((10_000, 30), (100_000, 6)):
+        z = flow.base.sample(n, torch.Generator().manual_seed(0))
 
-    same = all(torch.equal(torch.as_tensor(a), torch.as_tensor(b)) for a, b in
-               zip(scene(current)().arrays().values(), scene(whole)().arrays().values(), strict=True))
-    med = interleaved({"points in the flow's row chunks (current)": scene(current),
-                       "all points at once": scene(whole)}, 30)
-    print(f"player_scene, Affine + 8 RealNVP, 10k points (identical arrays: {same}): "
-          + ", ".join(f"{k} {1e3 * v:.1f} ms" for k, v in med.items()))
+        def scene(fn: Callable[..., tuple[Tensor, Tensor]], z: Tensor = z) -> Callable[[], object]:
+            def run() -> object:
+                scene_player._chunked = fn
+                try:
+                    return scene_player.player_scene(flow, z, gx=65)
+                finally:
+                    scene_player._chunked = current
+            return run
+
+        same = all(torch.equal(torch.as_tensor(a), torch.as_tensor(b)) for a, b in
+                   zip(scene(current)().arrays().values(), scene(whole)().arrays().values(), strict=True))
+        med = interleaved({"points in the flow's row chunks (current)": scene(current),
+                           "all points at once": scene(whole)}, repeats)
+        print(f"player_scene, Affine + 8 RealNVP, {n // 1000}k points (identical arrays: {same}): "
+              + ", ".join(f"{k} {1e3 * v:.1f} ms" for k, v in med.items()))
 
 
 def main() -> None:
