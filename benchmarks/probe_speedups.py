@@ -176,48 +176,40 @@ def player_flow() -> tuple[Flow, Tensor]:
     return flow, flow.base.sample(10_000, torch.Generator().manual_seed(0))
 
 
+def scene_with(name: str, fn: Callable[..., object], flow: Flow, z: Tensor) -> Callable[[], object]:
+    """player_scene(flow, z) with scene.player's ``name`` replaced by ``fn`` for the call."""
+    def run() -> object:
+        current = getattr(scene_player, name)
+        setattr(scene_player, name, fn)
+        try:
+            return scene_player.player_scene(flow, z, gx=65)
+        finally:
+            setattr(scene_player, name, current)
+    return run
+
+
 def probe_jacobians() -> None:
     flow, z = player_flow()
-    current = scene_player.forward_with_jacobian
-
-    def scene(fwj: Callable[..., tuple[Tensor, Tensor, Tensor]]) -> Callable[[], object]:
-        def run() -> object:
-            scene_player.forward_with_jacobian = fwj
-            try:
-                return scene_player.player_scene(flow, z, gx=65)
-            finally:
-                scene_player.forward_with_jacobian = current
-        return run
-
-    med = interleaved({"kept rows as unit rows (current)": scene(current),
-                       "a pass for every row": scene(old_forward_with_jacobian)}, 30)
+    med = interleaved({
+        "kept rows as unit rows (current)": scene_with("forward_with_jacobian", scene_player.forward_with_jacobian, flow, z),
+        "a pass for every row": scene_with("forward_with_jacobian", old_forward_with_jacobian, flow, z)}, 30)
     print("player_scene, Affine + 8 RealNVP, 10k points: "
           + ", ".join(f"{k} {1e3 * v:.1f} ms" for k, v in med.items()))
 
 
 def probe_scene_chunks() -> None:
     flow, _ = player_flow()
-    current = scene_player._chunked
 
     def whole(flow: Flow, layer: nn.Module, x: Tensor) -> tuple[Tensor, Tensor]:
         return layer(x)  # the previous code: all points through a layer at once
 
     for n, repeats in ((10_000, 30), (100_000, 6)):
         z = flow.base.sample(n, torch.Generator().manual_seed(0))
-
-        def scene(fn: Callable[..., tuple[Tensor, Tensor]], z: Tensor = z) -> Callable[[], object]:
-            def run() -> object:
-                scene_player._chunked = fn
-                try:
-                    return scene_player.player_scene(flow, z, gx=65)
-                finally:
-                    scene_player._chunked = current
-            return run
-
+        current = scene_with("_chunked", scene_player._chunked, flow, z)
+        previous = scene_with("_chunked", whole, flow, z)
         same = all(torch.equal(torch.as_tensor(a), torch.as_tensor(b)) for a, b in
-                   zip(scene(current)().arrays().values(), scene(whole)().arrays().values(), strict=True))
-        med = interleaved({"points in the flow's row chunks (current)": scene(current),
-                           "all points at once": scene(whole)}, repeats)
+                   zip(current().arrays().values(), previous().arrays().values(), strict=True))
+        med = interleaved({"points in the flow's row chunks (current)": current, "all points at once": previous}, repeats)
         print(f"player_scene, Affine + 8 RealNVP, {n // 1000}k points (identical arrays: {same}): "
               + ", ".join(f"{k} {1e3 * v:.1f} ms" for k, v in med.items()))
 
