@@ -67,6 +67,21 @@ export function createPanel({ prefer = "auto", onChange = () => {} } = {}) {
   const ro = typeof ResizeObserver === "function" ? new ResizeObserver(() => { if (panel.measure()) onChange(); }) : null;
   ro?.observe(el);
 
+  /**
+   * Run `draw()` (which draws the renderer canvas) only when `key`, a string naming everything its
+   * picture depends on, or the renderer or the canvas size changed since the last time; true when drawn.
+   * A canvas keeps its picture while nothing draws into it, so hovers and readouts that change only the
+   * overlay cost no renderer frame (under a software rasteriser a frame is tens of milliseconds).
+   */
+  panel.drawBase = (key, draw) => {
+    const k = `${key}|${panel.dpr}|${panel.cssW}|${panel.cssH}`;
+    if (k === panel.drawnKey && panel.renderer === panel.drawnBy) return false;
+    draw();
+    panel.drawnKey = k;
+    panel.drawnBy = panel.renderer;
+    return true;
+  };
+
   panel.destroy = () => {
     panel.destroyed = true;
     ro?.disconnect();

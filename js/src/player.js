@@ -395,14 +395,8 @@ export function renderPlayer({ model, el, signal }) {
     // (a readout, a hover, a control echo or the "computing" state change only the overlay and DOM)
     const t = sc ? (isX ? span.t : 0) : 0;
     const key = [S.sceneSerial, S.lutVersion, t, isX ? `${span.k0},${span.k1},${kr}` : "", S.show_density, S.show_grid,
-      S.show_points, S.selSerial, S.themeSerial, v.x0, v.x1, v.y0, v.y1, plot.left, plot.top, plot.width, plot.height,
-      p.dpr, p.cssW, p.cssH].join("|");
-    if (key !== p.drawnKey || p.renderer !== p.drawnBy) {
-      drawBase(p, sc, span, kr, t, plot);
-      p.drawnKey = key;
-      p.drawnBy = p.renderer;
-      el.dataset.canvasDraws = String(++S.canvasDraws);
-    }
+      S.show_points, S.selSerial, S.themeSerial, v.x0, v.x1, v.y0, v.y1, plot.left, plot.top, plot.width, plot.height].join("|");
+    if (p.drawBase(key, () => drawBase(p, sc, span, kr, t, plot))) el.dataset.canvasDraws = String(++S.canvasDraws);
     drawOverlay(p.overlay, {
       dpr: p.dpr, theme, plot, tr: p.tr,
       axes: isX ? ["x\u2081", "x\u2082"] : ["z\u2081", "z\u2082"],

@@ -42,7 +42,7 @@ export const CSS = `
 .flowviz-player .fv-param input[type="range"] { width: calc(120px * var(--fv-scale)); accent-color: var(--fv-accent); }
 .flowviz-player .fv-value { font-variant-numeric: tabular-nums; min-width: 3em; color: var(--fv-muted); }
 .flowviz-player .fv-main { display: flex; flex-wrap: wrap; gap: 8px; align-items: stretch; }
-.flowviz-player .fv-panels { position: relative; flex: 1 1 420px; display: flex; gap: 8px; min-width: 0; }
+.flowviz-player .fv-panels { position: relative; flex: 1 1 420px; display: flex; gap: 8px; min-width: 0; align-items: flex-start; }
 .flowviz-player.fv-linked .fv-panels { flex-basis: 100%; }
 .flowviz-player.fv-linked .fv-side { flex: 1 1 100%; flex-direction: row; flex-wrap: wrap; align-items: flex-start; }
 .flowviz-player.fv-linked .fv-readout { flex: 0 1 auto; display: flex; flex-wrap: wrap; gap: 0 22px; }

@@ -169,6 +169,8 @@ def test_hover_readout_det_equals_autograd(shared: Any) -> None:
     overlay = lens.locator(".fv-panel").first.locator("canvas.fv-overlay")
     box = overlay.bounding_box()
     seen = set()
+    frames, draws = int(lens.get_attribute("data-frame")), lens.get_attribute("data-canvas-draws")
+    assert draws is not None and int(draws) >= 1
     for fx, fy in [(0.45, 0.45), (0.55, 0.35), (0.4, 0.6)]:
         page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
         settle(page, 3)
@@ -181,6 +183,10 @@ def test_hover_readout_det_equals_autograd(shared: Any) -> None:
         assert abs(det - ref) <= 1e-4 * max(1.0, abs(ref)), (v, det, ref)
         assert "det J_f(z) =" in lens.locator(".fv-lens-hover").inner_text()
     assert seen, "no mesh vertex was hovered"
+    # hovering redraws the overlay only: the map's canvas keeps its picture without a renderer frame
+    assert int(lens.get_attribute("data-frame")) > frames
+    assert lens.get_attribute("data-canvas-draws") == draws, "hovering redrew the map's canvas"
+    assert_not_blank(lens.locator(".fv-panel").first.screenshot(), "the lens map after hovering")
 
 
 def _sarrus(m: np.ndarray) -> dict[tuple[int, int, int], tuple[int, float]]:

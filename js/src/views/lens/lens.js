@@ -35,8 +35,12 @@ const mt = (m) => (m ? matrixText(m) : "does not exist");
 export function renderLens({ model, el, signal }) {
   const { alive, val, save, listen, requestDraw, followTheme, onCleanup, cleanup } =
     mountView({ model, el, signal }, { classes: ["flowviz-lens"], css: CSS + LENS_CSS, frame });
-  const S = { scene: null, extra: {}, error: null, dirty: true, pointer: null, hoverV: -1, frame: 0, version: undefined };
-  let theme;
+  const S = { scene: null, sceneSerial: 0, extra: {}, error: null, dirty: true, pointer: null, hoverV: -1, frame: 0, version: undefined };
+  let theme, themeSerial = 0;
+  // what a renderer canvas's picture depends on besides its size (panel.drawBase redraws only when it changes)
+  const baseKey = (...parts) => [themeSerial, ...parts].join("|");
+  const viewKey = (tr) => { const v = tr.view, p = tr.plot; return `${v.x0},${v.x1},${v.y0},${v.y1},${p.left},${p.top},${p.width},${p.height}`; };
+  const BLANK = { mesh: null, points: null, show: { density: false, grid: false, points: false } };
 
   const bar = document.createElement("div");
   bar.className = "fv-lens-bar";
@@ -127,6 +131,7 @@ export function renderLens({ model, el, signal }) {
     try {
       const arrays = model.get("arrays") || {};
       S.scene = buildScene(arrays, meta);
+      S.sceneSerial++;
       if (S.scene && arrays.folded) { // the lens's own fold flags (an orientation-reversing map is not a fold)
         const dec = (n) => (arrays[n] ? decodeArray(arrays[n], n).data : null);
         S.scene.topo = new MeshTopology(S.scene.gx, S.scene.gy, dec("mesh"), dec("logp"), dec("finite"), dec("jac"), dec("folded"));
@@ -138,6 +143,7 @@ export function renderLens({ model, el, signal }) {
     } catch (err) {
       console.error(err);
       S.scene = null;
+      S.sceneSerial++;
       S.error = err.message || String(err);
     }
     if (meta.version !== S.version) { S.version = meta.version; el.dataset.version = String(meta.version ?? ""); }
@@ -209,7 +215,9 @@ export function renderLens({ model, el, signal }) {
       fr.points = sc.points.state(1);
       hov = updateHover(sc);
     }
-    px.renderer.draw(fr);
+    if (px.drawBase(baseKey("main", S.sceneSerial, viewKey(px.tr)), () => px.renderer.draw(fr))) {
+      el.dataset.canvasDraws = String((+el.dataset.canvasDraws || 0) + 1); // the main panel's renderer frames
+    }
     drawOverlay(px.overlay, {
       dpr: px.dpr, theme, plot, tr: px.tr, axes: ["x\u2081", "x\u2082"],
       title: sc ? `x = f(z): the deformed grid, coloured by log p(x)` : "x = f(z)",
@@ -276,7 +284,7 @@ export function renderLens({ model, el, signal }) {
     const H = S.extra.hist, ext = meta.hist_extent;
     const plot = layoutPlot(p.cssW, p.cssH, theme, { colorbar: false });
     p.tr = makeTransform(fitView(ext || [-3, 3, -3, 3], plot.width, plot.height), plot);
-    p.renderer.draw({ dpr: p.dpr, plot, view: p.tr.view, style: theme, range: [0, 1], mesh: null, points: null, show: { density: false, grid: false, points: false } });
+    p.drawBase(baseKey("blank", viewKey(p.tr)), () => p.renderer.draw({ dpr: p.dpr, plot, view: p.tr.view, style: theme, range: [0, 1], ...BLANK }));
     drawOverlay(p.overlay, { dpr: p.dpr, theme, plot, tr: p.tr, axes: ["x\u2081", "x\u2082"],
       title: `histogram of ${meta.n_samples || ""} pushed samples f(z\u1d62)`,
       caption: meta.linear ? "contours: p(x) = \u03c0(J_f\u207b\u00b9x) |det J_{f\u207b\u00b9}| (the formula)" : "same colour scale as the density panel (log p)" });
@@ -337,7 +345,7 @@ export function renderLens({ model, el, signal }) {
     const pad = 0.1 * Math.max(b[1] - b[0], b[3] - b[2], 1);
     const plot = layoutPlot(px.cssW, px.cssH, theme, { colorbar: false });
     px.tr = makeTransform(fitView([b[0] - pad, b[1] + pad, b[2] - pad, b[3] + pad], plot.width, plot.height), plot);
-    px.renderer.draw({ dpr: px.dpr, plot, view: px.tr.view, style: theme, range: [0, 1], mesh: null, points: null, show: { density: false, grid: false, points: false } });
+    px.drawBase(baseKey("blank", viewKey(px.tr)), () => px.renderer.draw({ dpr: px.dpr, plot, view: px.tr.view, style: theme, range: [0, 1], ...BLANK }));
     drawOverlay(px.overlay, { dpr: px.dpr, theme, plot, tr: px.tr, axes: ["", ""],
       title: `unit cube (dashed) and its image: volume |det M| = ${f(Math.abs(sum))}`,
       caption: `cabinet projection; det M = ${f(sum)}${sum < 0 ? " < 0: orientation reversed" : ""}` });
@@ -356,7 +364,7 @@ export function renderLens({ model, el, signal }) {
     el.dataset.frame = String(++S.frame);
   }
 
-  followTheme((t) => { theme = t; });
+  followTheme((t) => { theme = t; themeSerial++; });
   requestDraw();
   return cleanup;
 }
