@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from browser_support import (
     LECTURE_FLOW,
@@ -703,6 +704,51 @@ def test_webgl_mixes_states_like_the_canvas2d_fallback(page: Any, exported: Expo
     # as close as the two renderers are at a state; the neighbouring states are much further away
     assert mid < 1.25 * same_state + 0.005
     assert min(pixel_difference(gl_mid, c2_0), pixel_difference(gl_mid, c2_1)) > 1.4 * mid
+    assert not page.console.errors()
+
+
+@pytest.mark.parametrize("renderer", ["auto", "canvas2d"])
+def test_non_finite_values_show_a_state_not_nan(page: Any, tmp_path: Path, renderer: str) -> None:
+    """A Logit layer sends points outside (0, 1)^2 to +-inf: the page says "non-finite" with the layer and the
+    count Python computed, still draws the finite part (WebGL moves the hidden points off screen as 1e30;
+    Canvas2D skips them), scrubs through every layer without errors, and no readout shows NaN."""
+    from flowviz import flows
+    from flowviz.widgets import FlowPlayer
+
+    flow = flows.Flow([flows.Affine(2, scale=0.3, shift=0.5), flows.Logit(2), flows.Affine(2, scale=0.5)])
+    player = FlowPlayer(flow, n_points=2000, grid=33, renderer=renderer)
+    bad = player.scene.layers[1].nonfinite
+    assert player.status == "non-finite" and bad > 0
+    path = player.save_html(tmp_path / "nonfinite.html")
+    page.goto(path.as_uri())
+    page.wait_for_function("() => document.querySelector('.flowviz-player')?.dataset.frame", timeout=30_000)
+    p = page.locator(".flowviz-player")
+    assert p.get_attribute("data-renderer") == ("canvas2d" if renderer == "canvas2d" else "webgl2")
+    assert p.get_attribute("data-status") == "non-finite"
+    banner = p.locator(".fv-status").inner_text()
+    assert f"layer 2, {bad} points" in banner, banner
+    run = Run(page, p, 0, {}, tmp_path)
+    scene, readout = player.scene, p.locator(".fv-readout")
+    for t in (0.0, 1.5, 2.0, 3.0):  # before, while and after the layer that overflows
+        p.locator(".fv-slider").evaluate("(s, t) => { s.value = String(t);"
+                                         " s.dispatchEvent(new Event('input', {bubbles: true})); }", t)
+        wait_until(lambda t=t: float(p.get_attribute("data-position")) == t, 5, what=f"position {t}")
+        settle(page)
+        assert_not_blank(run.png(), f"the plot at layer position {t}")
+        if t != int(t):
+            continue
+        # hover two vertices that are finite in this state (the mesh is stretched: hover them, not a spot)
+        k = int(t)
+        ok = np.flatnonzero(scene.finite[k] > 0)
+        m = PanelMap.read(p)
+        for v in (ok[len(ok) // 2], ok[len(ok) // 3]):
+            page.mouse.move(*m.page(*(float(c) for c in scene.mesh[k][v])))
+            wait_until(lambda v=v: readout.get_attribute("data-vertex") == str(v), 5, what=f"a readout of vertex {v}")
+            d = readout.evaluate("(el) => ({...el.dataset})")
+            assert int(d["k"]) == k and all(math.isfinite(float(x)) for x in d.values()), d
+            assert float(d["logp"]) == pytest.approx(float(scene.logp[k][v]), abs=1e-4)
+        text = p.locator(".fv-readout").inner_text()
+        assert "NaN" not in text and "undefined" not in text, text
     assert not page.console.errors()
 
 
