@@ -15,6 +15,34 @@ export function nearestBrute(pos, x, y, valid = null) {
   return { index: best, dist2: bd };
 }
 
+/**
+ * The first mesh triangle (vertex-index triples, mesh.js) with three valid vertices that contains (x, y),
+ * and of its vertices the one nearest to (x, y): {triangle, index, dist2}; -1s and Infinity if none.
+ * Degenerate (zero-area) triangles contain nothing.
+ */
+export function vertexInTriangle(pos, tris, valid, x, y) {
+  for (let t = 0, o = 0; o < tris.length; t++, o += 3) {
+    const a = tris[o], b = tris[o + 1], c = tris[o + 2];
+    if (valid && !(valid[a] && valid[b] && valid[c])) continue;
+    const ax = pos[2 * a], ay = pos[2 * a + 1], bx = pos[2 * b], by = pos[2 * b + 1], cx = pos[2 * c], cy = pos[2 * c + 1];
+    if (x < Math.min(ax, bx, cx) || x > Math.max(ax, bx, cx) || y < Math.min(ay, by, cy) || y > Math.max(ay, by, cy)) continue;
+    const area = (bx - ax) * (cy - ay) - (cx - ax) * (by - ay);
+    if (!(Math.abs(area) > 0)) continue; // zero or NaN
+    // the point is inside when it is on the same side of all three edges as the triangle's interior
+    const s = Math.sign(area);
+    if (s * ((bx - ax) * (y - ay) - (x - ax) * (by - ay)) < 0) continue;
+    if (s * ((cx - bx) * (y - by) - (x - bx) * (cy - by)) < 0) continue;
+    if (s * ((ax - cx) * (y - cy) - (x - cx) * (ay - cy)) < 0) continue;
+    let index = -1, dist2 = Infinity;
+    for (const v of [a, b, c]) {
+      const d = (pos[2 * v] - x) ** 2 + (pos[2 * v + 1] - y) ** 2;
+      if (d < dist2) { dist2 = d; index = v; }
+    }
+    return { triangle: t, index, dist2 };
+  }
+  return { triangle: -1, index: -1, dist2: Infinity };
+}
+
 /** A uniform grid of buckets over the positions of one state, built once, queried many times. */
 export class GridIndex {
   constructor(pos, valid = null) {

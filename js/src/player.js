@@ -317,7 +317,7 @@ export function renderPlayer({ model, el, signal }) {
     const tr = ptr.p.tr;
     const k = Math.round(layerSpan(S.t, sc.K).t);
     const state = ptr.p.which === "z" ? 0 : k;
-    const hit = sc.index(state).nearest(tr.x(ptr.x), tr.y(ptr.y), (12 * theme.scale) / tr.sx);
+    const hit = sc.vertexAt(state, tr.x(ptr.x), tr.y(ptr.y), (12 * theme.scale) / tr.sx);
     S.hoverV = hit.index;
     const key = `${hit.index},${k},${S.version}`;
     if (hit.index >= 0 && key !== S.readKey) {

@@ -6,7 +6,7 @@
 import { decodeArray } from "./wire.js";
 import { StateInterpolator } from "./interp.js";
 import { MeshTopology } from "./mesh.js";
-import { GridIndex } from "./hittest.js";
+import { GridIndex, vertexInTriangle } from "./hittest.js";
 import { lutToRGBA8 } from "./colormap.js";
 import { unionBounds } from "./view.js";
 
@@ -87,6 +87,16 @@ export function buildScene(rawArrays, meta = {}) {
     index(k) {
       if (!this._index[k]) this._index[k] = new GridIndex(statePos(k), this.topo.valid[k]);
       return this._index[k];
+    },
+    /**
+     * The vertex a pointer at (x, y) (data units, state k) reads out: the nearest valid vertex within
+     * `radius`, else, anywhere on the mesh, the nearest vertex of the triangle under the pointer (a
+     * stretched mesh has cells much larger than the radius). {index, dist2}; index -1 off the mesh.
+     */
+    vertexAt(k, x, y, radius) {
+      const hit = this.index(k).nearest(x, y, radius);
+      if (hit.index >= 0) return hit;
+      return vertexInTriangle(statePos(k), this.topo.tris, this.topo.valid[k], x, y);
     },
     statePos,
   };

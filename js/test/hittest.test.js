@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { GridIndex, nearestBrute, pointsInRect, pointInPolygon, pointsInPolygon } from "../src/hittest.js";
+import { GridIndex, nearestBrute, pointsInRect, pointInPolygon, pointsInPolygon, vertexInTriangle } from "../src/hittest.js";
+import { buildTriangles } from "../src/mesh.js";
 
 function rng(seed) {
   let s = seed;
@@ -69,4 +70,32 @@ test("point in polygon (concave lasso)", () => {
   const pos = Float32Array.from([0.5, 0.5, 3, 3, 3, 0.5, 5, 5]);
   assert.deepEqual(pointsInPolygon(pos, L), [0, 2]);
   assert.deepEqual(pointsInPolygon(pos, [[0, 0], [1, 1]]), []);
+});
+
+test("the triangle under the pointer and its nearest vertex, on a stretched mesh", () => {
+  // 3 x 3 vertices; the right column pushed far out (a stretched cell, as after a logit layer)
+  const pos = new Float32Array([0, 0, 1, 0, 50, 0, 0, 1, 1, 1, 50, 1, 0, 2, 1, 2, 50, 2]);
+  const tris = buildTriangles(3, 3);
+  let r = vertexInTriangle(pos, tris, null, 40, 0.5); // deep in a right-hand cell, far from every vertex
+  assert.equal(r.index, 2, "nearest corner of the containing triangle");
+  assert.ok(r.triangle >= 0 && r.dist2 === (50 - 40) ** 2 + 0.5 ** 2);
+  assert.equal(vertexInTriangle(pos, tris, null, 0.2, 1.9).index, 6);
+  // brute force agrees: the nearest of the containing triangle's corners is the nearest vertex here
+  assert.equal(nearestBrute(pos, 0.2, 1.9).index, 6);
+  // off the mesh, and on a triangle with an invalid corner: nothing
+  assert.equal(vertexInTriangle(pos, tris, null, 60, 0.5).index, -1);
+  assert.equal(vertexInTriangle(pos, tris, null, 10, -0.1).index, -1);
+  const valid = new Uint8Array(9).fill(1);
+  valid[2] = valid[5] = 0; // the right column is invalid: its cells are not drawn, so not hovered
+  assert.equal(vertexInTriangle(pos, tris, valid, 40, 0.5).index, -1);
+  assert.equal(vertexInTriangle(pos, tris, valid, 0.5, 0.5).index >= 0, true);
+  // a folded (clockwise) triangle still contains its interior; a degenerate one contains nothing
+  const cw = new Float32Array([0, 0, 0, 1, 1, 0]);
+  assert.equal(vertexInTriangle(cw, new Uint32Array([0, 1, 2]), null, 0.2, 0.2).index, 0);
+  const flat = new Float32Array([0, 0, 1, 1, 2, 2]);
+  assert.equal(vertexInTriangle(flat, new Uint32Array([0, 1, 2]), null, 1, 1).index, -1);
+  assert.equal(vertexInTriangle(flat, new Uint32Array([0, 1, 2]), null, 1.5, 0.5).index, -1);
+  // NaN positions are never inside
+  const nan = new Float32Array([0, 0, NaN, 0, 0, 1]);
+  assert.equal(vertexInTriangle(nan, new Uint32Array([0, 1, 2]), null, 0.1, 0.1).index, -1);
 });

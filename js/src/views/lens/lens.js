@@ -240,7 +240,7 @@ export function renderLens({ model, el, signal }) {
   function updateHover(sc) {
     const ptr = S.pointer;
     if (!ptr || ptr.p !== px || !px.tr.inside(ptr.x, ptr.y)) return null;
-    const hit = sc.index(1).nearest(px.tr.x(ptr.x), px.tr.y(ptr.y), (14 * theme.scale) / px.tr.sx);
+    const hit = sc.vertexAt(1, px.tr.x(ptr.x), px.tr.y(ptr.y), (14 * theme.scale) / px.tr.sx);
     const v = hit.index;
     if (v < 0) return null;
     const J = Array.from(sc.readoutSource.jac.subarray(v * 4, v * 4 + 4));
