@@ -315,9 +315,11 @@ export function renderPlayer({ model, el, signal }) {
     const sc = S.scene, ptr = S.pointer;
     if (!sc || !ptr || !ptr.p.tr || !ptr.p.tr.inside(ptr.x, ptr.y)) { S.hoverV = -1; return; }
     const tr = ptr.p.tr;
-    const k = Math.round(layerSpan(S.t, sc.K).t);
-    const state = ptr.p.which === "z" ? 0 : k;
-    const hit = sc.vertexAt(state, tr.x(ptr.x), tr.y(ptr.y), (12 * theme.scale) / tr.sx);
+    const span = layerSpan(S.t, sc.K);
+    const k = Math.round(span.t);
+    // the vertex under the pointer in the mesh as drawn (interpolated between layers in the x panel)
+    const x = tr.x(ptr.x), y = tr.y(ptr.y), r = (12 * theme.scale) / tr.sx;
+    const hit = ptr.p.which === "z" ? sc.vertexAt(0, x, y, r) : sc.vertexAtSpan(span, x, y, r);
     S.hoverV = hit.index;
     const key = `${hit.index},${k},${S.version}`;
     if (hit.index >= 0 && key !== S.readKey) {

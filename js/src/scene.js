@@ -98,6 +98,25 @@ export function buildScene(rawArrays, meta = {}) {
       if (hit.index >= 0) return hit;
       return vertexInTriangle(statePos(k), this.topo.tris, this.topo.valid[k], x, y);
     },
+    /**
+     * vertexAt for the mesh as drawn at a layer position (layerSpan): between two states the positions
+     * are interpolated and a vertex counts if it is valid in both (as the mesh is drawn); the index is
+     * built once per position.
+     */
+    vertexAtSpan(span, x, y, radius) {
+      if (span.f === 0) return this.vertexAt(span.k0, x, y, radius);
+      let c = this._spanIndex;
+      if (!c || c.t !== span.t) {
+        const pos = Float32Array.from(this.mesh.at(span.t));
+        const v0 = this.topo.valid[span.k0], v1 = this.topo.valid[span.k1], valid = new Uint8Array(V);
+        for (let i = 0; i < V; i++) valid[i] = v0[i] && v1[i] ? 1 : 0;
+        c = this._spanIndex = { t: span.t, pos, valid, index: new GridIndex(pos, valid) };
+      }
+      const hit = c.index.nearest(x, y, radius);
+      if (hit.index >= 0) return hit;
+      return vertexInTriangle(c.pos, this.topo.tris, c.valid, x, y);
+    },
+    _spanIndex: null,
     statePos,
   };
   for (let i = 0; i < 256; i++) {

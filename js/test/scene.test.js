@@ -65,6 +65,25 @@ test("points for the GPU: the decoded states when all finite, else hidden ones m
   assert.deepEqual(Array.from(offscreen(new Float32Array([1, NaN, -Infinity, 2]))), [1, 1e30, 1e30, 2].map(Math.fround));
 });
 
+test("hovering between layers finds the vertex under the pointer in the mesh as drawn", () => {
+  const fx = makeFixture({ N: 20, g: 21 });
+  const sc = buildScene(fx.arrays, fx.meta);
+  const span = { t: 1.5, k0: 1, k1: 2, f: 0.5 };
+  const drawn = sc.mesh.at(1.5);
+  let moved = 0, n = 0;
+  for (let v = 0; v < sc.V; v += 7) {
+    n++;
+    const x = drawn[2 * v], y = drawn[2 * v + 1];
+    assert.equal(sc.vertexAtSpan(span, x, y, 1e-6).index, v, `vertex ${v} at its interpolated position`);
+    const other = sc.vertexAt(2, x, y, 1e-6).index; // the state-2 rule: usually not this vertex
+    if (other !== v) moved++;
+  }
+  assert.ok(moved >= n / 3, `the fixture moves vertices between states (else this checks nothing): ${moved} of ${n}`);
+  // at an integer position it is the state's own lookup
+  const p2 = sc.statePos(2);
+  assert.equal(sc.vertexAtSpan({ t: 2, k0: 2, k1: 2, f: 0 }, p2[2 * 220], p2[2 * 220 + 1], 1e-6).index, 220);
+});
+
 test("shape errors are clear", () => {
   const fx = makeFixture({ N: 20, g: 5 });
   const bad = { ...fx.arrays, logdet: { ...fx.arrays.logdet, shape: [3, 24] } };
