@@ -4,7 +4,7 @@
 // holds; only control changes (params), throttled positions, selection and toggles
 // go back to the model. State names and formats: js/WIRE.md.
 
-import { buildScene, statusText } from "./scene.js";
+import { buildScene, statusText, offscreen } from "./scene.js";
 import { layerSpan } from "./interp.js";
 import { fitView, makeTransform } from "./view.js";
 import { layoutPlot, drawOverlay, createBanner } from "./overlay.js";
@@ -438,8 +438,7 @@ export function renderPlayer({ model, el, signal }) {
   function finitePoints(sc, pts) {
     if (sc.pointsFinite) return pts;
     if (!safePts || safePts.length !== pts.length) safePts = new Float32Array(pts.length);
-    for (let i = 0; i < pts.length; i++) safePts[i] = Number.isFinite(pts[i]) ? pts[i] : 1e30;
-    return safePts;
+    return offscreen(pts, safePts);
   }
 
   // ---- start

@@ -94,9 +94,7 @@ export function buildScene(rawArrays, meta = {}) {
      * stretched mesh has cells much larger than the radius). {index, dist2}; index -1 off the mesh.
      */
     vertexAt(k, x, y, radius) {
-      const hit = this.index(k).nearest(x, y, radius);
-      if (hit.index >= 0) return hit;
-      return vertexInTriangle(statePos(k), this.topo.tris, this.topo.valid[k], x, y);
+      return vertexNear(this.index(k), statePos(k), this.topo.tris, this.topo.valid[k], x, y, radius);
     },
     /**
      * vertexAt for the mesh as drawn at a layer position (layerSpan): between two states the positions
@@ -112,9 +110,7 @@ export function buildScene(rawArrays, meta = {}) {
         for (let i = 0; i < V; i++) valid[i] = v0[i] && v1[i] ? 1 : 0;
         c = this._spanIndex = { t: span.t, pos, valid, index: new GridIndex(pos, valid) };
       }
-      const hit = c.index.nearest(x, y, radius);
-      if (hit.index >= 0) return hit;
-      return vertexInTriangle(c.pos, this.topo.tris, c.valid, x, y);
+      return vertexNear(c.index, c.pos, this.topo.tris, c.valid, x, y, radius);
     },
     _spanIndex: null,
     statePos,
@@ -126,9 +122,14 @@ export function buildScene(rawArrays, meta = {}) {
   return scene;
 }
 
-/** A copy with every non-finite value replaced by 1e30 (a point there is clipped, even mixed with a finite one). */
-export function offscreen(a) {
-  const out = new Float32Array(a.length);
+/** The nearest valid vertex within `radius` (a GridIndex of `pos`), else the nearest corner of the triangle under (x, y). */
+function vertexNear(index, pos, tris, valid, x, y, radius) {
+  const hit = index.nearest(x, y, radius);
+  return hit.index >= 0 ? hit : vertexInTriangle(pos, tris, valid, x, y);
+}
+
+/** A copy (into `out`) with every non-finite value replaced by 1e30: a point there is clipped, even mixed with a finite one. */
+export function offscreen(a, out = new Float32Array(a.length)) {
   for (let i = 0; i < a.length; i++) out[i] = Number.isFinite(a[i]) ? a[i] : 1e30;
   return out;
 }
