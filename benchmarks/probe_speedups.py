@@ -9,6 +9,8 @@
   ar_forward  MaskedAutoregressive.forward (MAF affine and NSF spline layers, density direction, 10k rows, no autograd):
               current (pass 0 read off the MADE's bias, columns written in place) against the previous forward
               (a one-row MADE pass, out-of-place index_copy per column)
+  made_block  MaskedAutoregressive.forward (sampling passes, density direction), dim 2 and 5, 5000 rows: each pass
+              i >= 1 through MADE.block (output block i and the units it depends on; current) against the whole MADE
   jacobians   scene.player_scene for Affine + 8 RealNVP layers, 10k points, 65 x 65 mesh: readout Jacobians
               with the coupling's kept rows as unit rows (current) and with a derivative pass for every row
   scene_chunks the same scene at 10k and 100k points, the sample points through each layer in the flow's row
@@ -91,6 +93,20 @@ def old_ar_forward(layer: MaskedAutoregressive, z: Tensor) -> tuple[Tensor, Tens
     return x, log_det
 
 
+def full_made_ar_forward(layer: MaskedAutoregressive, z: Tensor) -> tuple[Tensor, Tensor]:
+    """The sequential forward before ``MADE.block``: pass i ran the whole MADE and used its block i."""
+    n = z.shape[0]
+    x, log_det = torch.zeros_like(z), z.new_zeros(n)
+    theta = layer.made.first_params()
+    for i in range(layer.dim):
+        if i:
+            theta = layer.made(x)
+        xi, ld = layer._tau(z[:, i:i + 1], theta[:, i:i + 1], inverse=False)
+        x[:, i:i + 1] = xi
+        log_det = log_det + ld.expand(n)
+    return x, log_det
+
+
 def old_forward_with_jacobian(layer: nn.Module, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """The previous readout Jacobian: one reverse pass for every output row."""
     with torch.enable_grad():
@@ -165,6 +181,23 @@ def probe_ar_forward() -> None:
               + ", ".join(f"{k} {1e3 * v:.2f} ms" for k, v in med.items()))
 
 
+def probe_made_block() -> None:
+    for dim in (2, 5):
+        for transform in ("affine", "spline"):
+            layer = MaskedAutoregressive(dim, transform=transform, direction="density")
+            g = torch.Generator().manual_seed(1)
+            with torch.no_grad():
+                for p in layer.parameters():
+                    p.add_(0.1 * torch.randn(p.shape, generator=g))
+                z = torch.randn(5000, dim, generator=g)  # one of the flow's 2 x 5000 chunks of 10k rows
+                diff = float((layer(z)[0] - full_made_ar_forward(layer, z)[0]).abs().max())
+                med = interleaved({"block": lambda: layer(z), "whole MADE": lambda: full_made_ar_forward(layer, z)},
+                                  300)
+            print(f"MaskedAutoregressive({transform}, dim {dim}).forward at 5000 rows (max |difference| {diff:.1e}): "
+                  + ", ".join(f"{k} {1e3 * v:.2f} ms" for k, v in med.items())
+                  + f" ({med['whole MADE'] / med['block']:.2f}x)")
+
+
 def player_flow() -> tuple[Flow, Tensor]:
     """bench_widget's parameter flow (Affine + 8 perturbed RealNVP layers) and 10k base points."""
     torch.manual_seed(0)
@@ -220,6 +253,7 @@ def main() -> None:
     probe_relu()
     probe_select()
     probe_ar_forward()
+    probe_made_block()
     probe_jacobians()
     probe_scene_chunks()
 

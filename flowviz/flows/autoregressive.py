@@ -66,8 +66,9 @@ class MaskedAutoregressive(Bijection):
         """Sequential: pass i fixes coordinate i from the MADE's parameters at x_<i (already final).
 
         Pass 0 needs no input (coordinate 1 depends on nothing): its parameters are read off the MADE
-        (``MADE.first_params``) and shared by every row;
-        each pass transforms just its own coordinate. log_det = sum_i log|tau'(z_i)|.
+        (``MADE.first_params``) and shared by every row; pass i >= 1 evaluates only the MADE's output block i
+        (``MADE.block``: the units it depends on) and transforms just its own coordinate.
+        log_det = sum_i log|tau'(z_i)|.
         """
         check_input(z, self.dim, "z")
         n = z.shape[0]
@@ -76,12 +77,10 @@ class MaskedAutoregressive(Bijection):
         # without autograd the columns are written into x in place (a few % at 10k rows, benchmarks/probe_speedups.py);
         # with it, out of place: the MADE keeps its input x for the backward pass
         in_place = not torch.is_grad_enabled()
-        theta = self.made.first_params()  # block 1 is exact; blocks >= 2 are recomputed below before use
         for i in range(self.dim):
-            if i:
-                theta = self.made(x)
-            # pass 0: theta is one row, shared by every point (broadcast, not copied n times)
-            xi, ld = self._tau(z[:, i:i + 1], theta[:, i:i + 1], inverse=False)
+            # pass 0: one row, shared by every point (broadcast, not copied n times); pass i: block i alone
+            theta = self.made.first_params()[:, :1] if i == 0 else self.made.block(x, i)[:, None]
+            xi, ld = self._tau(z[:, i:i + 1], theta, inverse=False)
             if in_place:
                 x[:, i:i + 1] = xi
             else:

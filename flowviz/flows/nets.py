@@ -54,6 +54,21 @@ class MaskedLinear(nn.Linear):
         return nn.functional.linear(x, self.weight * self.mask, self.bias)
 
 
+def _index(keep: Tensor, device: torch.device) -> slice | Tensor:
+    """A boolean keep-mask as a slice when the kept entries are one contiguous run, else as indices."""
+    idx = torch.nonzero(keep).flatten()
+    if idx.numel() and int(idx[-1] - idx[0]) + 1 == idx.numel():
+        return slice(int(idx[0]), int(idx[-1]) + 1)
+    return idx.to(device)
+
+
+def _take(t: Tensor, where: slice | Tensor, dim: int) -> Tensor:
+    """t restricted to ``where`` along dim (a view for a slice)."""
+    if isinstance(where, slice):
+        return t if where == slice(None) else t[(slice(None),) * dim + (where,)]
+    return t.index_select(dim, where)
+
+
 class MADE(nn.Module):
     """Autoregressive network R^dim -> R^(dim x params): out[:, i, :] depends on x[:, :i] only.
 
@@ -84,6 +99,51 @@ class MADE(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """(N, dim) -> (N, dim, params)."""
         return self.net(x).reshape(x.shape[0], self.dim, self.params)
+
+    def block(self, x: Tensor, i: int) -> Tensor:
+        """(N, params): ``self(x)[:, i]``, the parameters for coordinate i, through only the units they depend on.
+
+        Output block i sees inputs 0..i-1 and, layer by layer, the hidden units the masks connect to it
+        (degree <= i); the masks give every other unit weight exactly 0, so leaving them out changes nothing
+        but the work: half the output layer in 2D (one block of two), about half the network summed over
+        the sequential passes of a sampling-direction MAF in higher dimensions.
+        """
+        h = x[:, :i]
+        for module, (rows, cols) in zip(self.net, self._block_plan(i), strict=True):
+            if isinstance(module, MaskedLinear):
+                w = _take(_take(module.weight, rows, 0), cols, 1) * _take(_take(module.mask, rows, 0), cols, 1)
+                h = nn.functional.linear(h, w, _take(module.bias, rows, 0))
+            else:
+                h = module(h)
+        return h
+
+    def _block_plan(self, i: int) -> list[tuple[slice | Tensor, slice | Tensor]]:
+        """Per module of ``self.net``: (rows, cols) of its weight that output block i needs, as slices where
+        they are contiguous (views, no copy); cached per block and device (the masks are fixed)."""
+        last = self.net[-1]
+        assert isinstance(last, MaskedLinear)
+        device = last.mask.device
+        key = (i, device)
+        cache: dict[tuple[int, torch.device], list[tuple[slice | Tensor, slice | Tensor]]]
+        cache = self.__dict__.setdefault("_plans", {})
+        if key not in cache:
+            linears = [m for m in self.net if isinstance(m, MaskedLinear)]
+            need = torch.zeros(self.dim * self.params, dtype=torch.bool)
+            need[i * self.params:(i + 1) * self.params] = True
+            wanted: list[tuple[Tensor, Tensor]] = []
+            for lin in reversed(linears):  # from the output back to the inputs
+                cols = lin.mask.detach().cpu()[need].any(0)
+                wanted.append((need, cols))
+                need = cols
+            need_in = torch.zeros(self.dim, dtype=torch.bool)
+            need_in[:i] = True
+            if bool((need & ~need_in).any()):
+                raise AssertionError(f"MADE masks connect block {i} to an input of degree > {i}")
+            wanted.reverse()
+            wanted[0] = (wanted[0][0], need_in[:i].clone())  # the first layer reads x[:, :i]
+            plan = iter([(_index(r, device), _index(c, device)) for r, c in wanted])
+            cache[key] = [next(plan) if isinstance(m, MaskedLinear) else (slice(None), slice(None)) for m in self.net]
+        return cache[key]
 
     def first_params(self) -> Tensor:
         """(1, dim, params) whose block for coordinate 1 is the network's output, which depends on no input.
