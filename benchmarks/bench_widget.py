@@ -28,6 +28,7 @@ Measured in the page with performance.now() (medians; the routes are interleaved
     python benchmarks/bench_widget.py --quick --profile   # + where the browser's time goes (CDP profiler)
     python benchmarks/bench_widget.py --quick --trace     # + Chromium timeline trace (all threads, by event)
     python benchmarks/bench_widget.py --quick --antialias on   # A/B: WebGL multisampling forced on
+    python benchmarks/bench_widget.py --no-browser --device cuda --kernel-points 100000   # kernel side on a GPU
 
 Writes benchmarks/results/widget.json (``--out``), the voila log to benchmarks/results/widget-voila.log.
 Needs Voila, Playwright (Python) and /usr/bin/chromium; never runs `playwright install`.
@@ -278,8 +279,9 @@ def med(xs: list[float]) -> float | None:
     return statistics.median(xs) if xs else None
 
 
-def kernel_overhead(repeats: int) -> dict[str, Any]:
-    """Kernel-side costs for one parameter change, in this process (no kernel, no browser)."""
+def kernel_overhead(repeats: int, device: str = "cpu", n_points: int = N_POINTS) -> dict[str, Any]:
+    """Kernel-side costs for one parameter change, in this process (no kernel, no browser), the flow on
+    ``device`` (a CUDA flow's arrays come back to the CPU inside player_scene: the scene time includes that)."""
     import torch
     from ipywidgets.widgets.widget import _remove_buffers
 
@@ -290,10 +292,16 @@ def kernel_overhead(repeats: int) -> dict[str, Any]:
     torch.set_num_threads(1)
     ns: dict[str, Any] = {}
     exec(SETUP, ns)  # noqa: S102 - our own constant
-    flow8, flowP = ns["make_flows"]()
+    flow8, flowP = (f.to(device) for f in ns["make_flows"]())
+    dev = torch.device(device)
+
+    def sync() -> None:
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+
     out: dict[str, Any] = {}
     for name, flow in (("realnvp8", flow8), ("affine+realnvp8", flowP)):
-        player = FlowPlayer(flow, n_points=N_POINTS, grid=GRID)
+        player = FlowPlayer(flow, n_points=n_points, grid=GRID)
         z = player._z
         keys = ["arrays", "meta", "controls", "params"]  # what recompute() changes (one message)
         t: dict[str, list[float]] = {k: [] for k in ("trace", "scene", "encode", "state", "recompute")}
@@ -302,6 +310,7 @@ def kernel_overhead(repeats: int) -> dict[str, Any]:
             t0 = time.perf_counter()
             with torch.no_grad():
                 flow.trace(z)
+            sync()
             t1 = time.perf_counter()
             scene = player_scene(flow, z, gx=GRID)
             t2 = time.perf_counter()
@@ -327,6 +336,7 @@ def kernel_overhead(repeats: int) -> dict[str, Any]:
             "overhead_over_trace": overhead / m["trace"],
             "recompute_minus_scene_ms": m["recompute"] - m["scene"],
             "trace_share_of_scene": m["trace"] / m["scene"],
+            "device": str(dev), "n_points": n_points,
         }
     return out
 
@@ -694,7 +704,9 @@ def summarise(res: dict[str, Any]) -> list[str]:
                      + ", ".join(f"{k} {v:.0f}" for k, v in lt.items()))
     ko = res.get("kernel")
     if ko:
-        lines.append("Kernel side, 10k points, grid 65 (median ms, this process, 1 thread)")
+        v0 = next(iter(ko.values()))
+        lines.append(f"Kernel side, {v0.get('n_points', N_POINTS):,} points, grid 65, {v0.get('device', 'cpu')} "
+                     "(median ms, this process, 1 CPU thread)")
         lines.append(f"  {'flow':<17}{'trace':>7}{'scene':>8}{'encode':>8}{'state':>7}{'recomp':>8}"
                      f"{'ovh/scene':>11}{'ovh/trace':>11}{'MB':>6}")
         for name, v in ko.items():
@@ -711,6 +723,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=RESULTS / "widget.json")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (notebook, voila log)")
     ap.add_argument("--no-browser", action="store_true", help="kernel-side part only")
+    ap.add_argument("--device", default="cpu", help="the flow's device for the kernel-side part (cpu, cuda)")
+    ap.add_argument("--kernel-points", type=int, default=N_POINTS, help="sample points in the kernel-side part")
     ap.add_argument("--antialias", choices=["auto", "on", "off"], default="auto",
                     help="WebGL multisampling: auto (off for a software rasteriser), or forced, for an A/B run")
     ap.add_argument("--profile", action="store_true",
@@ -731,7 +745,7 @@ def main() -> None:
                            "platform": {"python": platform.python_version(), "cpus": os.cpu_count(),
                                         "machine": platform.machine()}}
     t0 = time.perf_counter()
-    res["kernel"] = kernel_overhead(kernel_repeats)
+    res["kernel"] = kernel_overhead(kernel_repeats, args.device, args.kernel_points)
     log.append(f"kernel part {time.perf_counter() - t0:.1f} s")
     if not args.no_browser:
         tmp = Path(tempfile.mkdtemp(prefix="fv-bench-widget-"))
