@@ -15,6 +15,8 @@
               with the coupling's kept rows as unit rows (current) and with a derivative pass for every row
   scene_chunks the same scene at 10k and 100k points, the sample points through each layer in the flow's row
               chunks (current: 2 x 5000 / 13 x 7693) and all at once (previous)
+  scene_finite the same scene at 10k and 100k points: finiteness known per layer from one sum per tensor
+              (current) against commit 3189588's elementwise tests (loaded from git history)
 
     python benchmarks/probe_speedups.py            # ~1-2 min on 2 cores
 """
@@ -22,12 +24,16 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 import statistics
+import subprocess
 import sys
 import time
+import types
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -221,6 +227,35 @@ def scene_with(name: str, fn: Callable[..., object], flow: Flow, z: Tensor) -> C
     return run
 
 
+def module_at(rev: str, path: str, name: str) -> types.ModuleType:
+    """The module at ``path`` as it was at git revision ``rev``, loaded as ``name`` (same package, so its
+    relative imports resolve to the current flowviz): the replaced code, without a copy of it here."""
+    source = subprocess.run(["git", "-C", _ROOT, "show", f"{rev}:{path}"], check=True, capture_output=True,
+                            text=True).stdout
+    spec = importlib.util.spec_from_loader(name, loader=None)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    module.__package__ = name.rpartition(".")[0]
+    sys.modules[name] = module  # dataclasses look their module up there
+    exec(compile(source, f"{rev}:{path}", "exec"), module.__dict__)  # noqa: S102 - this repository's own history
+    return module
+
+
+def probe_scene_finite() -> None:
+    """player_scene with finiteness known per layer from one sum per tensor (current) against 3189588's
+    (an elementwise isfinite test of every input, output, Jacobian and state, and of every array sent)."""
+    before = module_at("3189588", "flowviz/scene/player.py", "flowviz.scene._player_3189588")
+    flow, _ = player_flow()
+    for n in (10_000, 100_000):
+        z = flow.base.sample(n, torch.Generator().manual_seed(0))
+        a, b = scene_player.player_scene(flow, z, gx=65), before.player_scene(flow, z, gx=65)
+        same = all(np.array_equal(v, b.arrays()[k]) for k, v in a.arrays().items()) and a.meta() == b.meta()
+        med = interleaved({"current": lambda z=z: scene_player.player_scene(flow, z, gx=65),
+                           "3189588": lambda z=z: before.player_scene(flow, z, gx=65)}, 30 if n == 10_000 else 8)
+        print(f"player_scene, Affine + 8 RealNVP, {n:,} points (identical arrays and meta: {same}): "
+              + ", ".join(f"{k} {1e3 * v:.1f} ms" for k, v in med.items()) + f" ({med['3189588'] / med['current']:.2f}x)")
+
+
 def probe_jacobians() -> None:
     flow, z = player_flow()
     med = interleaved({
@@ -256,6 +291,7 @@ def main() -> None:
     probe_made_block()
     probe_jacobians()
     probe_scene_chunks()
+    probe_scene_finite()
 
 
 if __name__ == "__main__":

@@ -138,6 +138,20 @@ def test_non_finite_values_are_counted_per_layer_and_never_sent() -> None:
     json.dumps(scene.meta(), allow_nan=False)
 
 
+def test_huge_but_finite_values_are_finite_and_a_real_overflow_is_not() -> None:
+    """The scene tells "every entry finite" from one sum per tensor; a sum of finite values that overflows
+    float32 must fall back to the entry-wise test (all finite, status ok), and a real overflow must not pass."""
+    z = torch.rand(500, 2) + 1.0  # same sign: the sum of the scaled points overflows
+    huge = player_scene(flows.Flow([flows.Affine(2, scale=2e36), flows.Affine(2, scale=1.0)]), z, gx=9)
+    with np.errstate(over="ignore"):
+        assert float(huge.points[1].sum(dtype=np.float32)) == float("inf")  # the sum does overflow
+    assert huge.status == "ok" and huge.points_finite.all() and huge.finite.all()
+    np.testing.assert_allclose(huge.points[2], 2e36 * z.numpy(), rtol=1e-6)
+    over = player_scene(flows.Flow([flows.Affine(2, scale=2e36), flows.Affine(2, scale=1e3)]), z, gx=9)
+    assert over.status == "non-finite" and over.layers[1].nonfinite == 500
+    assert not over.points_finite[2].any() and over.points_finite[1].all()
+
+
 def test_the_wire_leaves_out_all_finite_flags_and_the_undrawn_point_densities() -> None:
     z = torch.randn(200, 2)
     ok = player_scene(lecture_flow(), z, gx=9)

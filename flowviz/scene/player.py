@@ -171,19 +171,31 @@ def _border_mask(gx: int, gy: int, device: torch.device) -> Tensor:
     return m.reshape(-1)
 
 
-def _orientation(det: Tensor, ok: Tensor, border: Tensor) -> Tensor:
-    """+1 or -1: the sign of det J on most of the valid mesh border (all valid vertices if none)."""
+def _orientation(det: Tensor, ok: Tensor | None, border: Tensor) -> Tensor:
+    """+1 or -1: the sign of det J on most of the valid mesh border (all valid vertices if none; ok None:
+    every vertex is valid)."""
+    sign = torch.sign(det)
+    if ok is None:
+        return torch.where(sign[border].sum() >= 0, 1.0, -1.0).to(det.dtype)
     for mask in (ok & border, ok):
-        signs = torch.sign(det[mask])
-        if signs.numel():
-            return torch.where(signs.sum() >= 0, 1.0, -1.0).to(det.dtype)
+        if bool(mask.any()):
+            return torch.where(torch.where(mask, sign, 0.0).sum() >= 0, 1.0, -1.0).to(det.dtype)
     return torch.ones((), dtype=det.dtype, device=det.device)
 
 
-def _numpy(t: Tensor, ok: Tensor | None = None) -> np.ndarray:
+def _numpy(t: Tensor, clean: bool = False) -> np.ndarray:
+    """float32 C-order numpy; non-finite entries zeroed unless ``clean`` (known finite, or boolean flags)."""
     t = t.detach()
-    t = torch.where(torch.isfinite(t), t, torch.zeros((), dtype=t.dtype, device=t.device))
+    if not clean:
+        t = torch.where(torch.isfinite(t), t, torch.zeros((), dtype=t.dtype, device=t.device))
     return np.ascontiguousarray(t.to(torch.float32).cpu().numpy())
+
+
+def _all_finite(*ts: Tensor) -> bool:
+    """True only if every entry is finite: one reduction per tensor instead of an elementwise test. A NaN or
+    inf anywhere makes the sum NaN or inf; a sum of finite numbers that overflows only sends the caller to
+    the exact per-entry test."""
+    return all(bool(torch.isfinite(t.sum())) for t in ts)
 
 
 @torch.no_grad()
@@ -222,29 +234,39 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
     was_training = flow.training
     flow.eval()
     try:
+        in_ok = True  # every entry of states[k] finite (z and the mesh are): the usual case, no masking
         for k, layer in enumerate(flow.bijections):
             info = LayerInfo(name=type(layer).__name__, caption=layer.describe(), enabled=enabled[k])
             h = states[k]
             if enabled[k]:
-                ok = torch.isfinite(h).all(-1)
-                all_ok = bool(ok.all())  # the usual case: no masking below
-                safe = h if all_ok else torch.where(ok[:, None], h, torch.zeros_like(h))
+                ok = None if in_ok else torch.isfinite(h).all(-1)
+                safe = h if ok is None else torch.where(ok[:, None], h, torch.zeros_like(h))
                 out_p, ld_p = _chunked(flow, layer, safe[:N])
                 out_m, ld_m, J = forward_with_jacobian(layer, safe[N:])
                 states[k + 1, :N], states[k + 1, N:] = out_p, out_m
                 log_dets[k, :N], log_dets[k, N:] = ld_p, ld_m
-                if not all_ok:
+                if ok is not None:
                     states[k + 1, ~ok] = float("nan")
                     log_dets[k, ~ok] = float("nan")
-                # vertices whose input, output and Jacobian are finite (autograd can give finite
-                # derivatives where the output is NaN, e.g. log of a negative number)
-                mesh_ok = (ok[N:] & torch.isfinite(out_m).all(-1) & torch.isfinite(ld_m)
-                           & torch.isfinite(J).flatten(1).all(-1))
-                jac[k] = J if bool(mesh_ok.all()) else torch.where(mesh_ok[:, None, None], J, torch.zeros_like(J))
+                out_ok = _all_finite(out_p, out_m)
+                if ok is None and out_ok and _all_finite(ld_m, J):
+                    mesh_ok = None
+                    jac[k] = J
+                else:
+                    # vertices whose input, output and Jacobian are finite (autograd can give finite
+                    # derivatives where the output is NaN, e.g. log of a negative number)
+                    mesh_ok = (torch.isfinite(out_m).all(-1) & torch.isfinite(ld_m)
+                               & torch.isfinite(J).flatten(1).all(-1))
+                    if ok is not None:
+                        mesh_ok &= ok[N:]
+                    jac[k] = torch.where(mesh_ok[:, None, None], J, torch.zeros_like(J))
+                in_ok = in_ok and out_ok
                 Jd = jac[k].double()
                 det = Jd[:, 0, 0] * Jd[:, 1, 1] - Jd[:, 0, 1] * Jd[:, 1, 0]
                 orientation = _orientation(det, mesh_ok, border)
-                flipped = mesh_ok & (torch.sign(det) != orientation)
+                flipped = torch.sign(det) != orientation
+                if mesh_ok is not None:
+                    flipped &= mesh_ok
                 folded[k + 1] = folded[k] | flipped
                 invertible = layer.is_invertible()
                 message = layer.invertibility_message()
@@ -263,13 +285,18 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
 
     cum = torch.cat([log_dets.new_zeros((1, N + V)), torch.cumsum(log_dets, 0)])
     logp = flow.base.log_prob(v).unsqueeze(0) - cum
-    finite = torch.isfinite(states).all(-1) & torch.isfinite(logp)
-    finite = torch.cumprod(finite.to(torch.uint8), 0).bool()
-    # per layer: how many sample points first became non-finite there
-    for k, info in enumerate(infos):
-        info.nonfinite = int((finite[k, :N] & ~finite[k + 1, :N]).sum())
+    all_finite = in_ok and _all_finite(logp)  # every state, log-det and density finite: no flags to compute
+    if all_finite:
+        finite = None
+        finite_logp = logp.reshape(-1)
+    else:
+        finite = torch.isfinite(states).all(-1) & torch.isfinite(logp)
+        finite = torch.cumprod(finite.to(torch.uint8), 0).bool()
+        # per layer: how many sample points first became non-finite there
+        for k, info in enumerate(infos):
+            info.nonfinite = int((finite[k, :N] & ~finite[k + 1, :N]).sum())
+        finite_logp = logp[finite]
 
-    finite_logp = logp[finite]
     if finite_logp.numel():
         step = max(1, -(-finite_logp.numel() // 2048))
         hi = float(torch.quantile(finite_logp[::step].double().cpu(), 0.995))
@@ -278,8 +305,7 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
             lo = hi - 1.0
     else:
         lo, hi = -10.0, 0.0
-    all_finite = bool(finite.all())
-    if all_finite:  # one quantile call for every state
+    if finite is None:  # one quantile call for every state
         bounds = _robust_bounds_all(states[:, :N])
     else:
         bounds = [_robust_bounds(states[k, :N], finite[k, :N]) for k in range(K + 1)]
@@ -294,11 +320,19 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
         status = "non-finite"
         message = f"NaN/inf for {infos[k].nonfinite} of {N} points first at layer {k + 1} ({infos[k].name})"
 
-    if not all_finite:
-        states = torch.where(finite[..., None], states, torch.zeros_like(states))
-        logp = torch.where(finite, logp, torch.zeros_like(logp))
+    if finite is None:
+        ones = torch.ones((K + 1, N + V), dtype=torch.bool, device=device)
+        return PlayerScene(
+            points=_numpy(states[:, :N], clean=True), points_logp=_numpy(logp[:, :N], clean=True),
+            points_finite=_numpy(ones[:, :N], clean=True), mesh=_numpy(states[:, N:], clean=True),
+            logp=_numpy(logp[:, N:], clean=True), finite=_numpy(ones[:, N:], clean=True),
+            jac=_numpy(jac, clean=True), logdet=_numpy(log_dets[:, N:], clean=True),
+            folded=_numpy(folded, clean=True), gx=gx, gy=gy, layers=infos, base=flow.base.describe(),
+            status=status, message=message, logp_range=(lo, hi), bounds=bounds)
+    states = torch.where(finite[..., None], states, torch.zeros_like(states))
+    logp = torch.where(finite, logp, torch.zeros_like(logp))
     return PlayerScene(
-        points=_numpy(states[:, :N]), points_logp=_numpy(logp[:, :N]), points_finite=_numpy(finite[:, :N].float()),
-        mesh=_numpy(states[:, N:]), logp=_numpy(logp[:, N:]), finite=_numpy(finite[:, N:].float()),
-        jac=_numpy(jac), logdet=_numpy(log_dets[:, N:]), folded=_numpy(folded.float()), gx=gx, gy=gy,
+        points=_numpy(states[:, :N]), points_logp=_numpy(logp[:, :N]), points_finite=_numpy(finite[:, :N], clean=True),
+        mesh=_numpy(states[:, N:]), logp=_numpy(logp[:, N:]), finite=_numpy(finite[:, N:], clean=True),
+        jac=_numpy(jac), logdet=_numpy(log_dets[:, N:]), folded=_numpy(folded, clean=True), gx=gx, gy=gy,
         layers=infos, base=flow.base.describe(), status=status, message=message, logp_range=(lo, hi), bounds=bounds)
