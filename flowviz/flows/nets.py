@@ -105,26 +105,34 @@ class MADE(nn.Module):
 
         Output block i sees inputs 0..i-1 and, layer by layer, the hidden units the masks connect to it
         (degree <= i); the masks give every other unit weight exactly 0, so leaving them out changes nothing
-        but the work: half the output layer in 2D (one block of two), about half the network summed over
-        the sequential passes of a sampling-direction MAF in higher dimensions.
+        but the work: about half the network summed over the sequential passes of a sampling-direction MAF
+        in higher dimensions. In 2D, where block 2 needs every hidden unit and half the output layer, the whole
+        network runs: leaving out only those output rows measured no faster (benchmarks/probe_speedups.py).
+        Columns >= i of x are multiplied by exact zeros, so they must be finite (the sequential forward
+        passes zeros there); their values do not matter.
         """
-        h = x[:, :i]
-        for module, (rows, cols) in zip(self.net, self._block_plan(i), strict=True):
-            if isinstance(module, MaskedLinear):
+        if self.dim <= 2:  # every hidden unit feeds the last block: all of the network but half the output layer
+            return self(x)[:, i]
+        h = x
+        for module, plan in zip(self.net, self._block_plan(i), strict=True):
+            if plan is None:  # an activation, or a layer the block needs whole
+                h = module(h)
+            else:
+                assert isinstance(module, MaskedLinear)
+                rows, cols = plan
                 w = _take(_take(module.weight, rows, 0), cols, 1) * _take(_take(module.mask, rows, 0), cols, 1)
                 h = nn.functional.linear(h, w, _take(module.bias, rows, 0))
-            else:
-                h = module(h)
         return h
 
-    def _block_plan(self, i: int) -> list[tuple[slice | Tensor, slice | Tensor]]:
+    def _block_plan(self, i: int) -> list[tuple[slice | Tensor, slice | Tensor] | None]:
         """Per module of ``self.net``: (rows, cols) of its weight that output block i needs, as slices where
-        they are contiguous (views, no copy); cached per block and device (the masks are fixed)."""
+        they are contiguous (views, no copy), or None where the module runs as it is (an activation, or a
+        layer needed whole); cached per block and device (the masks are fixed)."""
         last = self.net[-1]
         assert isinstance(last, MaskedLinear)
         device = last.mask.device
         key = (i, device)
-        cache: dict[tuple[int, torch.device], list[tuple[slice | Tensor, slice | Tensor]]]
+        cache: dict[tuple[int, torch.device], list[tuple[slice | Tensor, slice | Tensor] | None]]
         cache = self.__dict__.setdefault("_plans", {})
         if key not in cache:
             linears = [m for m in self.net if isinstance(m, MaskedLinear)]
@@ -135,14 +143,18 @@ class MADE(nn.Module):
                 cols = lin.mask.detach().cpu()[need].any(0)
                 wanted.append((need, cols))
                 need = cols
-            need_in = torch.zeros(self.dim, dtype=torch.bool)
-            need_in[:i] = True
+            need_in = torch.arange(self.dim) < i
             if bool((need & ~need_in).any()):
                 raise AssertionError(f"MADE masks connect block {i} to an input of degree > {i}")
             wanted.reverse()
-            wanted[0] = (wanted[0][0], need_in[:i].clone())  # the first layer reads x[:, :i]
-            plan = iter([(_index(r, device), _index(c, device)) for r, c in wanted])
-            cache[key] = [next(plan) if isinstance(m, MaskedLinear) else (slice(None), slice(None)) for m in self.net]
+            # the first layer reads every column of x: the mask zeroes those >= i for these rows, and a
+            # GEMM over all d inputs is faster than over a strided slice of i of them (K = 1 in 2D)
+            wanted[0] = (wanted[0][0], torch.ones(self.dim, dtype=torch.bool))
+            whole = slice(None)
+            plan = iter([None if bool(r.all()) and bool(c.all())
+                         else (whole if bool(r.all()) else _index(r, device), _index(c, device))
+                         for r, c in wanted])
+            cache[key] = [next(plan) if isinstance(m, MaskedLinear) else None for m in self.net]
         return cache[key]
 
     def first_params(self) -> Tensor:
