@@ -88,9 +88,9 @@ def test_chunked_evaluation_equals_whole_batch() -> None:
 
 def test_row_chunks_are_equal_pieces_of_at_most_chunk_size_covering_every_row() -> None:
     flow = F.realnvp(2, layers=2, hidden=8)
-    assert flow.chunk_size == 8192
-    for n, pieces in [(1, 1), (8192, 1), (8193, 2), (10_000, 2), (16_384, 2), (16_385, 3), (100_000, 13),
-                      (1_000_000, 123)]:
+    assert flow.chunk_size == 16384
+    for n, pieces in [(1, 1), (10_000, 1), (16_384, 1), (16_385, 2), (32_768, 2), (32_769, 3), (100_000, 7),
+                      (1_000_000, 62)]:
         chunks = flow._chunks(n)
         sizes = [s.stop - s.start for s in chunks]
         assert len(chunks) == pieces, (n, sizes)
@@ -98,7 +98,7 @@ def test_row_chunks_are_equal_pieces_of_at_most_chunk_size_covering_every_row() 
         assert all(a.stop == b.start for a, b in zip(chunks[:-1], chunks[1:], strict=True))
         # equal pieces (the last one a few rows shorter at most), none over chunk_size, none under half of it
         assert len(set(sizes[:-1])) <= 1 and 0 <= sizes[0] - sizes[-1] < pieces
-        assert max(sizes) <= 8192 and (pieces == 1 or min(sizes) > 8192 // 2 - pieces)
+        assert max(sizes) <= 16384 and (pieces == 1 or min(sizes) > 16384 // 2 - pieces)
     assert flow._chunks(0) == []
 
 

@@ -22,7 +22,7 @@ from .distributions import Distribution, StandardNormal
 
 __all__ = ["Flow", "Trace", "check_finite", "DEFAULT_CHUNK_SIZE"]
 
-DEFAULT_CHUNK_SIZE = 8192
+DEFAULT_CHUNK_SIZE = 16384
 
 
 def check_finite(x: Tensor, what: str) -> None:
@@ -146,9 +146,10 @@ class Flow(Bijection):
 
     # -- chunked evaluation ------------------------------------------------------------------
     def _chunks(self, n: int) -> list[slice]:
-        """ceil(n / chunk_size) row chunks of equal size, at most chunk_size rows each (10k rows: 2 x 5000;
-        100k: 13 x 7693; 1M: 123 x 8131). Small pieces keep a layer's temporaries (rows x hidden floats)
-        in reused heap memory in most allocator states; benchmarks/README.md has the measurements."""
+        """ceil(n / chunk_size) row chunks of equal size, at most chunk_size rows each (10k rows: one piece;
+        100k: 7 x 14286; 1M: 62 x 16130). Pieces keep a layer's temporaries (rows x hidden floats) small
+        enough to be reused; the conditioners' hidden activations go to reused scratch memory without
+        autograd (:mod:`flowviz.flows.workspace`). benchmarks/README.md has the measurements."""
         if not n:
             return []
         k = -(-n // max(1, int(self.chunk_size)))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from . import workspace
+
 __all__ = ["MLP", "MADE"]
 
 
@@ -39,6 +41,13 @@ class MLP(nn.Sequential):
         nn.init.zeros_(last.bias)
         layers.append(last)
         super().__init__(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
+        """The layers in order; without autograd on a CPU the hidden activations go to reused scratch memory
+        (:mod:`flowviz.flows.workspace`: no page faults for fresh (rows x hidden) arrays, same numbers)."""
+        if workspace.applies(x, self):
+            return workspace.run(self, x)
+        return super().forward(x)
 
 
 class MaskedLinear(nn.Linear):
@@ -97,8 +106,9 @@ class MADE(nn.Module):
         self._first_is_bias = dim > 1 and not bool(last.mask[:params].any())
 
     def forward(self, x: Tensor) -> Tensor:
-        """(N, dim) -> (N, dim, params)."""
-        return self.net(x).reshape(x.shape[0], self.dim, self.params)
+        """(N, dim) -> (N, dim, params); hidden activations in scratch memory as for :class:`MLP`."""
+        out = workspace.run(self.net, x) if workspace.applies(x, self) else self.net(x)
+        return out.reshape(x.shape[0], self.dim, self.params)
 
     def block(self, x: Tensor, i: int) -> Tensor:
         """(N, params): ``self(x)[:, i]``, the parameters for coordinate i, through only the units they depend on.

@@ -1,0 +1,78 @@
+"""Reused scratch memory for the conditioner networks (MLP, MADE) evaluated without autograd on a CPU.
+
+Why: a conditioner's hidden activations are (rows x hidden) float arrays, 2.5 MB at 10k rows x 64. glibc
+serves blocks that large with mmap or at the top of the heap and gives them back to the OS when they are
+freed, so a fresh process page-faults a new copy of every activation on every call; that is most of the
+time of a 10k-row layer in that state (benchmarks/README.md, "Why 10k is sensitive to the allocator").
+Here each hidden layer writes into one of two per-thread buffers that stay mapped between calls
+(``torch.addmm(..., out=)``), and only the network's output, which the caller keeps, is a fresh tensor.
+The numbers are the same as the plain forward's (the same kernels on the same inputs).
+
+The plain forward is used instead whenever this would be unsafe or pointless: autograd on (the backward
+pass needs each layer's own input), a non-CPU device (the GPU allocators cache), tensors under a
+``torch.func`` transform (vmap, grad, jacrev), or forward hooks on the network or its layers (a hook may
+keep an activation, which the next call would overwrite).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["ENABLED", "applies", "run", "scratch"]
+
+#: Set to False to evaluate every conditioner the plain way (for A/B measurements: benchmarks/).
+ENABLED = True
+
+_local = threading.local()
+
+
+def scratch(slot: int, rows: int, cols: int, dtype: torch.dtype) -> Tensor:
+    """A (rows, cols) CPU tensor in this thread's buffer ``slot`` (0 or 1), contents undefined; grown as
+    needed, never shrunk. The next request for the same slot in this thread returns the same memory."""
+    pools: dict[tuple[int, torch.dtype], Tensor] | None = getattr(_local, "pools", None)
+    if pools is None:
+        pools = _local.pools = {}
+    need = rows * cols
+    pool = pools.get((slot, dtype))
+    if pool is None or pool.numel() < need:
+        pool = pools[(slot, dtype)] = torch.empty(need, dtype=dtype)
+    return pool[:need].view(rows, cols)
+
+
+def _hooked(seq: nn.Module) -> bool:
+    return any(m._forward_hooks or m._forward_pre_hooks for m in seq.modules())
+
+
+def applies(x: Tensor, seq: nn.Module) -> bool:
+    """Whether :func:`run` may evaluate ``seq`` on x (see the module docstring for when it may not)."""
+    return (ENABLED and not torch.is_grad_enabled() and x.device.type == "cpu" and x.dim() == 2
+            and not torch._C._functorch.is_functorch_wrapped_tensor(x) and not _hooked(seq))
+
+
+def run(seq: nn.Sequential, x: Tensor) -> Tensor:
+    """``seq(x)`` for a Sequential of Linear layers (masked or not) and activations, the hidden layers'
+    outputs in scratch buffers (alternating slots), the last layer's output a fresh tensor."""
+    layers = list(seq)
+    h, slot = x, 0
+    for j, m in enumerate(layers):
+        if isinstance(m, nn.Linear):
+            mask = getattr(m, "mask", None)
+            w = m.weight if mask is None else m.weight * mask
+            if j == len(layers) - 1:
+                h = nn.functional.linear(h, w, m.bias)
+            else:
+                out = scratch(slot, h.shape[0], w.shape[0], h.dtype)
+                slot ^= 1
+                if m.bias is None:
+                    torch.mm(h, w.t(), out=out)
+                else:
+                    torch.addmm(m.bias, h, w.t(), out=out)
+                h = out
+        else:
+            h = m(h)  # activations (in place where they can be: nets._activation)
+    if h.data_ptr() in {p.data_ptr() for p in getattr(_local, "pools", {}).values()}:  # never hand out scratch
+        h = h.clone()
+    return h
