@@ -14,7 +14,8 @@
   jacobians   scene.player_scene for Affine + 8 RealNVP layers, 10k points, 65 x 65 mesh: readout Jacobians
               with the coupling's kept rows as unit rows (current) and with a derivative pass for every row
   scene_chunks the same scene at 10k and 100k points, the sample points through each layer in the flow's row
-              chunks (current: 2 x 5000 / 13 x 7693) and all at once (previous)
+              chunks (current: one piece at 10k, 7 x 14286 at 100k; 2 x 5000 / 13 x 7693 before chunk_size went
+              from 8192 to 16384) and all at once (previous)
   scene_finite the same scene at 10k and 100k points: finiteness known per layer from one sum per tensor
               (current) against commit 3189588's elementwise tests (loaded from git history)
 
@@ -195,7 +196,7 @@ def probe_made_block() -> None:
             with torch.no_grad():
                 for p in layer.parameters():
                     p.add_(0.1 * torch.randn(p.shape, generator=g))
-                z = torch.randn(5000, dim, generator=g)  # one of the flow's 2 x 5000 chunks of 10k rows
+                z = torch.randn(5000, dim, generator=g)
                 diff = float((layer(z)[0] - full_made_ar_forward(layer, z)[0]).abs().max())
                 med = interleaved({"block": lambda: layer(z), "whole MADE": lambda: full_made_ar_forward(layer, z)},
                                   300)

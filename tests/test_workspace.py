@@ -98,6 +98,17 @@ def test_disabled_scratch_is_the_plain_path() -> None:
         workspace.ENABLED = True
 
 
+def test_a_layer_over_the_scratch_limit_takes_the_plain_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    mlp = _perturbed(MLP(2, 3, hidden=8))
+    x = torch.randn(100, 2)
+    monkeypatch.setattr(workspace, "MAX_ELEMENTS", 799)  # 100 rows x 8 hidden = 800 elements
+    with torch.no_grad():
+        monkeypatch.setattr(workspace, "_local", threading.local())  # no pools yet in this thread
+        y = mlp(x)
+        assert not getattr(workspace._local, "pools", {})  # nothing was kept
+    torch.testing.assert_close(y, _plain(mlp, x), rtol=0, atol=0)
+
+
 def test_threads_have_their_own_scratch() -> None:
     flow = _perturbed(F.realnvp(2, layers=4, hidden=32), 3)
     xs = [torch.randn(3000, 2, generator=torch.Generator().manual_seed(i)) for i in range(4)]

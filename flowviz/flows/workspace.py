@@ -21,10 +21,13 @@ import threading
 import torch
 from torch import Tensor, nn
 
-__all__ = ["ENABLED", "applies", "run", "scratch"]
+__all__ = ["ENABLED", "MAX_ELEMENTS", "applies", "run", "scratch"]
 
 #: Set to False to evaluate every conditioner the plain way (for A/B measurements: benchmarks/).
 ENABLED = True
+#: Largest scratch buffer (elements; 4M = 16 MB of float32) kept per slot and thread: a wider layer on more
+#: rows takes the plain path, where allocation is small next to its arithmetic.
+MAX_ELEMENTS = 1 << 22
 
 _local = threading.local()
 
@@ -61,7 +64,7 @@ def run(seq: nn.Sequential, x: Tensor) -> Tensor:
         if isinstance(m, nn.Linear):
             mask = getattr(m, "mask", None)
             w = m.weight if mask is None else m.weight * mask
-            if j == len(layers) - 1:
+            if j == len(layers) - 1 or h.shape[0] * w.shape[0] > MAX_ELEMENTS:
                 h = nn.functional.linear(h, w, m.bias)
             else:
                 out = scratch(slot, h.shape[0], w.shape[0], h.dtype)
