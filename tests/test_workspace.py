@@ -64,6 +64,26 @@ def test_an_output_is_never_scratch_and_survives_the_next_call() -> None:
     torch.testing.assert_close(out, seq(x1).detach(), rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("transform", ["affine", "spline"])
+def test_an_autoregressive_layers_parameters_in_scratch_never_leak_into_its_outputs(transform: str) -> None:
+    """MaskedAutoregressive.inverse takes its parameters from MADE.transient (scratch slot 2 without autograd):
+    same numbers as the plain path, and outputs that a second call (which rewrites the scratch) leaves alone."""
+    layer = _perturbed(F.MaskedAutoregressive(2, hidden=16, transform=transform, direction="density"), 4)
+    x1, x2 = torch.randn(500, 2), torch.randn(500, 2)
+    with torch.no_grad():
+        z1, ld1 = layer.inverse(x1)
+        keep = z1.clone(), ld1.clone()
+        theta = layer.made.transient(x2)
+        assert theta.data_ptr() == workspace.scratch(2, 500, theta.shape[1] * theta.shape[2], theta.dtype).data_ptr()
+        layer.inverse(x2)
+    torch.testing.assert_close((z1, ld1), keep, rtol=0, atol=0)
+    with torch.enable_grad():
+        ref = layer.inverse(x1)
+    torch.testing.assert_close((z1, ld1), tuple(t.detach() for t in ref), rtol=0, atol=0)
+    pools = {t.data_ptr() for t in workspace._local.pools.values()}
+    assert z1.data_ptr() not in pools and ld1.data_ptr() not in pools
+
+
 def test_plain_path_with_autograd_hooks_or_functorch() -> None:
     mlp = _perturbed(MLP(2, 3, hidden=8))
     x = torch.randn(50, 2)

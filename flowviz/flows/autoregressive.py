@@ -91,7 +91,7 @@ class MaskedAutoregressive(Bijection):
     def inverse(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """One pass: z_i = tau^{-1}(x_i; theta_i(x_<i)); log_det = -sum_i log|tau'|."""
         check_input(x, self.dim, "x")
-        return self._tau(x, self.made(x), inverse=True)
+        return self._tau(x, self.made.transient(x), inverse=True)  # tau's outputs are fresh tensors
 
     def describe(self) -> str:
         if self.direction == "density":

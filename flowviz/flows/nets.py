@@ -110,6 +110,14 @@ class MADE(nn.Module):
         out = workspace.run(self.net, x) if workspace.applies(x, self) else self.net(x)
         return out.reshape(x.shape[0], self.dim, self.params)
 
+    def transient(self, x: Tensor) -> Tensor:
+        """``self(x)``, except that without autograd on a CPU the result may lie in scratch memory that the
+        next network evaluated in this thread overwrites: for a caller that uses it up first (the layer's own
+        elementwise map). Saves page-faulting a fresh (N, dim x params) array per call."""
+        if workspace.applies(x, self):
+            return workspace.run(self.net, x, transient=True).reshape(x.shape[0], self.dim, self.params)
+        return self(x)
+
     def block(self, x: Tensor, i: int) -> Tensor:
         """(N, params): ``self(x)[:, i]``, the parameters for coordinate i, through only the units they depend on.
 

@@ -33,7 +33,7 @@ _local = threading.local()
 
 
 def scratch(slot: int, rows: int, cols: int, dtype: torch.dtype) -> Tensor:
-    """A (rows, cols) CPU tensor in this thread's buffer ``slot`` (0 or 1), contents undefined; grown as
+    """A (rows, cols) CPU tensor in this thread's buffer ``slot`` (0, 1 or 2), contents undefined; grown as
     needed, never shrunk. The next request for the same slot in this thread returns the same memory."""
     pools: dict[tuple[int, torch.dtype], Tensor] | None = getattr(_local, "pools", None)
     if pools is None:
@@ -55,19 +55,22 @@ def applies(x: Tensor, seq: nn.Module) -> bool:
             and not torch._C._functorch.is_functorch_wrapped_tensor(x) and not _hooked(seq))
 
 
-def run(seq: nn.Sequential, x: Tensor) -> Tensor:
+def run(seq: nn.Sequential, x: Tensor, transient: bool = False) -> Tensor:
     """``seq(x)`` for a Sequential of Linear layers (masked or not) and activations, the hidden layers'
-    outputs in scratch buffers (alternating slots), the last layer's output a fresh tensor."""
+    outputs in scratch buffers (alternating slots 0 and 1), the last layer's output a fresh tensor; with
+    ``transient`` in slot 2 too, for a caller that uses it up before it runs another network in this thread
+    (an autoregressive layer's parameters: benchmarks/README.md, speed-up 15)."""
     layers = list(seq)
     h, slot = x, 0
     for j, m in enumerate(layers):
         if isinstance(m, nn.Linear):
             mask = getattr(m, "mask", None)
             w = m.weight if mask is None else m.weight * mask
-            if j == len(layers) - 1 or h.shape[0] * w.shape[0] > MAX_ELEMENTS:
+            last = j == len(layers) - 1
+            if (last and not transient) or h.shape[0] * w.shape[0] > MAX_ELEMENTS:
                 h = nn.functional.linear(h, w, m.bias)
             else:
-                out = scratch(slot, h.shape[0], w.shape[0], h.dtype)
+                out = scratch(2 if last else slot, h.shape[0], w.shape[0], h.dtype)
                 slot ^= 1
                 if m.bias is None:
                     torch.mm(h, w.t(), out=out)
@@ -76,6 +79,6 @@ def run(seq: nn.Sequential, x: Tensor) -> Tensor:
                 h = out
         else:
             h = m(h)  # activations (in place where they can be: nets._activation)
-    if h.data_ptr() in {p.data_ptr() for p in getattr(_local, "pools", {}).values()}:  # never hand out scratch
-        h = h.clone()
+    if not transient and h.data_ptr() in {p.data_ptr() for p in getattr(_local, "pools", {}).values()}:
+        h = h.clone()  # never hand out scratch memory (a network ending in an activation)
     return h
