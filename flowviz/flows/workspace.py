@@ -45,14 +45,28 @@ def scratch(slot: int, rows: int, cols: int, dtype: torch.dtype) -> Tensor:
     return pool[:need].view(rows, cols)
 
 
-def _hooked(seq: nn.Module) -> bool:
-    return any(m._forward_hooks or m._forward_pre_hooks for m in seq.modules())
+def _hooked(net: nn.Module) -> bool:
+    """Forward hooks anywhere on net, its Sequential (a MADE's .net) and their layers, or global ones."""
+    if nn.modules.module._global_forward_hooks or nn.modules.module._global_forward_pre_hooks:
+        return True
+    inner = net._modules.get("net") or net
+    return any(m._forward_hooks or m._forward_pre_hooks for m in (net, inner, *inner._modules.values()))
 
 
-def applies(x: Tensor, seq: nn.Module) -> bool:
-    """Whether :func:`run` may evaluate ``seq`` on x (see the module docstring for when it may not)."""
+def applies(x: Tensor, net: nn.Module) -> bool:
+    """Whether :func:`run` may evaluate ``net`` (an MLP, or a MADE's Sequential) on x (see the module docstring
+    for when it may not)."""
     return (ENABLED and not torch.is_grad_enabled() and x.device.type == "cpu" and x.dim() == 2
-            and not torch._C._functorch.is_functorch_wrapped_tensor(x) and not _hooked(seq))
+            and not torch._C._functorch.is_functorch_wrapped_tensor(x) and not _hooked(net))
+
+
+def _plan(seq: nn.Sequential) -> list[tuple[nn.Module, bool, bool]]:
+    """(module, is a Linear, masked) per layer, cached on the Sequential (its layers do not change)."""
+    plan = seq.__dict__.get("_workspace_plan")
+    if plan is None or len(plan) != len(seq):
+        plan = seq.__dict__["_workspace_plan"] = [
+            (m, isinstance(m, nn.Linear), isinstance(m, nn.Linear) and "mask" in m._buffers) for m in seq]
+    return plan
 
 
 def run(seq: nn.Sequential, x: Tensor, transient: bool = False) -> Tensor:
@@ -60,25 +74,27 @@ def run(seq: nn.Sequential, x: Tensor, transient: bool = False) -> Tensor:
     outputs in scratch buffers (alternating slots 0 and 1), the last layer's output a fresh tensor; with
     ``transient`` in slot 2 too, for a caller that uses it up before it runs another network in this thread
     (an autoregressive layer's parameters: benchmarks/README.md, speed-up 15)."""
-    layers = list(seq)
-    h, slot = x, 0
-    for j, m in enumerate(layers):
-        if isinstance(m, nn.Linear):
-            mask = getattr(m, "mask", None)
-            w = m.weight if mask is None else m.weight * mask
-            last = j == len(layers) - 1
+    plan = _plan(seq)
+    h, slot, end = x, 0, len(plan) - 1
+    for j, (m, linear, masked) in enumerate(plan):
+        if linear:
+            params = m._parameters
+            w, b = params["weight"], params["bias"]
+            if masked:
+                w = w * m._buffers["mask"]
+            last = j == end
             if (last and not transient) or h.shape[0] * w.shape[0] > MAX_ELEMENTS:
-                h = nn.functional.linear(h, w, m.bias)
+                h = nn.functional.linear(h, w, b)
             else:
                 out = scratch(2 if last else slot, h.shape[0], w.shape[0], h.dtype)
                 slot ^= 1
-                if m.bias is None:
+                if b is None:
                     torch.mm(h, w.t(), out=out)
                 else:
-                    torch.addmm(m.bias, h, w.t(), out=out)
+                    torch.addmm(b, h, w.t(), out=out)
                 h = out
         else:
             h = m(h)  # activations (in place where they can be: nets._activation)
-    if not transient and h.data_ptr() in {p.data_ptr() for p in getattr(_local, "pools", {}).values()}:
+    if not plan[-1][1] and not transient:
         h = h.clone()  # never hand out scratch memory (a network ending in an activation)
     return h
