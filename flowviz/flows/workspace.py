@@ -50,7 +50,8 @@ def _hooked(net: nn.Module) -> bool:
     if nn.modules.module._global_forward_hooks or nn.modules.module._global_forward_pre_hooks:
         return True
     inner = net._modules.get("net") or net
-    return any(m._forward_hooks or m._forward_pre_hooks for m in (net, inner, *inner._modules.values()))
+    mods = [net, inner, *(m for m in inner._modules.values() if m is not None)]
+    return any(m._forward_hooks or m._forward_pre_hooks for m in mods)
 
 
 def applies(x: Tensor, net: nn.Module) -> bool:
@@ -79,9 +80,10 @@ def run(seq: nn.Sequential, x: Tensor, transient: bool = False) -> Tensor:
     for j, (m, linear, masked) in enumerate(plan):
         if linear:
             params = m._parameters
-            w, b = params["weight"], params["bias"]
+            w: Tensor = params["weight"]  # type: ignore[assignment]
+            b = params["bias"]
             if masked:
-                w = w * m._buffers["mask"]
+                w = w * m._buffers["mask"]  # type: ignore[operator]
             last = j == end
             if (last and not transient) or h.shape[0] * w.shape[0] > MAX_ELEMENTS:
                 h = nn.functional.linear(h, w, b)
