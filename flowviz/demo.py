@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 import torch
 
@@ -14,7 +15,8 @@ from . import flows
 from .data import DATASETS, get_dataset
 from .train import fit
 
-MODELS = {"realnvp": flows.realnvp, "maf": flows.maf, "nsf": flows.nsf, "planar": flows.planar_flow}
+MODELS: dict[str, Callable[[int], flows.Flow]] = {
+    "realnvp": flows.realnvp, "maf": flows.maf, "nsf": flows.nsf, "planar": flows.planar_flow}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Static checks that CI runs with the tests: ruff over the project, mypy over the typed core, and
+"""Static checks that CI runs with the tests: ruff over the project, mypy over the whole package, and
 no eval/exec anywhere in the package (pages served by Voila are open to whoever can reach them)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def test_ruff_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_mypy_is_clean_on_the_typed_core() -> None:
+def test_mypy_is_clean_on_the_package() -> None:
     result = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -72,4 +72,4 @@ def fold_flags(scene: PlayerScene, tris: np.ndarray | None = None) -> np.ndarray
     :class:`flowviz.scene.PlayerScene`). The browser uses the same flags, so both pictures agree."""
     tris = triangles(scene.gx, scene.gy) if tris is None else tris
     folded = np.asarray(scene.folded) > 0
-    return folded[:, tris].any(-1)
+    return np.asarray(folded[:, tris].any(-1))

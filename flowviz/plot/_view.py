@@ -98,9 +98,9 @@ def status_text(scene: PlayerScene) -> str:
         text = ("non-finite: " + "; ".join(f"layer {k}, {n} point{'' if n == 1 else 's'}" for k, n in bad)
                 if bad else "non-finite values")
     elif scene.status == "not invertible":
-        bad = [(k + 1, layer.name) for k, layer in enumerate(scene.layers) if not layer.invertible]
-        text = ("not invertible: " + ", ".join(f"layer {k} ({name or '?'})" for k, name in bad)
-                if bad else "not invertible")
+        folds = [(k + 1, layer.name) for k, layer in enumerate(scene.layers) if not layer.invertible]
+        text = ("not invertible: " + ", ".join(f"layer {k} ({name or '?'})" for k, name in folds)
+                if folds else "not invertible")
     else:
         text = str(scene.status)
     return f"{text} \u2014 {scene.message}" if scene.message else text

@@ -47,12 +47,12 @@ def animate(scene_or_flow: PlayerScene | Any, path: str | os.PathLike[str], *, f
     path = Path(path)
     ext = path.suffix.lower()
     if ext in GIF:
-        writer: Any = PillowWriter(fps=fps)
+        writer: Any = PillowWriter(fps=fps)  # type: ignore[arg-type]  # a float rate works; the stub says int
     elif ext in VIDEO:
         if not writers.is_available("ffmpeg"):
             raise RuntimeError(f"cannot write {path.name}: ffmpeg is missing (install it and put it on the "
                                "PATH); writing a .gif works without it")
-        writer = FFMpegWriter(fps=fps)
+        writer = FFMpegWriter(fps=fps)  # type: ignore[arg-type]
     else:
         raise ValueError(f"unknown animation format {ext!r}: use .gif, or .mp4 with ffmpeg installed")
     scene = as_scene(scene_or_flow, n_points=n_points, grid=grid, seed=seed)
@@ -64,7 +64,7 @@ def animate(scene_or_flow: PlayerScene | Any, path: str | os.PathLike[str], *, f
     if show_density:
         add_colorbar(fig, ax, scene, cmap, shrink=0.9, pad=0.02)
     add_banner(fig, scene, width_chars=int(figsize[0] * 11))
-    kw = dict(show_points=show_points, show_grid=show_grid, show_density=show_density, cmap=cmap,
+    kw: dict[str, Any] = dict(show_points=show_points, show_grid=show_grid, show_density=show_density, cmap=cmap,
               view=view, topology=topo)
     # lay the figure out once with the widest title, then freeze it so frames do not jitter
     drawn: StateArtists = plot_state(ax, scene, scene.K, **kw)

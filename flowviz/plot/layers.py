@@ -22,6 +22,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection, PathCollection, PolyCollection, TriMesh
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.tri import Triangulation
 
 from ..scene import PlayerScene
@@ -195,7 +196,9 @@ def plot_layers(scene_or_flow: PlayerScene | Any, *, layers: Sequence[float] | N
         banner = 0.45 if status_text(scene) else 0.0
         figsize = (ncols * w + (0.9 if show_density else 0.2), nrows * (h + 0.5) + banner + 0.1)
     fig = Figure(figsize=figsize, layout="constrained")
-    fig.get_layout_engine().set(w_pad=0.04, h_pad=0.04, wspace=0.03, hspace=0.04)
+    engine = fig.get_layout_engine()
+    assert isinstance(engine, ConstrainedLayoutEngine)
+    engine.set(w_pad=0.04, h_pad=0.04, wspace=0.03, hspace=0.04)
     axs = fig.subplots(nrows, ncols, squeeze=False).ravel()
     topo = Topology.of(scene)
     for i, ax in enumerate(axs):

@@ -59,8 +59,9 @@ def make_layer(kind: str, n: int, seed: int = 0, hidden: int = 64, noise: float 
 def layer_order(layer: Bijection) -> np.ndarray:
     """The coordinate order in which the layer's Jacobian is lower triangular: natural for MAF,
     (kept A, then transformed B) for a coupling layer."""
-    if hasattr(layer, "idx_a") and hasattr(layer, "idx_b"):
-        return torch.cat([layer.idx_a, layer.idx_b]).cpu().numpy().astype(np.int64)
+    idx_a, idx_b = getattr(layer, "idx_a", None), getattr(layer, "idx_b", None)
+    if isinstance(idx_a, torch.Tensor) and isinstance(idx_b, torch.Tensor):
+        return torch.cat([idx_a, idx_b]).cpu().numpy().astype(np.int64)
     return np.arange(layer.dim, dtype=np.int64)
 
 
@@ -133,8 +134,9 @@ def triangular_scene(layer: Bijection, z: torch.Tensor | None = None, seed: int 
             else type(layer).__name__)
     desc = layer.describe()
     if kind == "coupling" and n > 12:
-        desc = (f"{type(layer).__name__}: keeps {len(layer.idx_a)} coordinates (A), "
-                f"transforms {len(layer.idx_b)} (B)")
+        idx_a = layer.idx_a  # a coupling layer keeps idx_a and transforms the rest
+        kept = int(idx_a.shape[0]) if isinstance(idx_a, torch.Tensor) else 0
+        desc = (f"{type(layer).__name__}: keeps {kept} coordinates (A), transforms {n - kept} (B)")
     caption = f"{desc}; order: " + ("kept coordinates A first, then transformed B" if kind == "coupling"
                                     else "natural (x_i depends on z_1..z_i)")
     return TriangularScene(
@@ -147,7 +149,7 @@ def triangular_scene(layer: Bijection, z: torch.Tensor | None = None, seed: int 
     )
 
 
-def fit_loglog(ns: Sequence[float], ts: Sequence[float]) -> float:
+def fit_loglog(ns: Sequence[float] | np.ndarray, ts: Sequence[float] | np.ndarray) -> float:
     """Least-squares slope of log t against log n (nan with fewer than two points)."""
     pts = [(math.log(a), math.log(b)) for a, b in zip(ns, ts, strict=True) if a > 0 and b > 0]
     if len(pts) < 2:

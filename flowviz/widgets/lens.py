@@ -70,7 +70,8 @@ class JacobianLens(ArrayWidget):
         if mode not in ("2d", "3d"):
             raise ValueError(f"mode must be '2d' or '3d', got {mode!r}")
         super().__init__(preset=preset, mode=mode, **kwargs)
-        self._opts = {"grid": grid, "n_samples": n_samples, "bins": bins, "extent": extent, "seed": seed}
+        self._opts: dict[str, Any] = {"grid": grid, "n_samples": n_samples, "bins": bins, "extent": extent,
+                                      "seed": seed}
         self._scene: LensScene | None = None
         self._lut = colormap_lut("viridis")
         m3 = np.asarray(LECTURE_MATRIX3 if matrix3 is None else matrix3, dtype=np.float64)

@@ -128,7 +128,7 @@ class TriangularJacobian(ArrayWidget):
 
     def measure(self, sizes: Sequence[int] | None = None, repeats: int | None = None) -> dict[str, Any]:
         """Time log|det| by dense LU and by the diagonal (medians); the result is also put in ``timing``."""
-        opts = dict(self._timing_opts)
+        opts: dict[str, Any] = dict(self._timing_opts)
         if sizes is not None:
             opts["sizes"] = tuple(sizes)
         if repeats is not None:
