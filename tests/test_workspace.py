@@ -106,6 +106,25 @@ def test_plain_path_with_autograd_hooks_or_functorch() -> None:
     torch.testing.assert_close(J, F.jacobian(layer, x), rtol=0, atol=0)
 
 
+def test_inference_mode_and_no_grad_share_scratch_in_either_order() -> None:
+    """Scratch first asked for under torch.inference_mode must still be writable under no_grad (an
+    inference tensor cannot be updated in place outside inference mode): the buffers are normal tensors."""
+    flow = _perturbed(F.maf(2, layers=2, hidden=16), 6)
+    x = torch.randn(200, 2)
+    workspace._local = threading.local()  # this thread's pools start empty, so inference_mode creates them
+    with torch.enable_grad():
+        expected = flow.log_prob(x).detach()
+    with torch.inference_mode():
+        a = flow.log_prob(x)
+    with torch.no_grad():
+        b = flow.log_prob(x)
+    with torch.inference_mode():
+        c = flow.log_prob(x)
+    for got in (a, b, c):
+        torch.testing.assert_close(got, expected, rtol=0, atol=0)
+    assert not any(t.is_inference() for t in workspace._local.pools.values())
+
+
 def test_disabled_scratch_is_the_plain_path() -> None:
     mlp = _perturbed(MLP(2, 3, hidden=8))
     x = torch.randn(50, 2)

@@ -41,7 +41,8 @@ def scratch(slot: int, rows: int, cols: int, dtype: torch.dtype) -> Tensor:
     need = rows * cols
     pool = pools.get((slot, dtype))
     if pool is None or pool.numel() < need:
-        pool = pools[(slot, dtype)] = torch.empty(need, dtype=dtype)
+        with torch.inference_mode(False):  # a normal tensor even when first asked for under inference_mode
+            pool = pools[(slot, dtype)] = torch.empty(need, dtype=dtype)
     return pool[:need].view(rows, cols)
 
 
