@@ -125,6 +125,19 @@ def test_inference_mode_and_no_grad_share_scratch_in_either_order() -> None:
     assert not any(t.is_inference() for t in workspace._local.pools.values())
 
 
+def test_forward_mode_ad_takes_the_plain_path() -> None:
+    """Dual tensors (torch.autograd.forward_ad) under no_grad: the out= kernels have no forward-AD formula, so
+    the plain forward runs and the tangent (a Jacobian-vector product) comes out right."""
+    import torch.autograd.forward_ad as fwad
+
+    mlp = _perturbed(MLP(2, 3, hidden=8))
+    x, v = torch.randn(20, 2), torch.randn(20, 2)
+    with torch.no_grad(), fwad.dual_level():
+        tangent = fwad.unpack_dual(mlp(fwad.make_dual(x, v))).tangent
+    _, expected = torch.func.jvp(mlp, (x,), (v,))
+    torch.testing.assert_close(tangent, expected, rtol=1e-6, atol=1e-6)
+
+
 def test_disabled_scratch_is_the_plain_path() -> None:
     mlp = _perturbed(MLP(2, 3, hidden=8))
     x = torch.randn(50, 2)

@@ -10,8 +10,8 @@ The numbers are the same as the plain forward's (the same kernels on the same in
 
 The plain forward is used instead whenever this would be unsafe or pointless: autograd on (the backward
 pass needs each layer's own input), a non-CPU device (the GPU allocators cache), tensors under a
-``torch.func`` transform (vmap, grad, jacrev), or forward hooks on the network or its layers (a hook may
-keep an activation, which the next call would overwrite).
+``torch.func`` transform (vmap, grad, jacrev) or forward-mode AD (dual tensors), or forward hooks on the
+network or its layers (a hook may keep an activation, which the next call would overwrite).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import threading
 
 import torch
 from torch import Tensor, nn
+from torch.autograd import forward_ad
 
 __all__ = ["ENABLED", "MAX_ELEMENTS", "applies", "run", "scratch"]
 
@@ -59,6 +60,7 @@ def applies(x: Tensor, net: nn.Module) -> bool:
     """Whether :func:`run` may evaluate ``net`` (an MLP, or a MADE's Sequential) on x (see the module docstring
     for when it may not)."""
     return (ENABLED and not torch.is_grad_enabled() and x.device.type == "cpu" and x.dim() == 2
+            and getattr(forward_ad, "_current_level", -1) < 0  # forward-mode AD has no out= kernels
             and not torch._C._functorch.is_functorch_wrapped_tensor(x) and not _hooked(net))
 
 
