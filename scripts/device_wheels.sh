@@ -3,7 +3,7 @@
 # GPU machine, which reaches no registry. Its image has torch, numpy, matplotlib, tqdm, pytest, hypothesis,
 # pytest-timeout, pygments, typing-extensions and tensorboard; this adds the widget stack (anywidget,
 # ipywidgets and IPython's dependencies) and the peers the benchmarks compare with (zuko, normflows, nflows).
-# Versions are pinned to what the CI machine runs. Writes .whl/ (git-ignored), about 4 MB.
+# Versions are pinned to what the CI machine runs. Writes .whl/ (git-ignored), 25 wheels, about 9.4 MB.
 # Usage: bash scripts/device_wheels.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
