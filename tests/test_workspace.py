@@ -125,6 +125,7 @@ def test_inference_mode_and_no_grad_share_scratch_in_either_order() -> None:
     assert not any(t.is_inference() for t in workspace._local.pools.values())
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")  # inside torch.func.jvp
 def test_forward_mode_ad_takes_the_plain_path() -> None:
     """Dual tensors (torch.autograd.forward_ad) under no_grad: the out= kernels have no forward-AD formula, so
     the plain forward runs and the tangent (a Jacobian-vector product) comes out right."""
