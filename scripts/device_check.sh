@@ -7,7 +7,7 @@
 #
 # Before the call, here: bash scripts/device_wheels.sh && (cd js && npm run build)
 # The call (device tool), carrying the wheels and the built front end:
-#   run(command="bash scripts/device_check.sh", carry=[".whl", "flowviz/static"], timeout_s=540)
+#   run(command="bash scripts/device_check.sh", carry=[".whl", "flowviz/static"], timeout_s=560)  # steps capped at 120 + 200 + 2 x 90 s
 # A dry run on a CPU machine (checks this script and the tests' own code, not a device):
 #   FLOWVIZ_DEVICE=cpu OUT=/tmp/device-out bash scripts/device_check.sh
 set -uo pipefail
@@ -31,14 +31,14 @@ torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')"
 [ "$DEV" = cpu ] && export FLOWVIZ_TEST_DEVICES=cpu
 status=0
 echo "== device tests"
-timeout 240 $PY -m pytest -q -rs -p no:cacheprovider tests/test_device.py tests/test_data.py::test_sample_on_cuda_matches_cpu \
+timeout 120 $PY -m pytest -q -rs -p no:cacheprovider tests/test_device.py tests/test_data.py::test_sample_on_cuda_matches_cpu \
   tests/test_expr.py::test_cuda_device 2>&1 | tee "$OUT/device-tests.log" || status=1
 echo "== bench_speed --device $DEV"
-timeout 240 $PY benchmarks/bench_speed.py --device "$DEV" ${SPEED_ARGS:-} --out "$OUT/speed-$DEV.json" 2>&1 \
+timeout 200 $PY benchmarks/bench_speed.py --device "$DEV" ${SPEED_ARGS:-} --out "$OUT/speed-$DEV.json" 2>&1 \
   | tee "$OUT/speed-$DEV.log" | tail -40 || status=1
 for n in 10000 100000; do
   echo "== bench_widget --no-browser --device $DEV --kernel-points $n"
-  timeout 120 $PY benchmarks/bench_widget.py --no-browser --device "$DEV" --kernel-points "$n" \
+  timeout 90 $PY benchmarks/bench_widget.py --no-browser --device "$DEV" --kernel-points "$n" \
     --out "$OUT/widget-kernel-$DEV-$n.json" 2>&1 | tail -6 || status=1
 done
 exit $status
