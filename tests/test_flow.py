@@ -214,6 +214,74 @@ def test_wrong_dimension_is_a_clear_error() -> None:
         F.AffineCoupling(1)
 
 
+@pytest.mark.parametrize(("build", "error", "message"), [
+    (lambda: F.Affine(0), ValueError, r"Affine: dim must be an integer >= 1, got 0"),
+    (lambda: F.Affine(2.0), TypeError, r"dim must be an integer .* \(use int\(2.0\)\)"),
+    (lambda: F.Planar(-1), ValueError, r"Planar: dim must be an integer >= 1, got -1"),
+    (lambda: F.realnvp(2, hidden=0), ValueError, r"AffineCoupling: hidden must be an integer >= 1, got 0"),
+    (lambda: F.realnvp(2, depth=-1), ValueError, r"depth must be an integer >= 0, got -1"),
+    (lambda: F.realnvp(2, layers=2.5), TypeError, r"realnvp: layers must be an integer >= 1, got 2.5"),
+    (lambda: F.maf(2, layers=0), ValueError, r"maf: layers must be an integer >= 1, got 0"),
+    (lambda: F.maf(2, hidden=True), TypeError, r"hidden must be an integer >= 1, got True"),
+    (lambda: F.nsf(2, bins=0), ValueError, r"bins must be an integer >= 1, got 0"),
+    (lambda: F.nsf(2, bound=0.0), ValueError, r"bound must be a finite number > 0, got 0.0"),
+    (lambda: F.nsf(2, bound=float("nan")), ValueError, r"bound must be a finite number > 0, got nan"),
+    (lambda: F.SplineCoupling(2, bound=-1.0), ValueError, r"SplineCoupling: bound must be a finite number > 0"),
+    (lambda: F.planar_flow(2, layers=-3), ValueError, r"planar_flow: layers must be an integer >= 1, got -3"),
+])
+def test_bad_constructor_arguments_are_clear_errors(build, error, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(error, match=message):
+        build()
+
+
+def test_sample_takes_a_count_or_a_one_entry_shape() -> None:
+    flow = F.realnvp(2, layers=2)
+    for n in (7, np.int64(7), (7,), [7], torch.Size([7]), torch.tensor(7)):
+        assert flow.sample(n).shape == (7, 2), n
+    assert flow.sample(0).shape == (0, 2)
+    assert F.Flow([F.Affine(1)], base=F.Uniform(1)).sample((3,)).shape == (3, 1)
+    with pytest.raises(TypeError, match=r"integer >= 0, got 10000.0 \(float\) \(use int"):
+        flow.sample(1e4)
+    with pytest.raises(ValueError, match=r"integer >= 0, got -1"):
+        flow.sample(-1)
+    with pytest.raises(ValueError, match=r"got shape \(3, 2\)"):
+        flow.sample((3, 2))
+
+
+def test_flow_methods_convert_arrays_and_dtypes_to_the_flows_own() -> None:
+    torch.manual_seed(0)
+    flow = F.realnvp(2, layers=2, hidden=8)
+    with torch.no_grad():
+        for p in flow.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    x64 = np.random.default_rng(0).normal(size=(5, 2))
+    x32 = torch.as_tensor(x64, dtype=torch.float32)
+    expected = flow.log_prob(x32)
+    for x in (x64, x64.tolist(), torch.as_tensor(x64)):  # numpy float64, nested lists, a float64 tensor
+        got = flow.log_prob(x)
+        assert got.dtype == torch.float32
+        torch.testing.assert_close(got, expected, rtol=0, atol=0)
+    assert torch.equal(flow.trace(x64).states, flow.trace(x32).states)
+    assert torch.equal(flow.inverse(x64)[0], flow.inverse(x32)[0])
+    assert torch.equal(flow.forward(x64)[0], flow.forward(x32)[0])
+    ints = torch.tensor([[0, 1], [2, -1]])
+    torch.testing.assert_close(flow.log_prob(ints), flow.log_prob(ints.float()), rtol=0, atol=0)
+    # a float64 flow computes in float64 from float32 input; gradients reach a tensor that needed no conversion
+    flow64 = F.realnvp(2, layers=2, hidden=8).double()
+    assert flow64.log_prob(x32).dtype == torch.float64
+    xg = torch.as_tensor(x64).requires_grad_(True)
+    flow64.log_prob(xg).sum().backward()
+    assert xg.grad is not None and xg.grad.shape == (5, 2)
+    with pytest.raises(ValueError, match=r"got \(2,\) \(one point: pass x.reshape\(1, 2\)\)"):
+        flow.log_prob(torch.zeros(2))
+    with pytest.raises(ValueError, match="real numbers, got dtype torch.bool"):
+        flow.log_prob(torch.zeros(3, 2, dtype=torch.bool))
+    with pytest.raises(TypeError, match=r"array of numbers of shape \(N, 2\)"):
+        flow.log_prob([["a", "b"]])
+    with pytest.raises(TypeError, match="torch.Tensor .* got str"):
+        flow.log_prob("moons")
+
+
 def test_nan_input_is_a_clear_error() -> None:
     flow = F.realnvp(2, layers=2)
     x = torch.randn(6, 2)

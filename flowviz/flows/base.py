@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
+import numbers
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
-__all__ = ["Bijection", "Configurable", "Inverse", "NotInvertibleError", "REGISTRY", "check_input"]
+__all__ = ["Bijection", "Configurable", "Inverse", "NotInvertibleError", "REGISTRY", "as_input", "check_count",
+           "check_input", "check_positive"]
 
 
 class NotInvertibleError(ValueError):
@@ -70,8 +74,51 @@ def from_config(config: dict[str, Any]) -> Configurable:
     return REGISTRY[name](**kwargs)
 
 
+def check_count(value: Any, name: str, minimum: int = 1, owner: str = "") -> int:
+    """``value`` as an int >= minimum (Python or numpy integers; not bool, not float), else a clear error."""
+    where = f"{owner}: " if owner else ""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        hint = f" (use int({value!r}))" if isinstance(value, float) and value.is_integer() else ""
+        raise TypeError(f"{where}{name} must be an integer >= {minimum}, got {value!r} ({type(value).__name__}){hint}")
+    if value < minimum:
+        raise ValueError(f"{where}{name} must be an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_positive(value: Any, name: str, owner: str = "") -> float:
+    """``value`` as a finite float > 0, else a clear error."""
+    where = f"{owner}: " if owner else ""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{where}{name} must be a positive number, got {value!r} ({type(value).__name__})")
+    number = float(value)
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"{where}{name} must be a finite number > 0, got {value}")
+    return number
+
+
+#: Constructor arguments with the same meaning in every layer, checked before any layer is built:
+#: name -> smallest allowed integer (``dim``: the dimension; ``hidden``: units per hidden layer of a
+#: conditioner; ``depth``: its hidden layers, 0 = an affine conditioner; ``bins``: spline bins).
+_COUNT_ARGUMENTS = {"dim": 1, "hidden": 1, "depth": 0, "bins": 1}
+#: Constructor arguments that must be finite and > 0 (``bound``: a spline's half-width).
+_POSITIVE_ARGUMENTS = ("bound",)
+
+
+def _check_arguments(owner: str, arguments: dict[str, Any]) -> None:
+    for name, minimum in _COUNT_ARGUMENTS.items():
+        if name in arguments:
+            check_count(arguments[name], name, minimum, owner)
+    for name in _POSITIVE_ARGUMENTS:
+        if name in arguments:
+            check_positive(arguments[name], name, owner)
+
+
 class Configurable(nn.Module):
-    """An ``nn.Module`` that records its constructor arguments, so it can be saved and rebuilt."""
+    """An ``nn.Module`` that records its constructor arguments, so it can be saved and rebuilt.
+
+    The common arguments (``dim``, ``hidden``, ``depth``, ``bins``, ``bound``) are checked on the way in, so a
+    layer is never built with a shape or range that would fail later with an obscure message.
+    """
 
     _config: dict[str, Any]
 
@@ -94,6 +141,7 @@ class Configurable(nn.Module):
                 extra = arguments.pop("kwargs", None) if "kwargs" in signature.parameters else None
                 if extra:
                     arguments.update(extra)
+                _check_arguments(type(self).__name__, arguments)
                 object.__setattr__(self, "_config", {"type": type(self).__name__, "kwargs": arguments})
             init(self, *args, **kw)
 
@@ -112,6 +160,26 @@ def check_input(x: Tensor, dim: int, what: str = "input") -> None:
         raise ValueError(f"{what} must have shape (N, {dim}), got {tuple(x.shape)}")
     if not x.is_floating_point():
         raise ValueError(f"{what} must be a floating-point tensor, got dtype {x.dtype}")
+
+
+def as_input(x: Any, dim: int, dtype: torch.dtype, device: torch.device, what: str = "input") -> Tensor:
+    """``x`` as an (N, dim) tensor of ``dtype`` on ``device`` (a flow's own): a numpy array or nested list
+    of numbers is accepted, and a tensor of another real dtype or on another device is converted (the
+    computation follows the flow). A tensor already right is returned as is (autograd still sees it)."""
+    if not isinstance(x, Tensor):
+        if not isinstance(x, (np.ndarray, list, tuple)):
+            raise TypeError(f"{what} must be a torch.Tensor (or numpy array) of shape (N, {dim}), "
+                            f"got {type(x).__name__}")
+        try:
+            x = torch.as_tensor(np.asarray(x, dtype=np.float64))
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{what} must be an array of numbers of shape (N, {dim}): {err}") from None
+    if x.dim() != 2 or x.shape[-1] != dim:
+        hint = f" (one point: pass {what}.reshape(1, {dim}))" if tuple(x.shape) == (dim,) else ""
+        raise ValueError(f"{what} must have shape (N, {dim}), got {tuple(x.shape)}{hint}")
+    if x.dtype == torch.bool or x.is_complex():
+        raise ValueError(f"{what} must hold real numbers, got dtype {x.dtype}")
+    return x.to(device=device, dtype=dtype)
 
 
 class Bijection(Configurable):

@@ -6,7 +6,7 @@ Each MLP/MADE conditioner has ``depth`` hidden layers of ``hidden`` units (defau
 from __future__ import annotations
 
 from .autoregressive import MaskedAutoregressive
-from .base import Bijection
+from .base import Bijection, check_count
 from .coupling import AffineCoupling
 from .flow import Flow
 from .linear import Reverse
@@ -17,10 +17,12 @@ __all__ = ["realnvp", "maf", "nsf", "planar_flow"]
 
 def realnvp(dim: int, layers: int = 8, hidden: int = 64, depth: int = 2) -> Flow:
     """RealNVP (Dinh et al. 2017): ``layers`` affine couplings, alternating which half is kept."""
+    layers = check_count(layers, "layers", 1, "realnvp")
     return Flow([AffineCoupling(dim, parity=k % 2, hidden=hidden, depth=depth) for k in range(layers)])
 
 
-def _autoregressive(dim: int, layers: int, make: type[MaskedAutoregressive], **kwargs: object) -> Flow:
+def _autoregressive(owner: str, dim: int, layers: int, make: type[MaskedAutoregressive], **kwargs: object) -> Flow:
+    layers = check_count(layers, "layers", 1, owner)
     seq: list[Bijection] = []
     for k in range(layers):
         if k and dim > 1:
@@ -37,7 +39,7 @@ def maf(dim: int, layers: int = 5, hidden: int = 64, depth: int = 2, direction: 
     (``direction="density"``; ``"sampling"``: x_i = z_i exp(s_i) + t_i), log-scales soft-clamped to
     +-6.9 (a factor of 1000 per layer). Over 6 paired seeds this fitted moons and 8gaussians better than
     the sampling direction with +-3 (benchmarks/README.md). See :class:`MaskedAutoregressive`."""
-    return _autoregressive(dim, layers, MaskedAutoregressive, hidden=hidden, depth=depth, transform="affine",
+    return _autoregressive("maf", dim, layers, MaskedAutoregressive, hidden=hidden, depth=depth, transform="affine",
                            direction=direction, scale_limit=scale_limit)
 
 
@@ -49,10 +51,11 @@ def nsf(dim: int, layers: int = 5, hidden: int = 64, bins: int = 8, bound: float
     ``direction="density"`` (default) evaluates each spline S in the density direction,
     z_i = S(x_i; x_<i), as the paper and zuko/nflows/normflows do, and samples with S^{-1};
     ``"sampling"`` evaluates x_i = S(z_i; x_<i). Both are exact; see :class:`MaskedAutoregressive`."""
-    return _autoregressive(dim, layers, MaskedAutoregressive, hidden=hidden, depth=depth, transform="spline",
+    return _autoregressive("nsf", dim, layers, MaskedAutoregressive, hidden=hidden, depth=depth, transform="spline",
                            bins=bins, bound=bound, direction=direction)
 
 
 def planar_flow(dim: int, layers: int = 8, seed: int | None = None) -> Flow:
     """``layers`` planar maps (Rezende & Mohamed 2015), constrained to stay invertible."""
+    layers = check_count(layers, "layers", 1, "planar_flow")
     return Flow([Planar(dim, seed=None if seed is None else seed + k) for k in range(layers)])

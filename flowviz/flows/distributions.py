@@ -7,13 +7,26 @@ Both are ``nn.Module``s holding their parameters as buffers, so they follow the 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import Tensor
 
-from .base import Configurable
+from .base import Configurable, check_count
 
-__all__ = ["Distribution", "StandardNormal", "Uniform"]
+__all__ = ["Distribution", "StandardNormal", "Uniform", "sample_count"]
+
+
+def sample_count(n: Any) -> int:
+    """The number of samples asked for: an int >= 0, or a one-entry shape such as ``(n,)`` or
+    ``torch.Size([n])`` (the torch.distributions / zuko spelling); anything else is a clear error."""
+    if isinstance(n, (tuple, list)):  # torch.Size is a tuple
+        if len(n) != 1:
+            raise ValueError(f"sample takes a number of samples n (or a shape (n,)), got shape {tuple(n)}")
+        n = n[0]
+    if isinstance(n, Tensor) and n.numel() == 1 and not n.is_floating_point() and n.dtype != torch.bool:
+        n = int(n)
+    return check_count(n, "number of samples n", 0, "sample")
 
 
 def _randn_like_device(shape: tuple[int, ...], device: torch.device, dtype: torch.dtype,
@@ -63,7 +76,7 @@ class StandardNormal(Distribution):
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """n draws z ~ N(0, I), on the distribution's device and dtype."""
         a = self._like()
-        return _randn_like_device((n, self.dim), a.device, a.dtype, generator)
+        return _randn_like_device((sample_count(n), self.dim), a.device, a.dtype, generator)
 
     def describe(self) -> str:
         return "N(0, I)"
@@ -93,7 +106,7 @@ class Uniform(Distribution):
         return torch.where(inside, value.expand(z.shape[0]).to(z.dtype), torch.full_like(z[:, 0], -math.inf))
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        u = _randn_like_device((n, self.dim), self.low.device, self.low.dtype, generator, uniform=True)
+        u = _randn_like_device((sample_count(n), self.dim), self.low.device, self.low.dtype, generator, uniform=True)
         return self.low + (self.high - self.low) * u
 
     def describe(self) -> str:

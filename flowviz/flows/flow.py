@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from .base import Bijection, NotInvertibleError, check_input
+from .base import Bijection, NotInvertibleError, as_input
 from .distributions import Distribution, StandardNormal
 
 __all__ = ["Flow", "Trace", "check_finite", "DEFAULT_CHUNK_SIZE"]
@@ -178,20 +178,25 @@ class Flow(Bijection):
         return x, log_det
 
     # -- the public API ------------------------------------------------------------------------
+    def _input(self, x: Tensor, what: str) -> Tensor:
+        """Every public method's input: (N, dim), moved to the flow's device and dtype (numpy arrays,
+        lists and other real dtypes are converted; see :func:`flowviz.flows.base.as_input`)."""
+        return as_input(x, self.dim, self.dtype, self.device, what)
+
     def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:
         """x = G(z) (base -> data) and log|det J_G(z)| = sum_k log|det J_{G_k}|, shape (N,)."""
-        check_input(z, self.dim, "z")
+        z = self._input(z, "z")
         return self._map(self._forward_all, z)
 
     def inverse(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """z = G^{-1}(x) (data -> base) and log|det J_{G^{-1}}(x)|, shape (N,)."""
-        check_input(x, self.dim, "x")
+        x = self._input(x, "x")
         self._check_invertible()
         return self._map(self._inverse_all, x)
 
     def log_prob(self, x: Tensor) -> Tensor:
         """log p(x) = log pi(G^{-1}(x)) + log|det J_{G^{-1}}(x)|, shape (N,)."""
-        check_input(x, self.dim, "x")
+        x = self._input(x, "x")
         check_finite(x, "x")
         self._check_invertible()
 
@@ -202,7 +207,7 @@ class Flow(Bijection):
         return self._map(one, x)[0]
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """n samples x = G(z), z ~ pi, on the flow's device."""
+        """n samples x = G(z), z ~ pi, on the flow's device: (n, dim). ``n`` may also be a shape ``(n,)``."""
         return self.forward(self.base.sample(n, generator))[0]
 
     def sample_base(self, n: int, generator: torch.Generator | None = None) -> Tensor:
@@ -212,7 +217,7 @@ class Flow(Bijection):
     @torch.no_grad()
     def trace(self, z: Tensor) -> Trace:
         """All states of the forward pass z -> x (no gradients): states (K+1, N, d), log_dets (K, N)."""
-        check_input(z, self.dim, "z")
+        z = self._input(z, "z")
         check_finite(z, "z")
         return self._trace(z, self.bijections, inverse=False)
 
@@ -220,7 +225,7 @@ class Flow(Bijection):
     def trace_inverse(self, x: Tensor) -> Trace:
         """All states of the inverse pass x -> z: states[0] = x, states[K] = z; log_dets[j] is
         log|det J_{G_k^{-1}}| of layer k = K - j."""
-        check_input(x, self.dim, "x")
+        x = self._input(x, "x")
         check_finite(x, "x")
         self._check_invertible()
         return self._trace(x, self.bijections[::-1], inverse=True)
