@@ -159,6 +159,8 @@ def test_constructor_errors() -> None:
         FlowPlayer(flows.realnvp(2, layers=1), n_points=0)
     with pytest.raises(ValueError, match="preset"):
         FlowPlayer(flows.realnvp(2, layers=1), preset="huge")
+    with pytest.raises(TypeError, match="FlowPlayer: seed must be an integer >= 0, got 'a'"):
+        FlowPlayer(flows.realnvp(2, layers=1), seed="a")  # type: ignore[arg-type]
 
 
 def test_save_html_is_self_contained(player: FlowPlayer, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ import torch
 import traitlets
 
 from ..flows import Flow, Planar, Radial
+from ..flows.base import check_count
 from ..scene import PlayerScene, player_scene
 from .base import ArrayWidget
 from .controls import Control, apply_control, control_value, layer_controls, parse_id
@@ -67,6 +68,7 @@ class FlowPlayer(ArrayWidget):
             raise ValueError(f"FlowPlayer shows 2D flows; this flow has dim {flow.dim}")
         if preset not in ("notebook", "presentation"):
             raise ValueError(f"preset must be 'notebook' or 'presentation', got {preset!r}")
+        seed = check_count(seed, "seed", 0, "FlowPlayer")
         super().__init__(linked=linked, preset=preset, **kwargs)
         self.flow = flow
         self._initial_state = copy.deepcopy(flow.state_dict())
