@@ -96,6 +96,12 @@ test("Python's per-vertex fold flags decide folded triangles when given", async 
   const flags = new Float32Array(12);
   flags[6 + 2] = 1; // vertex 2 (right column, bottom row) folded in state 1
   const topo2 = new MeshTopology(3, 2, mesh, logp, null, null, flags);
-  assert.ok(topo2.flipCount[1] > 0 && topo2.flipCount[1] < 4);
+  // triangles (0,1,4) (0,4,3) (1,2,5) (1,5,4): a triangle is folded when any of its vertices is,
+  // so vertex 2 folds one triangle and vertex 4 (top middle) three
+  assert.deepEqual(Array.from(topo2.tris), [0, 1, 4, 0, 4, 3, 1, 2, 5, 1, 5, 4]);
+  assert.equal(topo2.flipCount[1], 1);
   assert.equal(topo2.flipCount[0], 0);
+  const flags4 = new Float32Array(12);
+  flags4[6 + 4] = 1;
+  assert.equal(new MeshTopology(3, 2, mesh, logp, null, null, flags4).flipCount[1], 3);
 });

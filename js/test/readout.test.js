@@ -78,3 +78,17 @@ test("rows name the direction and flag mismatches", () => {
   const text = readoutText(computeReadout(bad, 2, 0));
   assert.match(text, /mismatch/);
 });
+
+test("consistent data shows no mismatch row; the (layer) row is the kernel's own log_det", () => {
+  const rows = readoutRows(computeReadout(src, 2, 0));
+  assert.ok(!rows.some((row) => row[0] === "mismatch" || (Array.isArray(row.rows) && row.rows.some((x) => x[0] === "mismatch"))),
+    "no mismatch for data whose terms sum to log p");
+  assert.doesNotMatch(readoutText(computeReadout(src, 2, 0)), /mismatch/);
+  // a kernel log_det that differs from log|det J| of the sent J must be shown as sent, not recomputed
+  const other = { ...src, logdet: Float32Array.from(logdet) };
+  other.logdet[2] = 0.123;
+  const r = computeReadout(other, 2, 0);
+  assert.ok(Math.abs(r.logdet - 0.123) < 1e-7, `layer log_det ${r.logdet}`);
+  assert.ok(Math.abs(r.logAbsDet - Math.log(1.25)) < 1e-12, "log|det J| still from J");
+  assert.match(readoutText(r), /\(layer\)\s*=?\s*0\.123/);
+});

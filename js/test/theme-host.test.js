@@ -82,18 +82,25 @@ test("no host: the system preference", () => {
 
 test("watchTheme also watches <html>'s inline style (VS Code's colour variables) and stops on abort", () => {
   const observed = [];
+  const observers = [];
   let disconnected = 0;
   globalThis.MutationObserver = class {
-    constructor(cb) { this.cb = cb; }
-    observe(target, opts) { observed.push([target, opts.attributeFilter]); }
+    constructor(cb) { this.cb = cb; observers.push(this); }
+    observe(target, opts) { observed.push([target, opts.attributeFilter, this]); }
     disconnect() { disconnected += 1; }
   };
   host({});
   const ac = new AbortController();
-  watchTheme(() => {}, ac.signal);
-  assert.ok(observed.some(([t, f]) => t === document.documentElement && f.includes("style")));
+  let changes = 0;
+  watchTheme(() => { changes += 1; }, ac.signal);
+  const onHtml = observed.find(([t, f]) => t === document.documentElement && f.includes("style"));
+  assert.ok(onHtml, "an observer on <html>'s style");
   assert.ok(observed.some(([, f]) => f.includes("class") && f.includes("data-jp-theme-light")));
+  // a mutation of <html>'s style reaches the callback (the browser calls the observer's callback)
+  onHtml[2].cb([{ type: "attributes", attributeName: "style", target: document.documentElement }], onHtml[2]);
+  assert.equal(changes, 1, "a style change of <html> re-resolves the theme");
   ac.abort();
-  assert.equal(disconnected, 1);
+  assert.equal(disconnected, observers.length);
+  assert.ok(disconnected >= 1);
   delete globalThis.MutationObserver;
 });
