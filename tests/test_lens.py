@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -35,15 +36,36 @@ def test_lecture_numbers_from_widget_state():
     np.testing.assert_allclose(a["square_image"][:4], [[0, 0], [1, 2], [2, 2], [1, 0]], atol=1e-6)
 
 
-@pytest.mark.parametrize("text", ["z1, z2 + sin(z1)", "z1 + 0.3*z2**3, tanh(z2) + 0.5*z1", "exp(0.3*z1)*z2, z1"])
-def test_expression_jacobians_match_autograd(text):
+# the test maps with their values and Jacobians written out by hand (numpy), independent of the parser
+HAND_MAPS: dict[str, tuple[Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+                           Callable[[np.ndarray, np.ndarray], np.ndarray]]] = {
+    # f = (z1, z2 + sin z1), J = [[1, 0], [cos z1, 1]]
+    "z1, z2 + sin(z1)": (lambda z1, z2: (z1, z2 + np.sin(z1)),
+                         lambda z1, z2: np.stack([np.ones_like(z1), 0 * z1, np.cos(z1), np.ones_like(z1)], -1)),
+    # f = (z1 + 0.3 z2^3, tanh z2 + 0.5 z1), J = [[1, 0.9 z2^2], [0.5, 1 - tanh^2 z2]]
+    "z1 + 0.3*z2**3, tanh(z2) + 0.5*z1": (
+        lambda z1, z2: (z1 + 0.3 * z2**3, np.tanh(z2) + 0.5 * z1),
+        lambda z1, z2: np.stack([np.ones_like(z1), 0.9 * z2**2, 0.5 + 0 * z1, 1 - np.tanh(z2) ** 2], -1)),
+    # f = (e^{0.3 z1} z2, z1), J = [[0.3 e^{0.3 z1} z2, e^{0.3 z1}], [1, 0]]
+    "exp(0.3*z1)*z2, z1": (lambda z1, z2: (np.exp(0.3 * z1) * z2, z1),
+                           lambda z1, z2: np.stack([0.3 * np.exp(0.3 * z1) * z2, np.exp(0.3 * z1),
+                                                    np.ones_like(z1), 0 * z1], -1)),
+}
+
+
+@pytest.mark.parametrize("text", list(HAND_MAPS))
+def test_expression_jacobians_match_hand_written_derivatives(text: str) -> None:
+    """The mesh, its image, J_f at every vertex and log|det J_f| against the formulas written out by hand."""
     s = lens_scene(text, grid=9, n_samples=1000)
-    z = torch.as_tensor(s.mesh[0], dtype=torch.float64)
-    pm = parse_map(text)
-    ref = torch.func.vmap(torch.func.jacrev(lambda v: pm(v[None])[0]))(z)
-    np.testing.assert_allclose(s.jac[0].reshape(-1, 2, 2), ref.numpy(), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(s.mesh[1], pm(z).numpy(), rtol=1e-5, atol=1e-5)
-    ld = np.log(np.abs(np.linalg.det(ref.numpy())))
+    # the base mesh, independently: row-major, z1 fastest, 9 x 9 vertices over [-3, 3]^2
+    g1, g2 = np.meshgrid(np.linspace(-3, 3, 9), np.linspace(-3, 3, 9))
+    z1, z2 = g1.ravel(), g2.ravel()
+    np.testing.assert_allclose(s.mesh[0], np.stack([z1, z2], -1), atol=1e-6)
+    f, jac = HAND_MAPS[text]
+    np.testing.assert_allclose(s.mesh[1], np.stack(f(z1, z2), -1), rtol=1e-5, atol=1e-5)
+    J = jac(z1, z2)
+    np.testing.assert_allclose(s.jac[0], J, rtol=1e-5, atol=1e-5)
+    ld = np.log(np.abs(J[:, 0] * J[:, 3] - J[:, 1] * J[:, 2]))
     np.testing.assert_allclose(s.logdet[0], ld, rtol=1e-5, atol=1e-5)
 
 
@@ -106,21 +128,51 @@ def test_density_formula_vs_histogram_linear():
     assert _chi2(counts, 2 * expected)[0] / dof > 10
 
 
-def test_density_mesh_colouring_vs_histogram_nonlinear():
-    """x = (z1, z2 + sin z1): det J = 1, inverse z = (x1, x2 - sin x1); p(x) = pi(z) independently."""
+def _log_normal2(z1: np.ndarray, z2: np.ndarray) -> np.ndarray:
+    return -(z1**2 + z2**2) / 2 - math.log(2 * math.pi)
+
+
+# invertible nonlinear maps with the inverse and log|det J_f(z)| written out by hand:
+# x = (z1, z2 + sin z1): z = (x1, x2 - sin x1), det J_f = 1;
+# x = (e^{0.3 z1} z2, z1): z = (x2, x1 e^{-0.3 x2}), det J_f = -e^{0.3 z1} (varies over the plane)
+INVERTIBLE_MAPS: dict[str, tuple[Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+                                 Callable[[np.ndarray, np.ndarray], np.ndarray]]] = {
+    "z1, z2 + sin(z1)": (lambda x1, x2: (x1, x2 - np.sin(x1)), lambda z1, z2: 0 * z1),
+    "exp(0.3*z1)*z2, z1": (lambda x1, x2: (x2, x1 * np.exp(-0.3 * x2)), lambda z1, z2: 0.3 * z1),
+}
+
+
+@pytest.mark.parametrize("text", list(INVERTIBLE_MAPS))
+def test_density_mesh_colouring_vs_histogram_nonlinear(text: str) -> None:
+    """p(x) = pi(f^{-1}(x)) / |det J_f(f^{-1}(x))| from the hand-written inverse, against the histogram of pushed
+    samples and against the mesh colouring log p(f(z)) = log pi(z) - log|det J_f(z)| at the mapped vertices."""
+    inv, logdet = INVERTIBLE_MAPS[text]
     n = 200_000
-    s = lens_scene("z1, z2 + sin(z1)", n_samples=n, bins=40)
+    s = lens_scene(text, n_samples=n, bins=40)
+    assert s.status == "ok" and not s.linear
     b = s.hist_extent
     cx = b[0] + (np.arange(40) + 0.5) * (b[1] - b[0]) / 40
     cy = b[2] + (np.arange(40) + 0.5) * (b[3] - b[2]) / 40
     yy, xx = np.meshgrid(cy, cx, indexing="ij")
-    z1, z2 = xx, yy - np.sin(xx)
-    p = np.exp(-(z1**2 + z2**2) / 2) / (2 * math.pi)
+    z1, z2 = inv(xx, yy)
+    p = np.exp(_log_normal2(z1, z2) - logdet(z1, z2))
     area = (b[1] - b[0]) * (b[3] - b[2]) / 1600
     chi2, dof = _chi2(s.hist * n * area, p * n * area)
-    assert dof > 100 and chi2 / dof < 1.5
-    # the mesh colouring: log p at f(z) = log pi(z) - log|det J_f(z)| (det = 1 here)
-    np.testing.assert_allclose(s.logp[1], s.logp[0], atol=1e-5)
+    assert dof > 100 and chi2 / dof < 1.5, (chi2, dof)
+    # the mesh colouring at each mapped vertex x = f(z), from the inverse of x (not from z or the scene's log-det)
+    x = s.mesh[1].astype(np.float64)
+    z1, z2 = inv(x[:, 0], x[:, 1])
+    np.testing.assert_allclose(np.stack([z1, z2], -1), s.mesh[0], atol=1e-4)
+    np.testing.assert_allclose(s.logp[1], _log_normal2(z1, z2) - logdet(z1, z2), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(s.logp[0], _log_normal2(z1, z2), rtol=1e-5, atol=1e-4)
+
+
+def test_density_mesh_colouring_linear_is_the_analytic_density() -> None:
+    """x = A z, A = [[1, 1], [2, 0]]: z = A^{-1} x = (x2 / 2, x1 - x2 / 2), so log p(x) = log N(A^{-1} x) - log 2."""
+    s = lens_scene([[1, 1], [2, 0]], grid=11, n_samples=1000)
+    x = s.mesh[1].astype(np.float64)
+    expected = _log_normal2(x[:, 1] / 2, x[:, 0] - x[:, 1] / 2) - math.log(2)
+    np.testing.assert_allclose(s.logp[1], expected, rtol=1e-5, atol=1e-5)
 
 
 def test_three_by_three_six_terms():

@@ -90,11 +90,12 @@ def test_collapse_small_c_is_finite_and_punished(setup):
 
 def test_split_terms_refuses_bad_c_and_scene_checks(setup):
     flow, data = setup
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^c must be > 0, got 0\.0$"):
         split_terms(flow, data, 0.0)
-    with pytest.raises(ValueError):
+    # the scene's own message (the flow's inverse would say "x must have shape ..."), with the shape it got
+    with pytest.raises(ValueError, match=r"^data must have shape \(N, 2\), got \(500, 1\)$"):
         likelihood_scene(flow, data[:, :1])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^c must be in \[0\.001, 1\], got 2\.0$"):
         LikelihoodSplit(flow, data, c=2.0)
     bad = data.clone()
     bad[3] = float("nan")
@@ -192,7 +193,7 @@ def test_other_base_interpolates_term1_in_log_c(setup):
         assert (np.abs(t1 - exact1) <= bound + 1e-5).all()
     c_lo = float(s.cs[0])
     np.testing.assert_allclose(s.terms_at(c_lo / 10)[0], s.term1[0])  # clamped to the grid's end
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^c must be a positive number, got 0\.0$"):
         s.terms_at(0.0)
 
 

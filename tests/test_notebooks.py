@@ -23,8 +23,15 @@ STATE = "application/vnd.jupyter.widget-state+json"
 CELL_TIMEOUT = 120
 TOTAL_BUDGET = 60  # seconds, per notebook
 
-# minimum number of widget views a notebook must display, by the widget class (anywidget's _anywidget_id)
-EXPECTED_VIEWS = {"flow_player.ipynb": {"flowviz.widgets.player.FlowPlayer": 2}}
+# minimum number of widget views each notebook must display, by the widget class (anywidget's _anywidget_id):
+# every notebook is listed, and each count is the number of cells that display that widget
+EXPECTED_VIEWS: dict[str, dict[str, int]] = {
+    "change_of_variables_1d.ipynb": {"flowviz.widgets.cov1d.ChangeOfVariables1D": 2},
+    "flow_player.ipynb": {"flowviz.widgets.player.FlowPlayer": 2},
+    "jacobian_lens.ipynb": {"flowviz.widgets.lens.JacobianLens": 3},
+    "likelihood_split.ipynb": {"flowviz.widgets.likelihood.LikelihoodSplit": 1},
+    "triangular_jacobian.ipynb": {"flowviz.widgets.triangular.TriangularJacobian": 2},
+}
 
 
 def _execute(path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> tuple[nbformat.NotebookNode, float]:
@@ -41,6 +48,13 @@ def _execute(path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> tuple[nbfor
 
 def test_there_are_notebooks() -> None:
     assert any(p.name == "flow_player.ipynb" for p in NOTEBOOKS)
+
+
+def test_every_notebook_has_expected_live_views() -> None:
+    """No notebook escapes the live-view check: each one names the widget views it must show, at least one."""
+    assert {p.name for p in NOTEBOOKS} == set(EXPECTED_VIEWS)
+    for name, expected in EXPECTED_VIEWS.items():
+        assert expected and all(n > 0 for n in expected.values()), name
 
 
 @pytest.mark.slow
@@ -66,11 +80,15 @@ def test_notebook_runs_and_shows_live_widgets(path: pathlib.Path, monkeypatch: p
         assert model is not None, f"{path.name}: widget view {view['model_id']} has no model in the saved state"
         kind = model["state"].get("_anywidget_id") or model["model_name"]
         kinds[kind] = kinds.get(kind, 0) + 1
-    for kind, n in EXPECTED_VIEWS.get(path.name, {}).items():
+    expected = EXPECTED_VIEWS[path.name]
+    assert expected, f"{path.name}: no expected widget views"
+    for kind, n in expected.items():
+        assert n > 0, f"{path.name}: the expected count of {kind} views must be positive"
         assert kinds.get(kind, 0) >= n, f"{path.name}: expected {n} {kind} widget views, got {kinds}"
-    if path.name in EXPECTED_VIEWS:
-        # every display of one of our widgets is a live view: none fell back to a text repr
-        texts = [o["data"].get("text/plain", "") for c in nb.cells if c.cell_type == "code"
-                 for o in c.get("outputs", []) if o.output_type in ("display_data", "execute_result")
-                 and VIEW not in o.get("data", {})]
-        assert not [t for t in texts if "FlowPlayer" in t], texts
+    # every display of one of our widgets is a live view: none fell back to a text repr (named by its class)
+    texts = [o["data"].get("text/plain", "") for c in nb.cells if c.cell_type == "code"
+             for o in c.get("outputs", []) if o.output_type in ("display_data", "execute_result")
+             and VIEW not in o.get("data", {})]
+    for kind in expected:
+        cls = kind.rsplit(".", 1)[1]
+        assert not [t for t in texts if cls in t], f"{path.name}: {cls} shown as text: {texts}"

@@ -117,11 +117,38 @@ def test_orientation_reversing_invertible_layers_fold_nothing() -> None:
     assert scene.status == "ok" and scene.folded.sum() == 0
 
 
+class UndeclaredFoldRadial(flows.Radial):
+    """A radial map that claims to be invertible whatever its parameters (as a user-written layer without an
+    invertibility check would): only the det-sign test over the mesh can find its fold."""
+
+    def is_invertible(self) -> bool:
+        return True
+
+    def invertibility_message(self) -> str:
+        return ""
+
+
 def test_a_fold_without_a_declared_constraint_is_detected_from_det_sign() -> None:
-    # a radial map with beta < -alpha, built unconstrained: det J changes sign near the centre
+    # beta < -alpha, built unconstrained: det J changes sign near the centre, yet the layer reports itself invertible
+    layer = UndeclaredFoldRadial(2, alpha=0.2, beta=-1.5, constrained=False)
+    assert layer.is_invertible() and layer.invertibility_message() == ""
+    flow = flows.Flow([flows.Affine(2), layer])
+    scene = player_scene(flow, torch.randn(100, 2), gx=41)
+    assert scene.status == "not invertible"
+    assert scene.message == "det J changes sign or vanishes: the map folds the plane over itself"
+    info = scene.meta()["layers"]
+    assert info[0]["invertible"] is True and info[1]["invertible"] is False
+    dets = np.linalg.det(scene.jac[1])
+    assert (dets < 0).any() and (dets > 0).any() and scene.folded[2].any()
+
+
+def test_a_declared_fold_reports_the_layers_own_message() -> None:
+    # the same parameters on the library's Radial: its own invertibility check names beta and alpha
     flow = flows.Flow([flows.Radial(2, alpha=0.2, beta=-1.5, constrained=False)])
     scene = player_scene(flow, torch.randn(100, 2), gx=41)
     assert scene.status == "not invertible"
+    assert scene.message == "beta = -1.5 < -alpha = -0.2: the radial map folds"
+    assert scene.meta()["layers"][0]["invertible"] is False
 
 
 def test_non_finite_values_are_counted_per_layer_and_never_sent() -> None:

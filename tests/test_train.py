@@ -127,5 +127,5 @@ def test_bad_arguments_are_clear_errors() -> None:
         train.Trainer(flow, "moons", lr=-1)
     with pytest.raises(ValueError, match=r"shape \(N, 2\)"):
         train.Trainer(flow, np.zeros((50, 3)))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^unknown dataset 'no-such-dataset'; valid names: .*\bmoons\b"):
         train.Trainer(flow, "no-such-dataset")

@@ -54,7 +54,7 @@ def test_timing_keys_and_positive_medians():
     assert all(t > 0 for t in r["lu_median_s"] + r["diag_median_s"] + r["diag_only"]["median_s"])
     assert r["diag_only"]["n"] == [1000, 10000, 100000]
     assert fit_loglog([10, 100, 1000], [1e-6, 1e-3, 1.0]) == pytest.approx(3.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^sizes must lie in 2\.\.4096, got \[8192\]$"):
         time_logdet((8192,))
 
 

@@ -378,6 +378,7 @@ export function renderPlayer({ model, el, signal }) {
     el.dataset.frame = String(++S.frame);
     el.dataset.position = String(+S.t.toFixed(6));
     el.dataset.k = String(kr);
+    el.dataset.folds = sc ? String(sc.topo.flipCount[kr] ?? 0) : ""; // folded (hatched) mesh triangles shown
   }
 
   function drawPanel(p, sc, span, kr) {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import io
 import json
 import os
@@ -429,9 +430,20 @@ class ImageStats:
     distinct: int          # distinct RGB colours
     top_fraction: float    # share of the most common colour (the background, for a blank canvas)
     chromatic: float       # share of clearly coloured pixels (max - min channel > 40): density, points
+    colormap: float        # share of pixels within 10 RGB units of a viridis colour: the density map itself
+
+
+@functools.lru_cache(maxsize=1)
+def _viridis_tree() -> Any:
+    import numpy as np
+    from matplotlib import colormaps
+    from scipy.spatial import cKDTree
+
+    return cKDTree(colormaps["viridis"](np.linspace(0.0, 1.0, 256))[:, :3] * 255.0)
 
 
 def image_stats(png: bytes) -> ImageStats:
+    import numpy as np
     from PIL import Image
 
     img = Image.open(io.BytesIO(png)).convert("RGB")
@@ -439,18 +451,25 @@ def image_stats(png: bytes) -> ImageStats:
     colors = img.getcolors(maxcolors=w * h + 1) or []
     top = max(c for c, _ in colors) if colors else w * h
     chroma = sum(c for c, (r, g, b) in colors if max(r, g, b) - min(r, g, b) > 40)
-    return ImageStats(w, h, len(colors), top / (w * h), chroma / (w * h))
+    on_map = 0
+    if colors:
+        counts = np.array([c for c, _ in colors])
+        dist, _ = _viridis_tree().query(np.array([rgb for _, rgb in colors], dtype=float), distance_upper_bound=10.0)
+        on_map = int(counts[np.isfinite(dist)].sum())
+    return ImageStats(w, h, len(colors), top / (w * h), chroma / (w * h), on_map / (w * h))
 
 
-def assert_not_blank(png: bytes, what: str = "plot") -> ImageStats:
-    """A drawn plot: many colours, and a real share of density-coloured pixels besides the background.
-    (At state 0 the base density covers only a few per cent of the x panel: the camera is fixed on the
-    union of all states' bounds.)"""
+def assert_not_blank(png: bytes, what: str = "plot", min_colormap: float = 0.01) -> ImageStats:
+    """A drawn plot with its density map: many colours, no single colour covering it, and a real share of
+    pixels in the colour map's own colours (viridis, drawn opaque under the points and grid lines; points
+    alone, or a map drawn in wrong colours, do not count). At state 0 the base density covers only a few per
+    cent of the x panel: the camera is fixed on the union of all states' bounds."""
     s = image_stats(png)
     assert s.width > 100 and s.height > 100, f"{what}: canvas is only {s.width}x{s.height}"
     assert s.distinct >= 100, f"{what}: only {s.distinct} distinct colours: {s}"
     assert s.top_fraction < 0.98, f"{what}: {s.top_fraction:.1%} of the canvas is one colour: {s}"
-    assert s.chromatic > 0.01, f"{what}: only {s.chromatic:.2%} coloured pixels (no density map?): {s}"
+    assert s.colormap > min_colormap, (f"{what}: only {s.colormap:.2%} of the pixels in viridis colours "
+                                       f"(no density map?): {s}")
     return s
 
 

@@ -2,8 +2,9 @@
 
 One Voila server for the module serves a notebook written here; every test opens its own page (and so
 its own kernel: tests do not share state). The notebook prints ``FLOWVIZ_RUN <kernel pid>`` and writes,
-from that kernel, an independent reference (``ref-<pid>.json``: every layer's Jacobian determinant at every
-mesh vertex by torch.func autograd in float64, and log p_k) and the static export ``player-<pid>.html``.
+from that kernel, an independent reference (``ref-<pid>.json``: the lecture flow's four maps written out in numpy,
+float64: every state of the base mesh, every layer's Jacobian determinant at every vertex in closed form, and
+log p_k) and the static export ``player-<pid>.html``.
 A Label widget (class ``fv-probe``) reports what the kernel holds: meta.version, status, position, the
 value of every control and the radial layer's centre, so the tests can compare what the browser shows with
 what Python computed.
@@ -56,21 +57,37 @@ flow = {LECTURE_FLOW}
 player = FlowPlayer(flow)
 RUN = os.getpid()""",
     """\
-# Independent reference from this kernel: push the player's base mesh through a float64 copy of the flow
-# and take every layer's Jacobian by autograd (torch.func); log p_k = log pi(z) - sum_j log|det J_j|.
-ref = copy.deepcopy(flow).double().eval()
-z = torch.from_numpy(player.scene.mesh[0]).double()
-state, cum = z, torch.zeros(len(z), dtype=torch.float64)
-dets, logps = [], [ref.base.log_prob(z).tolist()]
-for layer in ref.layers:
-    det = torch.linalg.det(flows.jacobian(layer, state))
-    cum = cum + det.abs().log()
+# Independent reference from this kernel, in closed form (numpy, float64; no flowviz maths): the player's base
+# mesh pushed through the four lecture maps, every layer's det J at every vertex, and log p_k.
+import numpy as np
+z = player.scene.mesh[0].astype(np.float64)
+s, t = np.array([1.5, 0.6]), np.array([0.5, 0.0])
+W = np.array([[1.0, 1.0], [2.0, 0.0]])
+u, w, b = np.array([1.0, 0.5]), np.array([1.2, 0.3]), 0.0
+wu = w @ u
+u_hat = u + (-1.0 + np.log1p(np.exp(wu)) - wu) * w / (w @ w)  # Rezende & Mohamed's constraint w.u_hat >= -1
+z0, alpha, beta = np.array([0.5, -0.5]), 0.5, 1.0
+def affine(x): return s * x + t, np.full(len(x), s.prod())
+def linear(x): return x @ W.T, np.full(len(x), np.linalg.det(W))
+def planar(x):
+    a = np.tanh(x @ w + b)
+    return x + a[:, None] * u_hat, 1.0 + (1.0 - a ** 2) * (w @ u_hat)  # matrix determinant lemma
+def radial(x):
+    d = x - z0
+    r = np.linalg.norm(d, axis=1)
+    h = 1.0 / (alpha + r)
+    return x + (beta * h)[:, None] * d, (1.0 + beta * h) * (1.0 + beta * h - beta * h * h * r)
+log_pi = -0.5 * (z ** 2).sum(1) - np.log(2 * np.pi)
+state, cum = z, np.zeros(len(z))
+dets, logps, mesh = [], [log_pi.tolist()], [z.tolist()]
+for f in (affine, linear, planar, radial):
+    state, det = f(state)
+    cum = cum + np.log(np.abs(det))
     dets.append(det.tolist())
-    logps.append((ref.base.log_prob(z) - cum).tolist())
-    with torch.no_grad():
-        state = layer(state)[0]
+    logps.append((log_pi - cum).tolist())
+    mesh.append(state.tolist())
 with open(f"ref-{RUN}.json", "w") as fh:
-    json.dump({"K": len(flow.layers), "V": len(z), "det": dets, "logp": logps}, fh)
+    json.dump({"K": len(flow.layers), "V": len(z), "det": dets, "logp": logps, "mesh": mesh}, fh)
 _ = player.save_html(f"player-{RUN}.html")""",
     """\
 probe = widgets.Label()
@@ -163,15 +180,67 @@ def hover_readouts(run: Run, n: int) -> list[dict[str, float]]:
         x0, y0 = b["x"] - box["x"], b["y"] - box["y"]
         avoid.append((x0, y0, x0 + b["width"], y0 + b["height"]))
     points = coloured_spots(run.png(), n, avoid=avoid)
+    panel = run.player.locator(".fv-panel").last
     out = []
     for fx, fy in points:
         before = (readout.get_attribute("data-vertex"), readout.get_attribute("data-k"))
-        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        px, py = fx * box["width"], fy * box["height"]  # CSS px in the overlay canvas
+        page.mouse.move(box["x"] + px, box["y"] + py)
         wait_until(lambda before=before: (readout.get_attribute("data-vertex"), readout.get_attribute("data-k"))
                    != before and readout.get_attribute("data-vertex") is not None, 5, what=f"a readout at {fx, fy}")
         d = readout.evaluate("(el) => ({...el.dataset})")
-        out.append({k: float(v) for k, v in d.items()})
+        r: dict[str, Any] = {k: float(v) for k, v in d.items()}
+        # what the user reads: the readout's table rows, label -> text
+        r["rows"] = readout.evaluate(
+            "(el) => Object.fromEntries([...el.querySelectorAll('tr')].map((tr) => [tr.cells[0].textContent.trim(),"
+            " tr.cells[1].textContent]))")
+        # the pointer in data units, from the view and plot rectangle the panel drew with (equal scales)
+        x0, x1, y0, y1 = (float(v) for v in panel.get_attribute("data-view").split(","))
+        left, top, width, height = (float(v) for v in panel.get_attribute("data-plot").split(","))
+        r["pointer"] = (x0 + (px - left) / width * (x1 - x0), y1 - (py - top) / height * (y1 - y0))
+        r["px_per_unit"] = width / (x1 - x0)
+        out.append(r)
     return out
+
+
+def assert_vertex_under_pointer(r: dict[str, Any], mesh_k: Any, valid: Any = None) -> None:
+    """The readout's vertex is the one under the pointer, by the front end's rule (js/src/scene.js
+    vertexNear), checked with positions computed here: the nearest vertex when one lies within the 12 px
+    search radius (1 px of slack for float32 on screen), else a corner of a mesh triangle that contains the
+    pointer (cells wider than 24 px: after a logit, say)."""
+    import numpy as np
+
+    pos = np.asarray(mesh_k, dtype=np.float64)
+    ok = np.ones(len(pos), bool) if valid is None else np.asarray(valid, bool)
+    pointer = np.asarray(r["pointer"])
+    dist = np.where(ok, np.hypot(*(pos - pointer).T) * r["px_per_unit"], np.inf)  # in CSS pixels
+    v = int(r["vertex"])
+    if dist.min() < 11.0:
+        assert dist[v] <= dist.min() + 1.0, (f"readout vertex {v} lies {dist[v]:.1f} px from the pointer; the nearest "
+                                             f"vertex {int(dist.argmin())} lies {dist.min():.1f} px away")
+        return
+    g = int(round(math.sqrt(len(pos))))
+    assert g * g == len(pos)
+    corners: set[int] = set()
+    for j in range(g - 1):  # cell (i, j): triangles (a, b, d) and (a, d, c), as js/src/mesh.js builds them
+        for i in range(g - 1):
+            a, b, c, d = j * g + i, j * g + i + 1, (j + 1) * g + i, (j + 1) * g + i + 1
+            for tri in ((a, b, d), (a, d, c)):
+                if not ok[list(tri)].all():
+                    continue
+                p0, p1, p2 = pos[list(tri)]
+                s1, s2, s3 = (float((q - p)[0] * (pointer - p)[1] - (q - p)[1] * (pointer - p)[0])
+                              for p, q in ((p0, p1), (p1, p2), (p2, p0)))
+                if (s1 >= 0 and s2 >= 0 and s3 >= 0) or (s1 <= 0 and s2 <= 0 and s3 <= 0):
+                    corners.update(tri)
+    assert v in corners, f"readout vertex {v} is no corner of a mesh triangle under the pointer ({sorted(corners)})"
+
+
+def shown_number(text: str) -> float:
+    """A number as the readout prints it (5 significant digits, e.g. "-1.2346" or "2.5e-7")."""
+    m = re.match(r"\s*(-?[0-9.]+(?:e-?\d+)?)", text)
+    assert m, f"no number in {text!r}"
+    return float(m.group(1))
 
 
 def close(a: float, b: float, tol: float = 1e-4) -> bool:
@@ -226,7 +295,7 @@ def test_dragging_the_layer_slider_changes_the_picture(page: Any, server: Voila)
     assert not page.console.errors(VOILA_BENIGN)
 
 
-def test_hover_readout_equals_autograd_determinant(page: Any, server: Voila) -> None:
+def test_hover_readout_equals_closed_form_determinant(page: Any, server: Voila) -> None:
     run = open_player(page, server)
     p, ref = run.player, run.ref
     n = 6
@@ -243,8 +312,11 @@ def test_hover_readout_equals_autograd_determinant(page: Any, server: Voila) -> 
         for r in readouts:
             assert int(r["k"]) == k
             v = int(r["vertex"])
+            assert_vertex_under_pointer(r, ref["mesh"][k])
             det_py, logp_py = ref["det"][k - 1][v], ref["logp"][k][v]
-            assert close(r["det"], det_py), f"layer {k} vertex {v}: browser det {r['det']} != autograd {det_py}"
+            assert close(r["det"], det_py), f"layer {k} vertex {v}: browser det {r['det']} != closed form {det_py}"
+            shown = shown_number(r["rows"]["det J"])  # the text the user reads, 5 significant digits
+            assert abs(shown - det_py) <= 6e-5 * abs(det_py), f"det J shown as {r['rows']['det J']!r}, is {det_py}"
             assert close(r["logdet"], math.log(abs(det_py))), (k, v, r["logdet"], det_py)
             assert close(r["logp"], logp_py), f"layer {k} vertex {v}: log p {r['logp']} != {logp_py}"
             dets.add(round(r["det"], 6))
@@ -628,6 +700,7 @@ def open_offline(page: Any, export: Export) -> tuple[Run, list[str], list[str]]:
 
     page.context.route("**/*", handle)
     page.on("request", lambda req: requested.append(req.url))
+    page.on("websocket", lambda ws: blocked.append(f"websocket {ws.url}"))  # not routed: recorded as a failure
     page.goto(export.path.as_uri())
     page.wait_for_function("() => document.querySelector('.flowviz-player')?.dataset.frame", timeout=30_000)
     settle(page)
@@ -654,13 +727,24 @@ def test_static_export_works_offline(page: Any, exported: Export) -> None:
     page.keyboard.press("Home")
     wait_until(lambda: float(p.get_attribute("data-position")) == 0, 5, what="Home")
     frame0 = int(p.get_attribute("data-frame"))
+    draws0 = int(p.get_attribute("data-canvas-draws"))
     p.locator(".fv-play").click()
     seen = []
-    for _ in range(6):
+    for _ in range(4):
         time.sleep(0.25)
         seen.append(float(p.get_attribute("data-position")))
+    # the picture itself moves while playing (not only the counters): two shots a moment apart differ
+    shot_a = run.png()
+    time.sleep(0.3)
+    shot_b = run.png()
+    seen.append(float(p.get_attribute("data-position")))
     assert int(p.get_attribute("data-frame")) > frame0 + 5, "no frames drawn while playing"
+    assert int(p.get_attribute("data-canvas-draws")) > draws0 + 5, "the plot canvas was not redrawn while playing"
     assert seen == sorted(seen) and seen[-1] > seen[0] >= 0, f"position while playing: {seen}"
+    assert seen[-1] < ref["K"], f"playback ended before the shots were taken: {seen}"
+    moved = pixel_difference(shot_a, shot_b)
+    print(f"two shots 0.3 s apart while playing: {moved:.3f} of the pixels differ")
+    assert moved > 0.005, "two shots taken while playing show the same picture"
     K = ref["K"]
     wait_until(lambda: float(p.get_attribute("data-position")) == K, 10, what="playback to reach the last layer")
     # no draggable radial centre without a kernel to recompute (the kernel page shows one at this position)
@@ -780,7 +864,10 @@ def test_non_finite_values_show_a_state_not_nan(page: Any, tmp_path: Path, rende
         # vertex is found within, and the readout is the nearest corner of the triangle under the pointer
         k = int(t)
         for r in hover_readouts(run, 3):
-            assert int(r["k"]) == k and all(math.isfinite(v) for v in r.values()), r
+            numbers = [v for v in r.values() if isinstance(v, float)]
+            assert int(r["k"]) == k and all(math.isfinite(v) for v in numbers), r
+            assert_vertex_under_pointer(r, scene.mesh[k], scene.finite[k])
+            assert "NaN" not in " ".join(r["rows"].values()), r["rows"]
             assert r["logp"] == pytest.approx(float(scene.logp[k][int(r["vertex"])]), abs=1e-4)
         text = p.locator(".fv-readout").inner_text()
         assert "NaN" not in text and "undefined" not in text, text
@@ -826,9 +913,15 @@ def test_exported_page_follows_a_vscode_host_theme(page: Any, exported: Export) 
 
 
 def fold_count(player: Any) -> int:
-    """The number of folded mesh cells the legend reports for the state shown (0 if none)."""
-    m = re.search(r"(\d+) folded mesh cells", player.locator(".fv-legend").inner_text())
-    return int(m.group(1)) if m else 0
+    """The number of folded (hatched) mesh triangles drawn for the state shown (``data-folds``), checked
+    against the legend: it names that number when there are any and says nothing of folds otherwise."""
+    folds = player.get_attribute("data-folds")
+    assert folds not in (None, ""), "the player reports no fold count (data-folds)"
+    n = int(folds)
+    legend = player.locator(".fv-legend").inner_text()
+    m = re.search(r"(\d+) folded mesh cells", legend)
+    assert (int(m.group(1)) if m else 0) == n, f"data-folds {n}, legend: {legend!r}"
+    return n
 
 
 def test_invertible_flow_shows_no_folded_cells(page: Any, exported: Export) -> None:
