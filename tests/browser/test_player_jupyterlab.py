@@ -18,6 +18,7 @@ from browser_support import (
     Server,
     assert_not_blank,
     coloured_spots,
+    lecture_flow,
     plot_png,
     run_all_and_show_player,
     settle,
@@ -61,6 +62,16 @@ def test_player_renders_in_jupyterlab(page: Any, jupyterlab: Server) -> None:
     readout = player.locator(".fv-readout")
     wait_until(lambda: readout.get_attribute("data-det") is not None, 5, what="a hover readout")
     assert readout.get_attribute("data-k") == "4"
-    assert math.isfinite(float(readout.get_attribute("data-det")))
+    # layer 4 is the radial map around z0 = (0.5, -0.5), alpha 0.5, beta 1: det J = (1 + b h)(1 + b h - b h^2 r),
+    # h = 1 / (alpha + r), at the vertex's input position (state 3 of the same mesh, computed in this process)
+    from flowviz.widgets import FlowPlayer
+
+    v = int(readout.get_attribute("data-vertex"))
+    q = FlowPlayer(lecture_flow()).scene.mesh[3][v].astype(float)
+    r = math.hypot(q[0] - 0.5, q[1] + 0.5)
+    h = 1.0 / (0.5 + r)
+    det = (1.0 + h) * (1.0 + h - h * h * r)
+    shown = float(readout.get_attribute("data-det"))
+    assert abs(shown - det) <= 1e-4 * max(1.0, abs(det)), f"vertex {v}: det J {shown} in the page, {det} by hand"
     errors = page.console.errors(LAB_BENIGN)
     assert not errors, "console errors:\n" + "\n".join(errors)
