@@ -99,7 +99,8 @@ def test_cov1d_in_voila(page, notebook):
     z1 = browser_readout(curved)["z"]
     assert abs(z1 - z0) > 0.1, (z0, z1)
     wait_until(lambda: agree(curved, 1), 10, what="Python's readout at the dragged strip")
-    assert pixel_difference(before, panel_png(curved, 1)) > 0.002
+    # thresholds here are about a third of what these changes measured (2026-11-29: 2.5%, 28%, 37%, 12%)
+    assert pixel_difference(before, panel_png(curved, 1)) > 0.008
 
     # the map drop-down: logit is listed but cannot be picked on the normal base (it needs z in (0, 1))
     map_select = curved.locator('select[data-id="map"]')
@@ -133,7 +134,7 @@ def test_cov1d_in_voila(page, notebook):
     assert map_select.input_value() == "sigmoid"
     assert "sigmoid(a z + b)" in curved.locator(".fv-readout").inner_text()
     wait_until(lambda: agree(curved, 1), 10, what="Python's readout after a new map")
-    assert pixel_difference(before, panel_png(curved, 1)) > 0.002
+    assert pixel_difference(before, panel_png(curved, 1)) > 0.09
 
     # another base: U[0, 1]; the strip moves onto its support (the same place in Python and the browser),
     # logit becomes available, and picking it works
@@ -142,7 +143,7 @@ def test_cov1d_in_voila(page, notebook):
     assert p["status"] == "ok" and p["map"] == "sigmoid" and 0 <= p["strip_z"] <= 1
     wait_until(lambda: not disabled(), 10, what="logit enabled on the uniform base")
     wait_until(lambda: agree(curved, 1), 10, what="Python's readout after a new base")
-    assert pixel_difference(before, panel_png(curved, 0)) > 0.002
+    assert pixel_difference(before, panel_png(curved, 0)) > 0.12
     p = pick(map_select, "logit", lambda p: p["map"] == "logit")
     assert p["status"] == "ok" and set(sliders(curved)) == {"a", "b", "dz"}
     wait_until(lambda: agree(curved, 1), 10, what="Python's readout for the logit map")
@@ -163,7 +164,7 @@ def test_cov1d_in_voila(page, notebook):
     settle(page)
     r = browser_readout(lecture)
     assert abs(r["dzdx"] - 1.0) < 1e-6 and abs(r["px"] - 1.0) < 1e-6 and r["px"] != px_before
-    assert pixel_difference(before, panel_png(lecture, 1)) > 0.002
+    assert pixel_difference(before, panel_png(lecture, 1)) > 0.04
 
     # a = 0: a visible "not invertible" banner, never NaN text
     set_slider(lecture, "a", 0.0)

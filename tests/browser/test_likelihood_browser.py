@@ -35,7 +35,11 @@ flow = flows.Flow([flows.Affine(2, scale=[1.5, -0.6], shift=[0.5, 0.2]),
                    flows.SinhArcsinh(2, skew=[0.3, -0.2], tailweight=[0.8, 1.3]),
                    flows.Linear(2, matrix=[[1.0, 0.4], [-0.3, 1.2]])])
 view = LikelihoodSplit(flow, Crescent().sample(800, torch.Generator().manual_seed(1)))
-report = lambda v: {"status": v.status, "c": v.c, "avg": v.averages(), "grid": v.scene.cs.tolist()}
+from flowviz.scene.likelihood import split_terms
+def report(v):
+    t1, t2 = split_terms(flow, v.data, v.c)  # every point's two terms at the view's c, computed here
+    return {"status": v.status, "c": v.c, "avg": v.averages(), "grid": v.scene.cs.tolist(),
+            "t1": [float(t1.min()), float(t1.max())], "t2": [float(t2.min()), float(t2.max())]}
 display(view, make_probe(view, report, ["c", "meta"]))"""
 
 
@@ -56,6 +60,18 @@ def test_likelihood_in_voila(page, notebook):
 
     assert view.get_attribute("data-status") == "ok"
     shots = [panel(k) for k in range(3)]
+
+    def scale(k):  # the colour scale's ends of scatter panel k (0: term 1, 1: term 2)
+        return tuple(float(v) for v in view.locator(".fv-panel").nth(k).get_attribute("data-range").split(","))
+
+    def scales_within_python_terms(p):
+        for k, key in ((0, "t1"), (1, "t2")):
+            (lo, hi), (tmin, tmax) = scale(k), p[key]
+            tol = 1e-4 * max(1.0, abs(tmin), abs(tmax))
+            assert tmin - tol <= lo < hi <= tmax + tol, (key, (lo, hi), (tmin, tmax))
+
+    scales_within_python_terms(read_probe(page))
+    scales0 = [scale(0), scale(1)]
     for k, s in enumerate(shots):
         assert_drawn(s, f"panel {k}")
 
@@ -85,12 +101,18 @@ def test_likelihood_in_voila(page, notebook):
     assert r["exact"] is True and "exact" in view.locator(".fv-readout").inner_text()
     assert abs(r["dlogc"] - 2 * math.log(r["c"])) < 1e-9
     assert float(view.get_attribute("data-c")) == r["c"]
-    # recoloured by term 1 (term 2 only shifts by d log c: same colours, new colour-bar labels) and the
-    # marker on the averages moved
-    assert pixel_difference(shots[0], panel(0)) > 0.002
+    # the colour scales follow the terms (each point keeps its colour: term 1 = log pi(c z) keeps the points'
+    # order, term 2 shifts by d log c; the colour bars are relabelled): term 1's scale shrinks towards
+    # log pi(0), term 2's moves by exactly 2 log c; and the marker on the averages moved
+    scales_within_python_terms(p)
+    (lo1, hi1), (lo2, hi2) = scale(0), scale(1)
+    assert hi1 - lo1 < 0.1 * (scales0[0][1] - scales0[0][0]), (scale(0), scales0[0])
+    assert hi1 <= r["logPi0"] + 1e-4
+    shift = 2 * math.log(r["c"])
+    assert abs(lo2 - (scales0[1][0] + shift)) < 1e-3 and abs(hi2 - (scales0[1][1] + shift)) < 1e-3, (scale(1), scales0)
     assert pixel_difference(shots[2], panel(2)) > 0.002
 
-    # the shrink slider to its minimum: recoloured, term 1 -> log pi(0), term 2 heading to -inf, finite
+    # the shrink slider to its minimum: term 1 -> log pi(0), term 2 heading to -inf, finite
     slide(-3)
     wait_until(lambda: abs(probe()["c"] - 1e-3) < 1e-9, 15, what="c written back to Python")
     settle(page)
@@ -102,6 +124,7 @@ def test_likelihood_in_voila(page, notebook):
     text = view.locator(".fv-readout").inner_text()
     assert "\u2192 \u2212\u221e" in text and "NaN" not in view.inner_text()
     assert pixel_difference(shots[2], panel(2)) > 0.002
-    assert pixel_difference(shots[1], panel(1)) > 0.002
+    scales_within_python_terms(p)
+    assert abs(scale(1)[0] - (scales0[1][0] + 2 * math.log(1e-3))) < 1e-3, (scale(1), scales0[1])
 
     assert page.console.errors(VOILA_BENIGN) == []

@@ -158,6 +158,7 @@ export function renderLikelihood({ model, el, signal }) {
     if (!a || !terms) return;
     const vals = isT1 ? terms.t1 : terms.t2;
     const [lo, hi] = robustRange(vals);
+    p.el.dataset.range = `${lo},${hi}`; // the colour scale's ends, in the term's units
     const ctx = p.overlay.getContext("2d");
     ctx.save();
     ctx.beginPath();
