@@ -32,11 +32,24 @@ def test_triangular_renders_and_measures(page: Any, server: Voila) -> None:
     assert tri.get_attribute("data-pattern") == "lower"
     info = tri.locator(".fv-tri-info").inner_text()
     assert "n = 16" in info and "slogdet" in info
-    # the heatmap is drawn: distinct colours exist in the canvas
-    colours = tri.locator("canvas.fv-tri-canvas").evaluate(
-        "(c) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const s = new Set();"
-        " for (let i = 0; i < d.length; i += 4 * 7) s.add(d[i] + ',' + d[i + 1] + ',' + d[i + 2]); return s.size; }")
-    assert colours > 5
+    # the heatmap as drawn (pixels at the centre of every cell of the n x n picture, not the page's own
+    # pattern flag): every cell above the diagonal has one colour, the colour of an exact zero, while most
+    # cells below it do not
+    cells = tri.locator("canvas.fv-tri-canvas").evaluate(
+        """(c) => { const n = 16, d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, out = [];
+             for (let i = 0; i < n; i++) { const row = [];
+               for (let j = 0; j < n; j++) {
+                 const x = Math.floor((j + 0.5) * c.width / n), y = Math.floor((i + 0.5) * c.height / n);
+                 const o = 4 * (y * c.width + x);
+                 row.push([d[o], d[o + 1], d[o + 2]].join(',')); }
+               out.push(row); }
+             return out; }""")
+    upper = {cells[i][j] for i in range(16) for j in range(i + 1, 16)}
+    lower = [cells[i][j] for i in range(16) for j in range(i)]
+    assert len(upper) == 1, f"cells above the diagonal drawn in {len(upper)} colours: {sorted(upper)[:5]}"
+    (zero,) = upper
+    assert sum(c != zero for c in lower) > 0.5 * len(lower), f"most cells below the diagonal look like zeros ({zero})"
+    assert len(set(lower)) > 5
     v0 = int(tri.get_attribute("data-version"))
     slider = tri.locator('.fv-params input[type=range][data-id="n"]')
     slider.evaluate("(s) => { s.value = '40'; s.dispatchEvent(new Event('input', {bubbles: true})); }")
