@@ -269,3 +269,18 @@ if __name__ == "__main__":
     JS_FIXTURE.parent.mkdir(parents=True, exist_ok=True)
     JS_FIXTURE.write_text(json.dumps(js_fixture(), separators=(",", ":")) + "\n")
     print(f"wrote {JS_FIXTURE}")
+
+
+def test_data_may_be_a_dataset_by_name_or_instance():
+    flow = make_flow()
+    v = LikelihoodSplit(flow, "crescent", max_points=300, seed=4)
+    expected = Crescent().sample(300, torch.Generator().manual_seed(4)).float()
+    torch.testing.assert_close(v.data.float(), expected, rtol=0, atol=0)
+    assert v.status == "ok"
+    w = LikelihoodSplit(flow, Crescent(), max_points=300, seed=4)
+    torch.testing.assert_close(w.data, v.data, rtol=0, atol=0)
+    # the terms shown are those of these points: term 1 + term 2 = log p(x) at c = 1
+    t1, t2 = split_terms(flow, v.data.to(torch.float32), 1.0)
+    torch.testing.assert_close(t1 + t2.float(), flow.log_prob(v.data.to(torch.float32)), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match=r"unknown dataset 'cresent'; valid names: .*crescent"):
+        LikelihoodSplit(flow, "cresent")

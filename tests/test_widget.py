@@ -161,6 +161,14 @@ def test_constructor_errors() -> None:
         FlowPlayer(flows.realnvp(2, layers=1), preset="huge")
     with pytest.raises(TypeError, match="FlowPlayer: seed must be an integer >= 0, got 'a'"):
         FlowPlayer(flows.realnvp(2, layers=1), seed="a")  # type: ignore[arg-type]
+    # a mistyped keyword is an error naming it (traitlets would only warn and drop it), with a suggestion
+    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) 'npoints' \(did you mean 'n_points'"):
+        FlowPlayer(flows.realnvp(2, layers=1), npoints=100)  # type: ignore[call-arg]
+    # ipywidgets' own traits still pass through
+    import ipywidgets
+
+    p = FlowPlayer(flows.realnvp(2, layers=1), n_points=200, layout=ipywidgets.Layout(width="500px"))
+    assert p.layout.width == "500px"
 
 
 def test_save_html_is_self_contained(player: FlowPlayer, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -234,3 +242,15 @@ def test_only_radial_layers_offer_a_handle() -> None:
     assert [h["layer"] for h in player.meta["handles"]] == [1, 3]
     assert player.meta["handles"][1]["ids"] == ["L3.centre.0", "L3.centre.1"]
     assert FlowPlayer(flows.Flow([flows.Planar(2)]), n_points=100, grid=9).meta["handles"] == []
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: __import__("flowviz.widgets.lens", fromlist=["x"]).JacobianLens(**kw),
+    lambda **kw: __import__("flowviz.widgets.cov1d", fromlist=["x"]).ChangeOfVariables1D(**kw),
+    lambda **kw: __import__("flowviz.widgets.triangular", fromlist=["x"]).TriangularJacobian(**kw),
+    lambda **kw: __import__("flowviz.widgets.likelihood", fromlist=["x"]).LikelihoodSplit(
+        flows.realnvp(2, layers=1), np.zeros((10, 2)), **kw),
+], ids=["JacobianLens", "ChangeOfVariables1D", "TriangularJacobian", "LikelihoodSplit"])
+def test_every_view_refuses_unknown_keywords(make) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(TypeError, match=r"got unexpected keyword argument\(s\) 'colour_map'"):
+        make(colour_map="magma")

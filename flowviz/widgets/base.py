@@ -7,6 +7,8 @@ and calls :meth:`publish`. The browser holds the arrays; only model changes come
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import pathlib
 from typing import Any, ClassVar
 
@@ -29,6 +31,23 @@ def bundle_path(name: str) -> pathlib.Path:
             f"{path} is missing: the front end was not built. Run `npm install && npm run build` in js/, "
             "or reinstall flowviz with `pip install -e .` (which builds it).")
     return path
+
+
+def _refuse_unknown_keywords(cls: type[traitlets.HasTraits], kwargs: dict[str, Any]) -> None:
+    """A TypeError for keyword arguments that are neither the view's own parameters nor traits (ipywidgets'
+    ``layout`` and the like): traitlets would only warn and drop them, so a typo (``map=`` for ``text=``)
+    would silently show the default."""
+    known = set(cls.class_trait_names())
+    unknown = [k for k in kwargs if k not in known]
+    if not unknown:
+        return
+    names = sorted(known | set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"})
+    public = [n for n in names if not n.startswith("_")]
+    hints = []
+    for k in unknown:
+        close = difflib.get_close_matches(k, public, n=2)
+        hints.append(f"{k!r}" + (f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""))
+    raise TypeError(f"{cls.__name__} got unexpected keyword argument(s) {', '.join(hints)}")
 
 
 class ArrayWidget(anywidget.AnyWidget):
@@ -55,6 +74,7 @@ class ArrayWidget(anywidget.AnyWidget):
         super().__init_subclass__(**kwargs)
 
     def __init__(self, **kwargs: Any) -> None:
+        _refuse_unknown_keywords(type(self), kwargs)
         super().__init__(**kwargs)
         self._version = 0
 

@@ -20,6 +20,7 @@ import torch
 import traitlets
 from torch import Tensor
 
+from ..data import Dataset, DatasetLike, as_dataset
 from ..flows import Flow, NotInvertibleError
 from ..scene.likelihood import LikelihoodScene, likelihood_scene, split_terms
 from .base import ArrayWidget
@@ -37,7 +38,8 @@ class LikelihoodSplit(ArrayWidget):
     Parameters
     ----------
     flow: a 2D :class:`flowviz.flows.Flow` (any device); its inverse must exist.
-    data: (N, 2) tensor or array of data points x.
+    data: (N, 2) tensor or array of data points x, or a dataset (a name such as "moons", a
+        :class:`flowviz.data.Dataset`), of which ``max_points`` samples are drawn with ``seed``.
     c: the shrink factor in [c_min, 1] (1: the flow itself).
     c_min, n_c: the slider's range and the log-spaced grid of c computed in Python (default 1e-3 .. 1,
         121 values: the curves of the averages; term 1 between grid values for a base other than the
@@ -49,7 +51,7 @@ class LikelihoodSplit(ArrayWidget):
 
     c = traitlets.Float(1.0).tag(sync=True)
 
-    def __init__(self, flow: Flow, data: Tensor | np.ndarray, *, c: float = 1.0, c_min: float = 1e-3,
+    def __init__(self, flow: Flow, data: Tensor | np.ndarray | DatasetLike, *, c: float = 1.0, c_min: float = 1e-3,
                  n_c: int = 121, max_points: int = 5000, seed: int = 0, preset: str = "notebook",
                  **kwargs: Any) -> None:
         if not isinstance(flow, Flow):
@@ -62,7 +64,11 @@ class LikelihoodSplit(ArrayWidget):
             raise ValueError(f"c must be in [{c_min}, 1], got {c}")
         if preset not in ("notebook", "presentation"):
             raise ValueError(f"preset must be 'notebook' or 'presentation', got {preset!r}")
-        x = torch.as_tensor(data.detach().cpu().numpy() if isinstance(data, Tensor) else np.asarray(data))
+        if isinstance(data, (str, Dataset)) or (isinstance(data, type) and issubclass(data, Dataset)):
+            # a dataset by name, instance or class (as fit takes it): max_points samples drawn with the seed
+            x = as_dataset(data).sample(max_points, torch.Generator().manual_seed(seed)).detach().cpu()
+        else:
+            x = torch.as_tensor(data.detach().cpu().numpy() if isinstance(data, Tensor) else np.asarray(data))
         if x.dim() != 2 or x.shape[1] != 2:
             raise ValueError(f"data must have shape (N, 2), got {tuple(x.shape)}")
         if x.shape[0] > max_points:
