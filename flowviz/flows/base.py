@@ -18,7 +18,6 @@ import math
 import numbers
 from typing import Any, ClassVar
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -163,17 +162,14 @@ def check_input(x: Tensor, dim: int, what: str = "input") -> None:
 
 
 def as_input(x: Any, dim: int, dtype: torch.dtype, device: torch.device, what: str = "input") -> Tensor:
-    """``x`` as an (N, dim) tensor of ``dtype`` on ``device`` (a flow's own): a numpy array or nested list
-    of numbers is accepted, and a tensor of another real dtype or on another device is converted (the
-    computation follows the flow). A tensor already right is returned as is (autograd still sees it)."""
+    """``x`` as an (N, dim) tensor of ``dtype`` on ``device`` (a flow's own): a tensor of another real dtype
+    (float64 data, integer coordinates) or on another device is converted, since the computation follows
+    the flow; a tensor already right is returned as is (autograd still sees it). flows/ speaks torch only:
+    anything else (a numpy array, a list) is a TypeError that says how to make a tensor of it."""
     if not isinstance(x, Tensor):
-        if not isinstance(x, (np.ndarray, list, tuple)):
-            raise TypeError(f"{what} must be a torch.Tensor (or numpy array) of shape (N, {dim}), "
-                            f"got {type(x).__name__}")
-        try:
-            x = torch.as_tensor(np.asarray(x, dtype=np.float64))
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"{what} must be an array of numbers of shape (N, {dim}): {err}") from None
+        raise TypeError(f"{what} must be a torch.Tensor of shape (N, {dim}), got {type(x).__name__}"
+                        + (" (torch.as_tensor(...) makes one of it)" if isinstance(x, (list, tuple))
+                           or type(x).__module__ == "numpy" else ""))
     if x.dim() != 2 or x.shape[-1] != dim:
         hint = f" (one point: pass {what}.reshape(1, {dim}))" if tuple(x.shape) == (dim,) else ""
         raise ValueError(f"{what} must have shape (N, {dim}), got {tuple(x.shape)}{hint}")

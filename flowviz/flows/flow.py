@@ -179,8 +179,8 @@ class Flow(Bijection):
 
     # -- the public API ------------------------------------------------------------------------
     def _input(self, x: Tensor, what: str) -> Tensor:
-        """Every public method's input: (N, dim), moved to the flow's device and dtype (numpy arrays,
-        lists and other real dtypes are converted; see :func:`flowviz.flows.base.as_input`)."""
+        """Every public method's input: an (N, dim) tensor, moved to the flow's device and dtype (see
+        :func:`flowviz.flows.base.as_input`)."""
         return as_input(x, self.dim, self.dtype, self.device, what)
 
     def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:
