@@ -16,6 +16,7 @@ import { pointsInRect, pointsInPolygon } from "./hittest.js";
 import { createReadoutPanel, hoverShapes, panelText } from "./readout-view.js";
 import { handleSpecs, handleShown, handleValue, hitHandle, beginDrag, dragTo, handleParams } from "./handles.js";
 import { CSS } from "./styles.js";
+import { boundsAt, boxAreaPx, crowding } from "./points.js";
 
 const SYNC_MS = 200; // position written back at most ~5 times a second
 const clamp = (x, a, b) => Math.min(Math.max(x, a), b);
@@ -431,6 +432,9 @@ export function renderPlayer({ model, el, signal }) {
       }
       f.selMask = S.sel;
       f.selCount = S.selCount;
+      // smaller, fainter points where the cloud is crowded on screen (points.js)
+      const box = boundsAt(sc.stateBounds, isX ? span : { k0: 0, k1: 0, f: 0 });
+      f.pointStyle = crowding(sc.N, boxAreaPx(box, p.tr.sx, p.tr.sy), theme.pointSize * theme.scale);
     }
     p.renderer.draw(f);
   }

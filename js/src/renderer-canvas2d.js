@@ -143,7 +143,8 @@ export function createCanvasRenderer(canvas) {
 
       if (f.points && f.show.points) {
         const n = f.points.length / 2;
-        const r = (style.pointSize * style.scale) / 2;
+        const ps = f.pointStyle || { scale: 1, alpha: 1, rim: 1 };
+        const r = (style.pointSize * style.scale * ps.scale) / 2;
         const hasSel = f.selMask && f.selCount > 0;
         const fast = n > 20000; // many points: squares, no rim
         const drawSet = (want, radius, fill, dim) => {
@@ -160,11 +161,12 @@ export function createCanvasRenderer(canvas) {
           ctx.fillStyle = css(fill, dim);
           ctx.fill();
           if (fast) return;
-          ctx.strokeStyle = css(style.rim, dim * fill[3]);
+          ctx.strokeStyle = css(style.rim, dim * fill[3] * ps.rim);
           ctx.lineWidth = 0.8;
           ctx.stroke();
         };
-        drawSet(false, r, f.show.density ? style.pointOnDensity : style.point, hasSel ? 0.35 : 1);
+        const base = f.show.density ? style.pointOnDensity : style.point;
+        drawSet(false, r, [base[0], base[1], base[2], base[3] * ps.alpha], hasSel ? 0.35 : 1);
         if (hasSel) drawSet(true, r * 1.7, style.selected, 1);
       }
       ctx.restore();

@@ -275,11 +275,13 @@ export function createWebGLRenderer(canvas, { onLost, antialias = globalThis.FLO
           gl.vertexAttrib1f(point.loc.a_sel, 0);
         }
         gl.uniform4fv(point.loc.u_view, viewVec);
-        const size = style.pointSize * dpr * style.scale;
+        const ps = f.pointStyle || { scale: 1, alpha: 1, rim: 1 };
+        const size = style.pointSize * dpr * style.scale * ps.scale;
+        const fill = f.show.density ? style.pointOnDensity : style.point;
         gl.uniform1f(point.loc.u_size, size);
-        gl.uniform4fv(point.loc.u_color, rgba(f.show.density ? style.pointOnDensity : style.point));
+        gl.uniform4fv(point.loc.u_color, rgba([fill[0], fill[1], fill[2], fill[3] * ps.alpha]));
         gl.uniform4fv(point.loc.u_sel, rgba(style.selected));
-        gl.uniform4fv(point.loc.u_rim, rgba(style.rim));
+        gl.uniform4fv(point.loc.u_rim, rgba([style.rim[0], style.rim[1], style.rim[2], style.rim[3] * ps.rim]));
         gl.uniform1f(point.loc.u_rimw, Math.min(0.6, (0.9 * dpr) / Math.max(size / 2, 1)));
         gl.uniform1f(point.loc.u_dim, f.selMask && f.selCount ? 0.35 : 1);
         gl.uniform1i(point.loc.u_pass, 0);

@@ -79,6 +79,8 @@ export function buildScene(rawArrays, meta = {}) {
       logdet: A.logdet ? A.logdet.data : new Float32Array(K * V).fill(NaN),
       layers,
     },
+    /** Each state's robust bounds of the points [x0, x1, y0, y1] (Python's meta.bounds), or null. */
+    stateBounds: bounds,
     /** Fixed x-panel view: the union of all states' bounds. */
     xBounds: unionBounds(bounds) || dataBounds(A.mesh.data, A.points.data),
     zBounds: (bounds && unionBounds([bounds[0]])) || dataBounds(statePos(0), A.points.data.subarray(0, 2 * N)),
