@@ -334,7 +334,7 @@ def test_sample_on_cuda_matches_cpu() -> None:
     torch.testing.assert_close(ds.log_prob(x).cpu(), ds.log_prob(x.cpu()))
 
 
-@pytest.mark.parametrize("bad", [-1, 2.5, True, "10", None])
+@pytest.mark.parametrize("bad", [-1, 2.5, True, "10", None, (3, 2), (), (2.5,)])
 def test_sample_rejects_bad_n(bad: object) -> None:
     with pytest.raises(ValueError, match="non-negative integer"):
         Moons().sample(bad)  # type: ignore[arg-type]
@@ -342,6 +342,7 @@ def test_sample_rejects_bad_n(bad: object) -> None:
 
 def test_sample_accepts_integer_like_n_and_rejects_bad_dtype() -> None:
     assert Rings().sample(np.int64(4)).shape == (4, 2)
+    assert Rings().sample((4,)).shape == (4, 2) and Rings().sample(torch.Size([3])).shape == (3, 2)
     with pytest.raises(ValueError, match="floating"):
         Rings().sample(4, dtype=torch.int64)
 

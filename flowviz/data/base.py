@@ -29,6 +29,10 @@ LOG_2PI: float = math.log(2.0 * math.pi)
 
 
 def _check_n(n: object) -> int:
+    """The number of samples: an integer >= 0, or a one-entry shape ``(n,)`` / ``torch.Size([n])`` as
+    torch.distributions spells it (and as ``Flow.sample`` takes it)."""
+    if isinstance(n, (tuple, list)) and len(n) == 1:
+        n = n[0]
     try:
         if isinstance(n, bool):
             raise TypeError
