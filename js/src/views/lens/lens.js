@@ -25,6 +25,8 @@ const LENS_CSS = `
 .flowviz-player .fv-lens-m3 { display: grid; grid-template-columns: repeat(3, 5em); gap: 3px; margin: 4px 0 8px; }
 .flowviz-player .fv-lens-m3[hidden], .flowviz-player .fv-panel[hidden] { display: none; }
 .flowviz-player .fv-lens-m3 input { font: inherit; width: 5em; }
+/* the map's text can be longer than the side panel: wrap it (the matrices below stay aligned: short lines) */
+.flowviz-player .fv-lens-info, .flowviz-player .fv-lens-hover { white-space: pre-wrap; overflow-wrap: anywhere; }
 .flowviz-player .fv-lens-btn { font: inherit; padding: 0.25em 0.8em; border: 1px solid var(--fv-border); border-radius: 6px;
   background: var(--fv-btn); color: var(--fv-fg); cursor: pointer; }
 `;
