@@ -23,7 +23,7 @@ const clamp = (x, a, b) => Math.min(Math.max(x, a), b);
 
 export function renderPlayer({ model, el, signal }) {
   const { alive, val, save, listen, requestDraw, followTheme, onCleanup, cleanup } =
-    mountView({ model, el, signal }, { css: CSS, frame });
+    mountView({ model, el, signal }, { css: CSS, frame, classes: ["fv-flowplayer"] });
 
   const S = {
     t: +val("position", 0) || 0, playing: !!val("playing", false), loop: !!val("loop", false), speed: +val("speed", 1) || 1,

@@ -44,6 +44,8 @@ export const CSS = `
 .flowviz-player .fv-main { display: flex; flex-wrap: wrap; gap: 8px; align-items: stretch; }
 .flowviz-player .fv-panels { position: relative; flex: 1 1 420px; display: flex; gap: 8px; min-width: 0; align-items: flex-start; }
 .flowviz-player.fv-linked .fv-panels { flex-basis: 100%; }
+/* one plot: its box no wider than the plot itself, so the readout sits beside it, not across the cell */
+.flowviz-player.fv-flowplayer:not(.fv-linked) .fv-panels { max-width: calc(549px * var(--fv-scale)); }
 .flowviz-player.fv-linked .fv-side { flex: 1 1 100%; flex-direction: row; flex-wrap: wrap; align-items: flex-start; }
 .flowviz-player.fv-linked .fv-readout { flex: 0 1 auto; display: flex; flex-wrap: wrap; gap: 0 22px; }
 .flowviz-player.fv-linked .fv-legend { flex: 1 1 240px; }
