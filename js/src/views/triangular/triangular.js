@@ -16,6 +16,7 @@ const TRI_CSS = `
 .flowviz-player .fv-tri-plot { width: calc(420px * var(--fv-scale)); height: calc(300px * var(--fv-scale)); border: 1px solid var(--fv-border); }
 .flowviz-player.flowviz-triangular .fv-side { flex: 1 1 calc(380px * var(--fv-scale)); }
 .flowviz-player .fv-tri-timing, .flowviz-player .fv-tri-info { white-space: pre-wrap; }
+.flowviz-player .fv-tri-timing:empty { display: none; } /* no empty box before the first measurement */
 .flowviz-player .fv-tri-btn { font: inherit; padding: 0.25em 0.8em; border: 1px solid var(--fv-border); border-radius: 6px; background: var(--fv-btn); color: var(--fv-fg); cursor: pointer; }
 `;
 const f = (x) => formatNumber(x);
