@@ -104,6 +104,19 @@ def test_singular_not_invertible_and_finite(m):
         assert np.isfinite(a).all(), name
 
 
+def test_singular_map_places_its_grid_on_the_line_without_density():
+    # f(z) = [[1, 2], [2, 4]] z sends the plane onto the line x2 = 2 x1: every image vertex is finite
+    # (``placed``), none carries a density (log p = +inf: ``finite`` 0), and the vertices lie on that line
+    s = lens_scene([[1, 2], [2, 4]], grid=9, n_samples=1000)
+    assert (s.placed == 1).all()
+    assert (s.finite[0] == 1).all() and (s.finite[1] == 0).all()
+    np.testing.assert_allclose(s.mesh[1][:, 1], 2 * s.mesh[1][:, 0], rtol=1e-6, atol=1e-6)
+    assert "placed" in s.arrays()
+    # an invertible map: placed and finite agree
+    r = lens_scene([[1, 1], [2, 0]], grid=9, n_samples=1000)
+    np.testing.assert_array_equal(r.placed, r.finite)
+
+
 def test_folding_expression_is_flagged():
     s = lens_scene("z1**2, z2", grid=9, n_samples=1000)
     assert s.status == "not invertible" and s.orientation == "mixed"
@@ -202,6 +215,14 @@ def test_plot_twin_draws():
     assert len(axes) == 2
     axes = plot_jacobian_lens(lens_scene([[1, 2], [2, 4]], n_samples=1000))
     assert "not invertible" in axes[0].get_title()
+    # the squashed grid is drawn, dark (no density under it), along the line x2 = 2 x1
+    from matplotlib.collections import LineCollection
+
+    dark = [c for c in axes[0].collections if isinstance(c, LineCollection) and c.get_colors()[0][0] < 0.5]
+    assert len(dark) == 1
+    pts = np.concatenate(dark[0].get_segments())
+    assert len(pts) > 100
+    np.testing.assert_allclose(pts[:, 1], 2 * pts[:, 0], rtol=1e-5, atol=1e-5)
 
 
 def test_fold_flags_only_for_folding_maps():

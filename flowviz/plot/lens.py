@@ -46,7 +46,11 @@ def plot_jacobian_lens(view_or_scene: Any, ax: Any = None, *, cmap: str = "virid
         tri = Triangulation(x[:, 0], x[:, 1], tris[good])
         a0.tripcolor(tri, s.logp[1], cmap=cmap, vmin=lo, vmax=hi, shading="gouraud")
     seg = grid_segments(s.gx, s.gy)
-    a0.add_collection(LineCollection(x[seg], colors="white", linewidths=0.5, alpha=0.6))
+    placed = (s.placed[1] > 0)[seg].all(1)  # both ends at finite positions
+    over = ok[seg].all(1)                   # ... and over the density map
+    a0.add_collection(LineCollection(x[seg[placed & over]], colors="white", linewidths=0.5, alpha=0.6))
+    if (placed & ~over).any():  # e.g. a singular map's grid, squashed onto a line: no density under it
+        a0.add_collection(LineCollection(x[seg[placed & ~over]], colors="0.25", linewidths=0.6, alpha=0.7))
     a0.fill(s.square_image[:, 0], s.square_image[:, 1], color="orange", alpha=0.35)
     a0.plot(s.square_image[:, 0], s.square_image[:, 1], color="orange", lw=2)
     a0.plot(s.square[:, 0], s.square[:, 1], "--", color="white", lw=1.4)

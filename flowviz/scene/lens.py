@@ -153,7 +153,9 @@ class LensScene:
 
     folded (2, V): 1 where the map folds (det J_f of the minority sign; state 0 all 0);
     mesh (2, V, 2): state 0 the base mesh z, state 1 its image f(z); logp (2, V): log pi(z) and
-    log pi(z) - log|det J_f(z)|; finite (2, V); jac (1, V, 4): J_f(z) row-major; logdet (1, V):
+    log pi(z) - log|det J_f(z)|; finite (2, V): position and log-density finite; placed (2, V): position
+    finite (a singular map's image is finite with log p = +inf: its grid lines are drawn, its cells not);
+    jac (1, V, 4): J_f(z) row-major; logdet (1, V):
     log|det J_f(z)|; points (2, N, 2): samples z ~ N(0, I) and f(z); square (5, 2): the unit square
     (closed); square_image (M, 2): its image under f (exact for a linear map, 64 boundary points
     otherwise); hist (B, B): the histogram density of f(z_i) over ``hist_extent`` (row = x2 bin);
@@ -163,6 +165,7 @@ class LensScene:
     mesh: np.ndarray
     logp: np.ndarray
     finite: np.ndarray
+    placed: np.ndarray
     folded: np.ndarray
     jac: np.ndarray
     logdet: np.ndarray
@@ -194,7 +197,8 @@ class LensScene:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays as the wire format names them (FlowPlayer's one-layer format plus the lens extras)."""
-        out = {"mesh": self.mesh, "logp": self.logp, "finite": self.finite, "folded": self.folded, "jac": self.jac,
+        out = {"mesh": self.mesh, "logp": self.logp, "finite": self.finite, "placed": self.placed,
+               "folded": self.folded, "jac": self.jac,
                "logdet": self.logdet, "points": self.points, "square": self.square,
                "square_image": self.square_image, "hist": self.hist}
         if self.formula is not None:
@@ -311,6 +315,7 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
     logp1 = logp0 - logdet
     ok1 = ok & torch.isfinite(logp1)
     finite = torch.stack([torch.ones_like(ok), ok1]).to(torch.float32)
+    placed = torch.stack([torch.ones_like(ok), torch.isfinite(x).all(-1)]).to(torch.float32)
     # folds (the renderer's red hatching): only where det J_f has the minority sign, so that an
     # orientation-reversing but invertible map (det < 0 everywhere) is not marked
     sgn = torch.sign(torch.where(ok, det, torch.zeros_like(det)))
@@ -365,7 +370,8 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
     return LensScene(
         mesh=_finite_np(torch.stack([z, torch.where(ok[:, None], x, torch.zeros_like(x))])),
         logp=_finite_np(torch.stack([logp0, torch.where(ok1, logp1, torch.zeros_like(logp1))])),
-        finite=np.ascontiguousarray(finite.numpy()), folded=np.ascontiguousarray(folded.numpy()),
+        finite=np.ascontiguousarray(finite.numpy()), placed=np.ascontiguousarray(placed.numpy()),
+        folded=np.ascontiguousarray(folded.numpy()),
         jac=_finite_np(J.reshape(1, -1, 4)),
         logdet=_finite_np(logdet[None]),
         points=_finite_np(torch.stack([zs, torch.where(pts_ok, xs, torch.zeros_like(xs))])),

@@ -76,10 +76,12 @@ export class MeshTopology {
    * @param {Float32Array} logp (K+1) * V values
    * @param {Float32Array|null} finite (K+1) * V flags
    * @param {Float32Array|null} jac K * V * 4 Jacobians (layer k+1 at state k), to confirm folds
+   * @param {Float32Array|null} placed (K+1) * V flags: 1 where the vertex's position is finite even if its
+   *   density is not (JacobianLens: a singular map's image); grid segments use these, triangles `finite`
    * @param {Float32Array|null} folded (K+1) * V per-vertex fold flags computed by Python (preferred:
    *   a vertex is folded in state k when some layer j <= k reversed that layer's own orientation there)
    */
-  constructor(gx, gy, mesh, logp, finite, jac = null, folded = null) {
+  constructor(gx, gy, mesh, logp, finite, jac = null, folded = null, placed = null) {
     this.gx = gx; this.gy = gy;
     const V = gx * gy;
     this.V = V;
@@ -89,6 +91,7 @@ export class MeshTopology {
     const T = this.tris.length / 3;
     this.T = T;
     this.valid = [];
+    this.placed = []; // per state: vertices whose position can carry grid lines
     this.flips = [];
     this.flipCount = [];
     const base = signedAreas(mesh.subarray(0, 2 * V), this.tris);
@@ -120,6 +123,7 @@ export class MeshTopology {
       let n = 0;
       for (let t = 0; t < T; t++) n += flips[t];
       this.valid.push(valid);
+      this.placed.push(placed ? validVertices(pos, null, placed.subarray(k * V, (k + 1) * V)) : valid);
       this.flips.push(flips);
       this.flipCount.push(n);
     }
@@ -128,7 +132,9 @@ export class MeshTopology {
 
   /**
    * Index lists for drawing between states k0 and k1, folds as in state kf:
-   * {tris, folded, grid}: triangles valid in both states (not folded / folded), grid segments.
+   * {tris, folded, grid, bare}: triangles valid in both states (not folded / folded), grid segments over
+   * valid vertices, and grid segments whose vertices are placed but carry no density (`placed`: drawn in the
+   * plain grid colour, since no density lies under them).
    */
   indices(k0, k1, kf = k0) {
     const key = `${k0},${k1},${kf}`;
@@ -143,9 +149,16 @@ export class MeshTopology {
       if (!(ok(a) && ok(b) && ok(c))) continue;
       (flips[t] ? folded : tri).push(a, b, c);
     }
-    const g = this.grid;
-    for (let s = 0; s < g.length; s += 2) if (ok(g[s]) && ok(g[s + 1])) grid.push(g[s], g[s + 1]);
-    hit = { tris: Uint32Array.from(tri), folded: Uint32Array.from(folded), grid: Uint32Array.from(grid) };
+    const pa = this.placed[k0], pb = this.placed[k1];
+    const at = (v) => pa[v] && pb[v];
+    const g = this.grid, bare = [];
+    for (let s = 0; s < g.length; s += 2) {
+      const a = g[s], b = g[s + 1];
+      if (ok(a) && ok(b)) grid.push(a, b);
+      else if (at(a) && at(b)) bare.push(a, b);
+    }
+    hit = { tris: Uint32Array.from(tri), folded: Uint32Array.from(folded), grid: Uint32Array.from(grid),
+      bare: Uint32Array.from(bare) };
     this.cache.set(key, hit);
     return hit;
   }

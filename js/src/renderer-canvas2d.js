@@ -108,6 +108,7 @@ export function createCanvasRenderer(canvas) {
         const px = scratch;
         for (let v = 0; v < V; v++) { px[2 * v] = X(f.mesh[2 * v]); px[2 * v + 1] = Y(f.mesh[2 * v + 1]); }
         const { tris, folded, grid } = f.idx;
+        const bare = f.idx.bare || [];
         if (f.show.density && tris.length) {
           const W = Math.max(1, Math.round(plot.width)), H = Math.max(1, Math.round(plot.height));
           if (!image || image.width !== W || image.height !== H) {
@@ -136,6 +137,16 @@ export function createCanvasRenderer(canvas) {
             ctx.moveTo(px[a], px[a + 1]); ctx.lineTo(px[b], px[b + 1]);
           }
           ctx.strokeStyle = css(f.show.density ? style.gridOnDensity : style.grid);
+          ctx.lineWidth = 1 / dpr;
+          ctx.stroke();
+        }
+        if (f.show.grid && bare.length) { // no density under these: plain colour
+          ctx.beginPath();
+          for (let s = 0; s < bare.length; s += 2) {
+            const a = 2 * bare[s], b = 2 * bare[s + 1];
+            ctx.moveTo(px[a], px[a + 1]); ctx.lineTo(px[b], px[b + 1]);
+          }
+          ctx.strokeStyle = css(style.grid);
           ctx.lineWidth = 1 / dpr;
           ctx.stroke();
         }

@@ -153,7 +153,7 @@ export function createWebGLRenderer(canvas, { onLost, antialias = globalThis.FLO
     pos: dynBuffer(gl, gl.ARRAY_BUFFER), val: dynBuffer(gl, gl.ARRAY_BUFFER),
     pts: dynBuffer(gl, gl.ARRAY_BUFFER), sel: dynBuffer(gl, gl.ARRAY_BUFFER),
     tris: dynBuffer(gl, gl.ELEMENT_ARRAY_BUFFER), folded: dynBuffer(gl, gl.ELEMENT_ARRAY_BUFFER),
-    grid: dynBuffer(gl, gl.ELEMENT_ARRAY_BUFFER),
+    grid: dynBuffer(gl, gl.ELEMENT_ARRAY_BUFFER), bare: dynBuffer(gl, gl.ELEMENT_ARRAY_BUFFER),
   };
   const vao = gl.createVertexArray();
   const lut = gl.createTexture();
@@ -259,6 +259,16 @@ export function createWebGLRenderer(canvas, { onLost, antialias = globalThis.FLO
         gl.uniform4fv(line.loc.u_color, rgba(f.show.density ? style.gridOnDensity : style.grid));
         B.grid.upload(f.idx.grid, true);
         gl.drawElements(gl.LINES, f.idx.grid.length, gl.UNSIGNED_INT, 0);
+      }
+      if (st.mesh && f.show.grid && f.idx.bare && f.idx.bare.length) { // no density under these: plain colour
+        gl.useProgram(line.prog);
+        resetAttribs();
+        states(line, "a_pos", B.pos, st.mesh, 2, span);
+        gl.uniform1f(line.loc.u_f, span.f);
+        gl.uniform4fv(line.loc.u_view, viewVec);
+        gl.uniform4fv(line.loc.u_color, rgba(style.grid));
+        B.bare.upload(f.idx.bare, true);
+        gl.drawElements(gl.LINES, f.idx.bare.length, gl.UNSIGNED_INT, 0);
       }
       if (st.points && f.show.points && st.points.stride) {
         const n = st.points.stride / 2;

@@ -105,3 +105,27 @@ test("Python's per-vertex fold flags decide folded triangles when given", async 
   flags4[6 + 4] = 1;
   assert.equal(new MeshTopology(3, 2, mesh, logp, null, null, flags4).flipCount[1], 3);
 });
+
+test("placed vertices without a density carry grid lines in the plain colour, never cells", async () => {
+  const { MeshTopology } = await import("../src/mesh.js");
+  // 3 x 2 grid; state 1 squashes it onto the line y = 2x (a singular linear map): positions finite,
+  // log p = +inf there, so `finite` is 0 while `placed` is 1
+  const base = [0, 0, 1, 0, 2, 0, 0, 1, 1, 1, 2, 1];
+  const line = [];
+  for (let v = 0; v < 6; v++) { const t = base[2 * v] + 2 * base[2 * v + 1]; line.push(t, 2 * t); }
+  const mesh = Float32Array.from([...base, ...line]);
+  const logp = new Float32Array(12).fill(-1);
+  const finite = Float32Array.from([1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
+  const placed = new Float32Array(12).fill(1);
+  const topo = new MeshTopology(3, 2, mesh, logp, finite, null, null, placed);
+  const at1 = topo.indices(1, 1, 1);
+  assert.equal(at1.tris.length + at1.folded.length, 0, "no cells where there is no density");
+  assert.equal(at1.grid.length, 0);
+  assert.equal(at1.bare.length / 2, 7, "all 7 grid segments of a 3 x 2 grid, on the line");
+  const at0 = topo.indices(0, 0, 0);
+  assert.equal(at0.grid.length / 2, 7);
+  assert.equal(at0.bare.length, 0);
+  // without `placed` (FlowPlayer): grid segments need valid vertices, as before
+  const plain = new MeshTopology(3, 2, mesh, logp, finite, null, null);
+  assert.equal(plain.indices(1, 1, 1).grid.length + plain.indices(1, 1, 1).bare.length, 0);
+});

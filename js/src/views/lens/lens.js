@@ -136,7 +136,8 @@ export function renderLens({ model, el, signal }) {
       S.sceneSerial++;
       if (S.scene && arrays.folded) { // the lens's own fold flags (an orientation-reversing map is not a fold)
         const dec = (n) => (arrays[n] ? decodeArray(arrays[n], n).data : null);
-        S.scene.topo = new MeshTopology(S.scene.gx, S.scene.gy, dec("mesh"), dec("logp"), dec("finite"), dec("jac"), dec("folded"));
+        S.scene.topo = new MeshTopology(S.scene.gx, S.scene.gy, dec("mesh"), dec("logp"), dec("finite"), dec("jac"), dec("folded"),
+          dec("placed"));
       }
       if (document.activeElement !== input && !input.value) input.value = val("text", "") || meta.text || "";
       S.extra = {};
