@@ -7,6 +7,7 @@ matrix3."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import math
@@ -227,6 +228,24 @@ def check_three(page: Any, lens: Any) -> float:
     total = float(re.search(r"sum \(six terms\) = (\S+)", info).group(1))
     assert abs(total - ref) <= 1e-4 * max(1.0, abs(ref)), (total, ref)
     return ref
+
+
+def test_singular_map_shows_its_grid_squashed_onto_a_line(shared: Any) -> None:
+    """det J_f = 0: "not invertible", no density cells, and the grid drawn where the plane goes, the line
+    x2 = 2 x1 (grey pixels of the plot along a line of slope -2 in screen pixels: equal scales, y down)."""
+    from PIL import Image
+
+    page = shared
+    lens = open_lens(page, "z1 + 2*z2, 2*z1 + 4*z2")
+    assert lens.get_attribute("data-status") == "not invertible"
+    img = np.asarray(Image.open(io.BytesIO(main_png(lens))).convert("RGB")).astype(int)
+    grey = (img.max(-1) < 170) & (img.max(-1) - img.min(-1) < 40)  # the grid's plain colour, not orange
+    ys, xs = np.nonzero(grey)
+    assert len(xs) > 150, f"only {len(xs)} grey pixels: the squashed grid is not drawn"
+    slope, _ = np.polyfit(xs, ys, 1)
+    r = np.corrcoef(xs, ys)[0, 1]
+    assert abs(slope + 2) < 0.1 and r < -0.99, (slope, r)
+    assert page.console.errors(VOILA_BENIGN) == []
 
 
 def test_three_by_three_mode(shared: Any) -> None:
