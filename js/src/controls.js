@@ -117,9 +117,13 @@ export const NEEDS_KERNEL = "needs a running kernel: this is a static page";
  * (browser-only, e.g. the strip width) is shown disabled with a caption saying why, instead of
  * moving without effect.
  */
+/** Controls beyond this many fold behind a <details> disclosure (open at first). */
+export const COLLAPSE_AFTER = 8;
+
 export function createParamControls(onChange, { kernel = true } = {}) {
   const el = h("div", { class: "fv-params" });
   let signature = "";
+  let open = true; // the disclosure of a long list, kept across rebuilds
   let inputs = new Map();
   const active = new Set();
 
@@ -128,6 +132,17 @@ export function createParamControls(onChange, { kernel = true } = {}) {
     inputs = new Map();
     if (!kernel && controls.some((c) => !c.local)) {
       el.append(h("div", { class: "fv-params-note", text: "Static page: the greyed-out controls need a running kernel to recompute." }));
+    }
+    // a long list (a hand-built flow has a few sliders per layer) folds away behind one click, so that a
+    // slide or a small screen can show the plot alone; short lists stay as they are
+    let host = el;
+    if (controls.length > COLLAPSE_AFTER) {
+      const box = h("details", { class: "fv-params-box" });
+      box.open = open;
+      box.addEventListener("toggle", () => { open = box.open; });
+      host = h("div", { class: "fv-params-groups" });
+      box.append(h("summary", { text: `sliders and toggles (${controls.length})` }), host);
+      el.append(box);
     }
     const groups = new Map();
     for (const c of controls) {
@@ -140,7 +155,7 @@ export function createParamControls(onChange, { kernel = true } = {}) {
       const title = layer > 0 ? `layer ${layer}${info && info.name ? `: ${info.name}` : ""}` : "parameters";
       const group = h("fieldset", { class: "fv-group" }, [h("legend", { text: title })]);
       for (const c of list) group.append(c.kind === "toggle" ? toggle(c) : c.kind === "choice" ? choice(c) : slider(c));
-      el.append(group);
+      host.append(group);
     }
     if (!kernel) {
       for (const { c, input } of inputs.values()) {

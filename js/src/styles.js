@@ -34,6 +34,9 @@ export const CSS = `
 .flowviz-player .fv-params { display: flex; flex-wrap: wrap; gap: 8px; margin-bottom: 6px; }
 .flowviz-player .fv-params[hidden] { display: none; }
 .flowviz-player .fv-params-note { flex: 1 1 100%; color: var(--fv-muted); font-size: 0.85em; }
+.flowviz-player .fv-params-box { flex: 1 1 100%; }
+.flowviz-player .fv-params-box > summary { cursor: pointer; color: var(--fv-muted); font-size: 0.9em; margin-bottom: 4px; width: max-content; }
+.flowviz-player .fv-params-groups { display: flex; flex-wrap: wrap; gap: 8px; }
 .flowviz-player .fv-params input:disabled, .flowviz-player .fv-params select:disabled { cursor: not-allowed; opacity: 0.55; }
 .flowviz-player .fv-group { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 12px; margin: 0;
   padding: 2px 10px 6px; border: 1px solid var(--fv-border); border-radius: 6px; }

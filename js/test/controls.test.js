@@ -175,3 +175,31 @@ test("without a kernel (static page) every control but the local ones is disable
   onlyLocal.update([list[3]], {}, []);
   assert.ok(!onlyLocal.el.children.some((c) => c.className === "fv-params-note"));
 });
+
+test("a long list folds behind a disclosure, open at first, and stays as the user left it", () => {
+  const many = [];
+  for (let k = 1; k <= 3; k++) {
+    many.push({ id: `L${k}.enabled`, layer: k, label: "on", kind: "toggle", value: true });
+    for (let i = 0; i < 3; i++) many.push({ id: `L${k}.p.${i}`, layer: k, label: `p${i}`, value: 0, min: -1, max: 1, step: 0.1 });
+  }
+  assert.ok(many.length > controls.COLLAPSE_AFTER);
+  const pc = controls.createParamControls(() => {});
+  pc.update(many, {}, [{ name: "A" }, { name: "B" }, { name: "C" }]);
+  const box = pc.el.children[0];
+  assert.equal(box.tagName, "DETAILS");
+  assert.equal(box.open, true);
+  assert.equal(box.children[0].tagName, "SUMMARY");
+  assert.equal(box.children[0].textContent, `sliders and toggles (${many.length})`);
+  assert.equal(box.children[1].children.length, 3, "one fieldset per layer inside");
+  assert.equal(pc.el.querySelectorAll("input").length, many.length);
+  // closed by the user, then rebuilt (a layer renamed): still closed
+  box.open = false;
+  box.dispatch("toggle");
+  pc.update(many, {}, [{ name: "A" }, { name: "B2" }, { name: "C" }]);
+  assert.notEqual(pc.el.children[0], box, "rebuilt");
+  assert.equal(pc.el.children[0].open, false);
+  // a short list has no disclosure
+  const few = controls.createParamControls(() => {});
+  few.update(many.slice(0, 4), {}, [{ name: "A" }]);
+  assert.equal(few.el.children[0].tagName, "FIELDSET");
+});

@@ -120,6 +120,9 @@ def test_player_in_notebook7(page: Any, notebook7: Notebook7) -> None:
     slider = player.locator(".fv-slider")
     K = int(slider.get_attribute("max"))
     assert K == 4
+    # centre it in the notebook's scroll area: Notebook 7's sticky toolbar would cover it at the top edge
+    slider.evaluate("(e) => e.scrollIntoView({block: 'center'})")
+    settle(page)
     box = slider.bounding_box()
     y = box["y"] + box["height"] / 2
     page.mouse.move(box["x"] + 4, y)

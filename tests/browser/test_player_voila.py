@@ -273,6 +273,19 @@ def test_player_renders_in_voila(page: Any, server: Voila) -> None:
     probe = run.probe()
     assert probe["status"] == "ok" and probe["version"] == run.version()
     assert is_descendant(run.pid, server.server.pid), "the kernel that ran the notebook is not Voila's child"
+    # the lecture flow's 22 controls fold behind one click (a slide can show the plot alone), and come back
+    summary = p.locator(".fv-params-box > summary")
+    slider = p.locator('.fv-params input[type=range][data-id="L1.shift.0"]')
+    assert slider.is_visible()
+    def plot_offset() -> float:  # the plot's top within the player (the page may scroll)
+        return p.locator(".fv-panel").last.bounding_box()["y"] - p.bounding_box()["y"]
+
+    before = plot_offset()
+    summary.click()
+    wait_until(lambda: slider.is_hidden(), 5, what="the sliders to fold away")
+    assert plot_offset() < before - 100, f"the plot did not move up: {before} -> {plot_offset()}"
+    summary.click()
+    wait_until(lambda: slider.is_visible(), 5, what="the sliders to come back")
     errors = page.console.errors(VOILA_BENIGN)
     assert not errors, "console errors:\n" + "\n".join(errors)
 
