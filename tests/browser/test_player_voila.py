@@ -273,7 +273,7 @@ def test_player_renders_in_voila(page: Any, server: Voila) -> None:
     probe = run.probe()
     assert probe["status"] == "ok" and probe["version"] == run.version()
     assert is_descendant(run.pid, server.server.pid), "the kernel that ran the notebook is not Voila's child"
-    # the lecture flow's 22 controls fold behind one click (a slide can show the plot alone), and come back
+    # the lecture flow's 25 controls fold behind one click (a slide can show the plot alone), and come back
     summary = p.locator(".fv-params-box > summary")
     slider = p.locator('.fv-params input[type=range][data-id="L1.shift.0"]')
     assert slider.is_visible()
