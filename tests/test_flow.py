@@ -132,6 +132,13 @@ def test_trace_reports_the_layer_that_first_produced_non_finite_values() -> None
     assert tr.nonfinite_counts.tolist() == [0, 2, 0]
     assert "layer 2: 2 point(s)" in tr.report()
     assert tr.finite[:, 0].all() and not tr.finite[2:, 1].any()
+    # from the data side the layer keeps its name: Sigmoid is layer 1 of 3 and the last step of the inverse
+    flow = F.Flow([F.Sigmoid(2), F.Affine(2, scale=2.0), F.Affine(2, scale=0.5)])
+    x = torch.tensor([[0.2, 0.3], [0.4, 0.9], [5.0, 0.5]])  # 5.0 lies outside Sigmoid's range (0, 1)
+    inv = flow.trace_inverse(x)
+    assert inv.nonfinite_counts.tolist() == [0, 0, 1]
+    assert inv.first_nonfinite == (1, 1)
+    assert "layer 1 (inverse): 1 point(s)" in inv.report()
 
 
 def test_lecture_uniform_z_and_x_equals_2z_plus_1() -> None:
@@ -314,6 +321,9 @@ def test_nan_input_is_a_clear_error() -> None:
         flow.log_prob(x)
     with pytest.raises(ValueError, match="non-finite"):
         flow.trace(x)
+    for method in (flow.forward, flow.inverse, flow.trace_inverse):
+        with pytest.raises(ValueError, match=r"non-finite .* first at row 4"):
+            method(x)
 
 
 def test_singular_matrix_and_zero_scale_are_refused() -> None:

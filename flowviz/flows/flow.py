@@ -74,11 +74,14 @@ class Trace:
 
     @property
     def first_nonfinite(self) -> tuple[int, int] | None:
-        """(step index k in 1..K, number of points) of the first step producing NaN/inf, or None."""
+        """(layer k in 1..K, number of points) of the first step that produced NaN/inf, or None. The
+        layer is named as in the flow (G_k), in either direction: the first step of an inverse trace
+        is layer K."""
         counts = self.nonfinite_counts.tolist()
-        for k, c in enumerate(counts):
+        for step, c in enumerate(counts):
             if c:
-                return k + 1, int(c)
+                layer = len(counts) - step if self.direction == "inverse" else step + 1
+                return layer, int(c)
         return None
 
     def report(self) -> str:
@@ -186,11 +189,13 @@ class Flow(Bijection):
     def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:
         """x = G(z) (base -> data) and log|det J_G(z)| = sum_k log|det J_{G_k}|, shape (N,)."""
         z = self._input(z, "z")
+        check_finite(z, "z")
         return self._map(self._forward_all, z)
 
     def inverse(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """z = G^{-1}(x) (data -> base) and log|det J_{G^{-1}}(x)|, shape (N,)."""
         x = self._input(x, "x")
+        check_finite(x, "x")
         self._check_invertible()
         return self._map(self._inverse_all, x)
 

@@ -128,3 +128,40 @@ def test_likelihood_in_voila(page, notebook):
     assert abs(scale(1)[0] - (scales0[1][0] + 2 * math.log(1e-3))) < 1e-3, (scale(1), scales0[1])
 
     assert page.console.errors(VOILA_BENIGN) == []
+
+
+def test_exported_page_keeps_its_slider_offline(page, tmp_path):
+    """view.save_html: opened from file:// with every other request aborted, the shrink slider still
+    recomputes both averages in the page, equal to Python's at that c."""
+    import torch
+
+    from flowviz import flows
+    from flowviz.data import Crescent
+    from flowviz.widgets.likelihood import LikelihoodSplit
+
+    flow = flows.Flow([flows.Affine(2, scale=[1.5, -0.6], shift=[0.5, 0.2]),
+                       flows.SinhArcsinh(2, skew=[0.3, -0.2], tailweight=[0.8, 1.3])])
+    view = LikelihoodSplit(flow, Crescent().sample(800, torch.Generator().manual_seed(1)))
+    path = view.save_html(tmp_path / "likelihood.html")
+    left = []
+
+    def handle(route):
+        if route.request.url.startswith(("file:", "data:", "blob:")):
+            route.continue_()
+        else:
+            left.append(route.request.url)
+            route.abort()
+
+    page.context.route("**/*", handle)
+    page.on("websocket", lambda ws: left.append(f"websocket {ws.url}"))
+    page.goto(path.as_uri())
+    page.wait_for_function("() => document.querySelector('.fv-lik')?.dataset.readout", timeout=30_000)
+    el = page.locator(".fv-lik")
+    readout = lambda: json.loads(el.get_attribute("data-readout"))  # noqa: E731
+    assert readout()["c"] == 1.0
+    set_range(el.locator('input[data-id="log10_c"]'), -2)
+    wait_until(lambda: abs(readout()["c"] - 0.01) < 1e-9, 10, what="c = 0.01 in the exported page")
+    r, expected = readout(), view.averages(0.01)
+    assert abs(r["mean1"] - expected["term1"]) < 1e-4 and abs(r["mean2"] - expected["term2"]) < 1e-4, (r, expected)
+    assert not left, f"requests left the page: {left}"
+    assert not page.console.errors()
