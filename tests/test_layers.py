@@ -128,3 +128,26 @@ def test_affine_coupling_scale_can_expand_and_contract() -> None:
     with torch.no_grad():
         layer.conditioner[-1].bias.copy_(torch.tensor([0.0, -2.0]))  # contract
     assert layer(torch.randn(5, 2))[1].max() < -1.5
+
+
+def test_actnorm_initialises_from_the_first_data_it_inverts() -> None:
+    """Data-dependent initialisation (Kingma & Dhariwal 2018): the first inverse in training mode sets
+    shift = mean(x), log_scale = log std(x), so that this batch comes out standardised; later batches,
+    eval mode and a loaded state do not re-initialise."""
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(4000, 2, generator=g) * torch.tensor([3.0, 0.2]) + torch.tensor([5.0, -1.0])
+    layer = F.ActNorm(2)
+    z, log_det = layer.inverse(x)
+    torch.testing.assert_close(z.mean(0), torch.zeros(2), atol=1e-5, rtol=0)
+    torch.testing.assert_close(z.std(0), torch.ones(2), atol=1e-5, rtol=0)
+    torch.testing.assert_close(log_det, -torch.log(x.std(0)).sum().expand(4000), atol=1e-5, rtol=0)
+    kept = (layer.shift.clone(), layer.log_scale.clone())
+    layer.inverse(x * 10)  # a second batch does not move the parameters
+    assert torch.equal(layer.shift, kept[0]) and torch.equal(layer.log_scale, kept[1])
+    fresh = F.ActNorm(2).eval()
+    fresh.inverse(x)  # eval mode: no initialisation
+    assert not bool(fresh.initialized) and torch.equal(fresh.shift, torch.zeros(2))
+    loaded = F.ActNorm(2)
+    loaded.load_state_dict(layer.state_dict())
+    loaded.inverse(x * 10)  # already initialised by the loaded state
+    assert torch.equal(loaded.shift, kept[0])
