@@ -77,25 +77,26 @@ class Trace:
         f = self.finite
         return (f[:-1] & ~f[1:]).sum(-1)
 
+    def _layer(self, step: int) -> int:
+        """The flow's layer number k (G_k, 1..K) of step ``step`` (0-based) of this trace: an inverse
+        trace runs G_K^{-1} first."""
+        K = self.log_dets.shape[0]
+        return K - step if self.direction == "inverse" else step + 1
+
     @property
     def first_nonfinite(self) -> tuple[int, int] | None:
         """(layer k in 1..K, number of points) of the first step that produced NaN/inf, or None. The
-        layer is named as in the flow (G_k), in either direction: the first step of an inverse trace
-        is layer K."""
-        counts = self.nonfinite_counts.tolist()
-        for step, c in enumerate(counts):
+        layer is named as in the flow (G_k) in either direction."""
+        for step, c in enumerate(self.nonfinite_counts.tolist()):
             if c:
-                layer = len(counts) - step if self.direction == "inverse" else step + 1
-                return layer, int(c)
+                return self._layer(step), int(c)
         return None
 
     def report(self) -> str:
         """Human text: where non-finite values appeared ("" when none)."""
-        counts = self.nonfinite_counts.tolist()
-        parts = [f"layer {k + 1}: {c} point(s)" for k, c in enumerate(counts) if c]
-        if self.direction == "inverse":
-            K = len(counts)
-            parts = [f"layer {K - k} (inverse): {c} point(s)" for k, c in enumerate(counts) if c]
+        mark = " (inverse)" if self.direction == "inverse" else ""
+        parts = [f"layer {self._layer(step)}{mark}: {c} point(s)"
+                 for step, c in enumerate(self.nonfinite_counts.tolist()) if c]
         return ("non-finite values (NaN/inf) produced at " + ", ".join(parts)) if parts else ""
 
 
@@ -188,26 +189,25 @@ class Flow(Bijection):
     # -- the public API ------------------------------------------------------------------------
     def _input(self, x: Tensor, what: str) -> Tensor:
         """Every public method's input: an (N, dim) tensor, moved to the flow's device and dtype (see
-        :func:`flowviz.flows.base.as_input`)."""
-        return as_input(x, self.dim, self.dtype, self.device, what)
+        :func:`flowviz.flows.base.as_input`), and finite (else a ValueError naming the rows)."""
+        x = as_input(x, self.dim, self.dtype, self.device, what)
+        check_finite(x, what)
+        return x
 
     def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:
         """x = G(z) (base -> data) and log|det J_G(z)| = sum_k log|det J_{G_k}|, shape (N,)."""
         z = self._input(z, "z")
-        check_finite(z, "z")
         return self._map(self._forward_all, z)
 
     def inverse(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """z = G^{-1}(x) (data -> base) and log|det J_{G^{-1}}(x)|, shape (N,)."""
         x = self._input(x, "x")
-        check_finite(x, "x")
         self._check_invertible()
         return self._map(self._inverse_all, x)
 
     def log_prob(self, x: Tensor) -> Tensor:
         """log p(x) = log pi(G^{-1}(x)) + log|det J_{G^{-1}}(x)|, shape (N,)."""
         x = self._input(x, "x")
-        check_finite(x, "x")
         self._check_invertible()
 
         def one(v: Tensor) -> tuple[Tensor, Tensor]:
@@ -228,7 +228,6 @@ class Flow(Bijection):
     def trace(self, z: Tensor) -> Trace:
         """All states of the forward pass z -> x (no gradients): states (K+1, N, d), log_dets (K, N)."""
         z = self._input(z, "z")
-        check_finite(z, "z")
         return self._trace(z, self.bijections, inverse=False)
 
     @torch.no_grad()
@@ -236,7 +235,6 @@ class Flow(Bijection):
         """All states of the inverse pass x -> z: states[0] = x, states[K] = z; log_dets[j] is
         log|det J_{G_k^{-1}}| of layer k = K - j."""
         x = self._input(x, "x")
-        check_finite(x, "x")
         self._check_invertible()
         return self._trace(x, self.bijections[::-1], inverse=True)
 

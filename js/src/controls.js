@@ -111,15 +111,15 @@ export function createToolbar(on) {
  */
 export const NEEDS_KERNEL = "needs a running kernel: this is a static page";
 
+/** Controls beyond this many fold behind a <details> disclosure (open at first). */
+export const COLLAPSE_AFTER = 8;
+
 /**
  * Parameter sliders, toggles and drop-downs, grouped by layer, generated from `controls`.
  * With `kernel: false` (a static export: nothing recomputes) every control not marked `local`
  * (browser-only, e.g. the strip width) is shown disabled with a caption saying why, instead of
  * moving without effect.
  */
-/** Controls beyond this many fold behind a <details> disclosure (open at first). */
-export const COLLAPSE_AFTER = 8;
-
 export function createParamControls(onChange, { kernel = true } = {}) {
   const el = h("div", { class: "fv-params" });
   let signature = "";

@@ -108,7 +108,6 @@ export function createCanvasRenderer(canvas) {
         const px = scratch;
         for (let v = 0; v < V; v++) { px[2 * v] = X(f.mesh[2 * v]); px[2 * v + 1] = Y(f.mesh[2 * v + 1]); }
         const { tris, folded, grid } = f.idx;
-        const bare = f.idx.bare || [];
         if (f.show.density && tris.length) {
           const W = Math.max(1, Math.round(plot.width)), H = Math.max(1, Math.round(plot.height));
           if (!image || image.width !== W || image.height !== H) {
@@ -130,26 +129,19 @@ export function createCanvasRenderer(canvas) {
           ctx.fillStyle = hatchPattern(css(style.fold, 0.8), dpr);
           ctx.fill();
         }
-        if (f.show.grid && grid.length) {
+        const lines = (segs, color) => {
+          if (!f.show.grid || !segs.length) return;
           ctx.beginPath();
-          for (let s = 0; s < grid.length; s += 2) {
-            const a = 2 * grid[s], b = 2 * grid[s + 1];
+          for (let s = 0; s < segs.length; s += 2) {
+            const a = 2 * segs[s], b = 2 * segs[s + 1];
             ctx.moveTo(px[a], px[a + 1]); ctx.lineTo(px[b], px[b + 1]);
           }
-          ctx.strokeStyle = css(f.show.density ? style.gridOnDensity : style.grid);
+          ctx.strokeStyle = css(color);
           ctx.lineWidth = 1 / dpr;
           ctx.stroke();
-        }
-        if (f.show.grid && bare.length) { // no density under these: plain colour
-          ctx.beginPath();
-          for (let s = 0; s < bare.length; s += 2) {
-            const a = 2 * bare[s], b = 2 * bare[s + 1];
-            ctx.moveTo(px[a], px[a + 1]); ctx.lineTo(px[b], px[b + 1]);
-          }
-          ctx.strokeStyle = css(style.grid);
-          ctx.lineWidth = 1 / dpr;
-          ctx.stroke();
-        }
+        };
+        lines(grid, f.show.density ? style.gridOnDensity : style.grid);
+        lines(f.idx.bare || [], style.grid); // placed vertices with no density under them: plain colour
       }
 
       if (f.points && f.show.points) {

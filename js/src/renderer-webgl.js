@@ -250,25 +250,20 @@ export function createWebGLRenderer(canvas, { onLost, antialias = globalThis.FLO
           gl.drawElements(gl.TRIANGLES, f.idx.folded.length, gl.UNSIGNED_INT, 0);
         }
       }
-      if (st.mesh && f.show.grid && f.idx.grid.length) {
+      const lines = (idx, buffer, color) => {
+        if (!idx || !idx.length) return;
         gl.useProgram(line.prog);
         resetAttribs();
         states(line, "a_pos", B.pos, st.mesh, 2, span);
         gl.uniform1f(line.loc.u_f, span.f);
         gl.uniform4fv(line.loc.u_view, viewVec);
-        gl.uniform4fv(line.loc.u_color, rgba(f.show.density ? style.gridOnDensity : style.grid));
-        B.grid.upload(f.idx.grid, true);
-        gl.drawElements(gl.LINES, f.idx.grid.length, gl.UNSIGNED_INT, 0);
-      }
-      if (st.mesh && f.show.grid && f.idx.bare && f.idx.bare.length) { // no density under these: plain colour
-        gl.useProgram(line.prog);
-        resetAttribs();
-        states(line, "a_pos", B.pos, st.mesh, 2, span);
-        gl.uniform1f(line.loc.u_f, span.f);
-        gl.uniform4fv(line.loc.u_view, viewVec);
-        gl.uniform4fv(line.loc.u_color, rgba(style.grid));
-        B.bare.upload(f.idx.bare, true);
-        gl.drawElements(gl.LINES, f.idx.bare.length, gl.UNSIGNED_INT, 0);
+        gl.uniform4fv(line.loc.u_color, rgba(color));
+        buffer.upload(idx, true);
+        gl.drawElements(gl.LINES, idx.length, gl.UNSIGNED_INT, 0);
+      };
+      if (st.mesh && f.show.grid) {
+        lines(f.idx.grid, B.grid, f.show.density ? style.gridOnDensity : style.grid);
+        lines(f.idx.bare, B.bare, style.grid); // placed vertices with no density under them: plain colour
       }
       if (st.points && f.show.points && st.points.stride) {
         const n = st.points.stride / 2;
