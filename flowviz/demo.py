@@ -19,11 +19,22 @@ MODELS: dict[str, Callable[[int], flows.Flow]] = {
     "realnvp": flows.realnvp, "maf": flows.maf, "nsf": flows.nsf, "planar": flows.planar_flow}
 
 
+def _steps(text: str) -> int:
+    """argparse type: a whole number of steps >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"steps must be a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"steps must be a whole number >= 0, got {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flowviz.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="moons", choices=sorted(DATASETS))
     parser.add_argument("--model", default="realnvp", choices=sorted(MODELS))
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--steps", type=_steps, default=2000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="flowviz-demo.png")
     parser.add_argument("--save", default=None, help="also save the fitted flow to this path (.pt)")
@@ -46,13 +57,15 @@ def main(argv: list[str] | None = None) -> int:
         t1 = torch.linspace(float(lo[1]), float(hi[1]), 300)
         xx, yy = torch.meshgrid(t0, t1, indexing="xy")
         density = flow.log_prob(torch.stack([xx.reshape(-1), yy.reshape(-1)], -1)).exp().reshape(300, 300)
+    # matplotlib takes numpy arrays (tensors go through a deprecated __array__ path)
+    data_np, samples_np, xx_np, yy_np, density_np = (t.cpu().numpy() for t in (data, samples, xx, yy, density))
 
     fig, axes = plt.subplots(1, 4, figsize=(16, 4), constrained_layout=True)
-    axes[0].scatter(data[:, 0], data[:, 1], s=1, alpha=0.5)
+    axes[0].scatter(data_np[:, 0], data_np[:, 1], s=1, alpha=0.5)
     axes[0].set_title(f"data: {args.data}")
-    axes[1].pcolormesh(xx, yy, density, cmap="viridis", shading="auto")
+    axes[1].pcolormesh(xx_np, yy_np, density_np, cmap="viridis", shading="auto")
     axes[1].set_title(f"{args.model}: p(x) after {args.steps} steps")
-    axes[2].scatter(samples[:, 0], samples[:, 1], s=1, alpha=0.5, color="C1")
+    axes[2].scatter(samples_np[:, 0], samples_np[:, 1], s=1, alpha=0.5, color="C1")
     axes[2].set_title("samples x = G(z)")
     axes[3].plot(history.steps, history.train_nll, lw=0.6, label="train NLL")
     axes[3].plot(history.test_steps, history.test_nll, label="test NLL")

@@ -22,6 +22,7 @@ from torch import Tensor
 
 from .data import Dataset, as_dataset
 from .flows import Flow, NotInvertibleError
+from .flows.base import check_count, check_positive
 from .flows.serialize import load, save
 
 __all__ = ["History", "Trainer", "fit", "save", "load"]
@@ -69,10 +70,12 @@ class Trainer:
     def __init__(self, flow: Flow, data: Dataset | str | Any, *, batch_size: int = 512, lr: float = 1e-3,
                  test_data: Any = None, n_test: int = 4096, eval_every: int = 10, seed: int = 0,
                  grad_clip: float | None = None) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if not lr > 0:
-            raise ValueError(f"lr must be > 0, got {lr}")
+        batch_size = check_count(batch_size, "batch_size", owner="fit")
+        lr = check_positive(lr, "lr", owner="fit")
+        n_test = check_count(n_test, "n_test", owner="fit")
+        eval_every = check_count(eval_every, "eval_every", owner="fit")
+        if grad_clip is not None:
+            grad_clip = check_positive(grad_clip, "grad_clip", owner="fit")
         self.flow = flow
         self.device, self.dtype = flow.device, flow.dtype
         self.batch_size, self.eval_every, self.grad_clip = batch_size, max(1, eval_every), grad_clip
@@ -197,6 +200,7 @@ class Trainer:
         """
         from tqdm.auto import tqdm
 
+        steps = check_count(steps, "steps", minimum=0, owner="fit")
         self._stop.clear()
         self.history.status = "running"
         bar = tqdm(total=steps, desc="fitting", unit="step", disable=not progress, leave=True)

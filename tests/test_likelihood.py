@@ -284,3 +284,36 @@ def test_data_may_be_a_dataset_by_name_or_instance():
     torch.testing.assert_close(t1 + t2.float(), flow.log_prob(v.data.to(torch.float32)), rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match=r"unknown dataset 'cresent'; valid names: .*crescent"):
         LikelihoodSplit(flow, "cresent")
+
+
+def test_recompute_after_the_flow_changed(setup):
+    """view.recompute() after training shows the trained flow's terms; a flow made singular afterwards shows
+    "not invertible" and keeps the last picture; mending it and recomputing shows the flow again."""
+    from flowviz import train
+
+    flow, data = setup
+    w = LikelihoodSplit(flow, data)
+    before = arrays(w)
+    train.fit(flow, data, steps=30, batch_size=128, lr=1e-2, progress=False)
+    np.testing.assert_array_equal(arrays(w)["logdet"], before["logdet"])  # nothing moves until asked
+    w.recompute()
+    a = arrays(w)
+    ref = flow.log_prob(data).detach().double().numpy()
+    assert np.abs(a["logdet"] - before["logdet"]).max() > 1e-2  # training changed the flow
+    np.testing.assert_allclose(a["term1"][-1] + a["logdet"], ref, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(a["mean_total"][-1], ref.mean(), rtol=1e-5)
+    assert w.status == "ok"
+
+    linear = flow.layers[2]
+    kept = linear.weight.detach().clone()
+    with torch.no_grad():
+        linear.weight.copy_(torch.tensor([[1.0, 1.0], [1.0, 1.0]]))
+    w.recompute()
+    assert w.status == "not invertible" and "det" in w.meta["message"], w.meta
+    for name, value in arrays(w).items():  # the last picture stays
+        np.testing.assert_array_equal(value, a[name], err_msg=name)
+    with torch.no_grad():
+        linear.weight.copy_(kept)
+    w.recompute()
+    assert w.status == "ok"
+    np.testing.assert_allclose(arrays(w)["logdet"], a["logdet"], rtol=1e-6)

@@ -209,6 +209,27 @@ def texts(fig: Figure) -> list[str]:
     return [t.get_text() for t in fig.findobj(Text) if t.get_visible()]
 
 
+def test_a_squashed_plane_is_drawn_as_its_line():
+    """Affine with s2 = 0 (det J = 0): no density cells, but the points and the grid on the line x2 = t2, as
+    the browser draws them (the scene's ``placed`` flags); before, the state was drawn empty."""
+    flow = flows.Flow([flows.Affine(2, scale=[1.5, 1.0], shift=[0.5, 0.7])])
+    with torch.no_grad():
+        flow.layers[0].scale[1] = 0.0
+    sc = scene_of(flow)
+    assert sc.status == "not invertible"
+    fig, ax = one_axes()
+    out = plot_state(ax, sc, 1.0)
+    assert len(out.triangles) == 0 and out.density is None  # nothing to colour
+    segs = np.concatenate(out.bare.get_segments())
+    assert len(out.bare.get_segments()) == len(grid_segments(sc.gx, sc.gy))  # the whole grid, squashed
+    np.testing.assert_allclose(segs[:, 1], 0.7, atol=1e-6)
+    assert segs[:, 0].min() < -3 and segs[:, 0].max() > 4  # 1.5 z1 + 0.5 over the base extent
+    pts = out.points.get_offsets()
+    assert len(pts) == sc.N and np.allclose(pts[:, 1], 0.7)
+    # the state before is drawn as usual, with no bare lines
+    assert plot_state(one_axes()[1], sc, 0.0).bare is None
+
+
 def test_banner_for_a_not_invertible_scene():
     fig = plot_layers(scene_of(folding_planar()))
     banner = [t for t in texts(fig) if t.startswith("not invertible: layer 1 (Planar)")]

@@ -129,3 +129,15 @@ def test_bad_arguments_are_clear_errors() -> None:
         train.Trainer(flow, np.zeros((50, 3)))
     with pytest.raises(ValueError, match=r"^unknown dataset 'no-such-dataset'; valid names: .*\bmoons\b"):
         train.Trainer(flow, "no-such-dataset")
+    with pytest.raises(ValueError, match="lr must be a finite number > 0, got nan"):
+        train.Trainer(flow, "moons", lr=float("nan"))
+    with pytest.raises(ValueError, match="eval_every must be an integer >= 1, got 0"):
+        train.Trainer(flow, "moons", eval_every=0)
+    with pytest.raises(ValueError, match="grad_clip must be a finite number > 0"):
+        train.Trainer(flow, "moons", grad_clip=0.0)
+    before = [p.detach().clone() for p in flow.parameters()]
+    with pytest.raises(ValueError, match="steps must be an integer >= 0, got -5"):  # was: 0 steps, silently
+        train.fit(flow, "moons", steps=-5, progress=False)
+    with pytest.raises(TypeError, match=r"steps must be an integer >= 0, got 100.0 \(float\) \(use int\(100.0\)\)"):
+        train.fit(flow, "moons", steps=100.0, progress=False)  # type: ignore[arg-type]
+    assert all(torch.equal(a, b) for a, b in zip(before, flow.parameters(), strict=True))

@@ -148,6 +148,17 @@ def test_scale_zero_is_a_visible_state_not_nan(player: FlowPlayer) -> None:
     json.dumps(player.meta, allow_nan=False)
     for a in player.arrays.values():
         assert np.isfinite(decode_array(a)).all()
+    # x = (1.5 z1 + 0.5, 0): the points and the grid lie on the line x2 = 0, drawn (positions finite) though
+    # the density there is +inf; the mesh's cells carry no density (finite 0) but its vertices are placed
+    a = {name: decode_array(v) for name, v in player.arrays.items()}
+    z = a["points"][0]
+    np.testing.assert_allclose(a["points"][1], np.stack([1.5 * z[:, 0] + 0.5, 0 * z[:, 1]], 1), atol=1e-6)
+    assert "points_finite" not in a or a["points_finite"].all()  # every point is drawn
+    assert a["finite"][0].all() and not a["finite"][1:].any()
+    assert a["placed"].all()
+    np.testing.assert_array_equal(a["jac"][0], np.broadcast_to([1.5, 0.0, 0.0, 0.0], a["jac"][0].shape))  # J, not zeros
+    x0, x1, y0, y1 = player.meta["bounds"][1]
+    assert x1 - x0 > 3 and y0 < 0 < y1  # the camera frames the line
 
 
 def test_constructor_errors() -> None:
@@ -254,3 +265,34 @@ def test_only_radial_layers_offer_a_handle() -> None:
 def test_every_view_refuses_unknown_keywords(make) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(TypeError, match=r"got unexpected keyword argument\(s\) 'colour_map'"):
         make(colour_map="magma")
+
+
+def test_sinh_arcsinh_sliders_move_the_points_by_the_closed_form() -> None:
+    """Skew and tail-weight sliders: state 1 is x = sinh((asinh z + skew) / tail) with the new values, and
+    the Jacobian readout is diag(cosh(u) / (tail sqrt(1 + z^2))), both written out here in numpy."""
+    flow = flows.Flow([flows.SinhArcsinh(2, skew=[0.3, -0.2], tailweight=[0.8, 1.3]), flows.Affine(2)])
+    p = FlowPlayer(flow, n_points=400, grid=9)
+    spec = {c["id"]: c for c in p.controls}
+    assert {k: round(spec[k]["value"], 6) for k in ("L1.skew.0", "L1.skew.1", "L1.tail.0", "L1.tail.1")} == {
+        "L1.skew.0": 0.3, "L1.skew.1": -0.2, "L1.tail.0": 0.8, "L1.tail.1": 1.3}
+    assert spec["L1.tail.0"]["min"] > 0  # the slider cannot reach a zero tail weight
+
+    p.params = {**p.params, "L1.tail.0": 2.0, "L1.skew.1": -1.0}
+    assert p.status == "ok", p.meta["message"]
+    skew, tail = np.array([0.3, -1.0]), np.array([2.0, 1.3])
+    z = decode_array(p.arrays["points"])[0].astype(np.float64)
+    np.testing.assert_allclose(decode_array(p.arrays["points"])[1], np.sinh((np.arcsinh(z) + skew) / tail),
+                               rtol=1e-5, atol=1e-5)
+    zm = decode_array(p.arrays["mesh"])[0].astype(np.float64)
+    u = (np.arcsinh(zm) + skew) / tail
+    dx = np.cosh(u) / (tail * np.sqrt(1 + zm**2))
+    jac = decode_array(p.arrays["jac"])[0]  # (V, 4): J11, J12, J21, J22
+    np.testing.assert_allclose(jac, np.stack([dx[:, 0], 0 * dx[:, 0], 0 * dx[:, 0], dx[:, 1]], 1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(decode_array(p.arrays["logdet"])[0], np.log(dx).sum(1), rtol=1e-5, atol=1e-5)
+    assert {c["id"]: c["value"] for c in p.controls}["L1.tail.0"] == pytest.approx(2.0)
+
+    # a tail weight <= 0 from Python is refused by name and leaves the layer as it was
+    version = p.meta["version"]
+    p.params = {**p.params, "L1.tail.0": 0.0}
+    assert p.meta["version"] == version + 1 and "tail weight must be > 0" in p.meta["message"]
+    assert float(flow.layers[0].log_tailweight[0].detach().exp()) == pytest.approx(2.0)

@@ -14,8 +14,8 @@ import numpy as np
 
 from ..scene import PlayerScene
 
-__all__ = ["fold_flags", "grid_segments", "grid_step", "signed_areas", "triangles", "valid_triangles",
-           "valid_vertices"]
+__all__ = ["fold_flags", "grid_segments", "grid_step", "placed_vertices", "signed_areas", "triangles",
+           "valid_triangles", "valid_vertices"]
 
 
 def triangles(gx: int, gy: int) -> np.ndarray:
@@ -55,6 +55,16 @@ def valid_vertices(scene: PlayerScene, k: int) -> np.ndarray:
     ok = np.isfinite(pos).all(-1) & np.isfinite(logp)
     if scene.finite is not None:
         ok &= np.asarray(scene.finite[k]) != 0
+    return ok
+
+
+def placed_vertices(scene: PlayerScene, k: int) -> np.ndarray:
+    """(V,) bool: vertex at a finite position in state k (``placed`` flag, else ``finite``): its grid lines
+    are drawn even where the density is not finite (det J = 0 squashes the mesh onto a line)."""
+    flags = scene.placed if scene.placed is not None else scene.finite
+    ok = np.isfinite(scene.mesh[k]).all(-1)
+    if flags is not None:
+        ok &= np.asarray(flags[k]) != 0
     return ok
 
 

@@ -26,7 +26,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.tri import Triangulation
 
 from ..scene import PlayerScene
-from ._mesh import fold_flags, grid_segments, triangles, valid_vertices
+from ._mesh import fold_flags, grid_segments, placed_vertices, triangles, valid_vertices
 from ._view import as_scene, camera, layer_span, lerp, logp_range, round_half_up, state_title, status_text
 
 __all__ = ["StateArtists", "Topology", "plot_layers", "plot_state"]
@@ -78,10 +78,11 @@ class StateArtists:
     folds: PolyCollection | None = None
     grid: LineCollection | None = None
     points: PathCollection | None = None
+    bare: LineCollection | None = None  # grid lines over vertices with no finite density (det J = 0)
 
     def remove(self) -> None:
         """Remove the drawn artists from their axes (used between animation frames)."""
-        for a in (self.density, self.folds, self.grid, self.points):
+        for a in (self.density, self.folds, self.grid, self.points, self.bare):
             if a is not None:
                 a.remove()
 
@@ -107,7 +108,8 @@ def plot_state(ax: Axes, scene: PlayerScene, position: float, *, show_points: bo
         k1 = k0  # an integer position is state k0 exactly, whatever the next state holds
     mesh, logp = lerp(scene.mesh, t), lerp(scene.logp, t)
     ok_v = valid_vertices(scene, k0) & valid_vertices(scene, k1)
-    mesh = np.where(ok_v[:, None], mesh, 0.0).astype(np.float32)  # unused vertices stay finite
+    pl_v = ok_v | (placed_vertices(scene, k0) & placed_vertices(scene, k1))  # grid only (no density there)
+    mesh = np.where(pl_v[:, None], mesh, 0.0).astype(np.float32)  # unused vertices stay finite
     ok_t = ok_v[topo.triangles].all(-1)
     folded_t = ok_t & topo.folds[kf]
     tris, folded = topo.triangles[ok_t & ~folded_t], topo.triangles[folded_t]
@@ -124,10 +126,15 @@ def plot_state(ax: Axes, scene: PlayerScene, position: float, *, show_points: bo
                                    edgecolors=(*FOLD, 0.85), hatch="///", linewidths=0.0, zorder=2)
         ax.add_collection(out.folds, autolim=False)
     if show_grid:
-        seg = topo.segments[ok_v[topo.segments].all(-1)]
+        ok_s = ok_v[topo.segments].all(-1)
+        seg = topo.segments[ok_s]
         out.grid = LineCollection(mesh[seg], colors=[GRID_ON_DENSITY if show_density else GRID],
                                   linewidths=0.4, zorder=3)
         ax.add_collection(out.grid, autolim=False)
+        bare = topo.segments[pl_v[topo.segments].all(-1) & ~ok_s]
+        if len(bare):  # placed vertices with no density under them (det J = 0): plain grid colour
+            out.bare = LineCollection(mesh[bare], colors=[GRID], linewidths=0.5, zorder=3)
+            ax.add_collection(out.bare, autolim=False)
     if show_points and scene.N:
         pts = lerp(scene.points, t)
         ok = np.isfinite(pts).all(-1)

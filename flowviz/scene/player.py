@@ -46,7 +46,10 @@ class PlayerScene:
     points (K+1, N, 2), points_logp (K+1, N), mesh (K+1, V, 2), logp (K+1, V), finite (K+1, V),
     jac (K, V, 2, 2): the Jacobian of layer k+1 at the vertex's state-k position, logdet (K, V):
     log|det J| of that layer as the layer computed it. Non-finite entries are zeroed and flagged 0 in
-    ``finite`` (points: ``points_finite``). folded (K+1, V): 1 where some layer j <= k has det J with the
+    ``finite`` (position and density finite). ``points_finite`` (K+1, N) flags the points whose position is
+    finite (drawn even where the density is not: a layer with det J = 0 puts them on a line, with log p =
+    +inf); ``placed`` (K+1, V), None when equal to ``finite``, the same for the mesh vertices (their grid
+    lines are drawn, their cells are not filled). folded (K+1, V): 1 where some layer j <= k has det J with the
     opposite sign to that layer's own orientation (the sign on most of the mesh border), i.e. the map
     has folded the plane over itself there; an orientation-reversing but invertible layer (a reflection,
     ``Reverse``) folds nothing.
@@ -69,6 +72,7 @@ class PlayerScene:
     message: str = ""
     logp_range: tuple[float, float] = (-10.0, 0.0)
     bounds: list[list[float]] = field(default_factory=list)
+    placed: np.ndarray | None = None
 
     @property
     def K(self) -> int:
@@ -91,6 +95,8 @@ class PlayerScene:
             out["points_finite"] = self.points_finite
         if not self.finite.all():
             out["finite"] = self.finite
+        if self.placed is not None and not np.array_equal(self.placed, self.finite):
+            out["placed"] = self.placed
         return out
 
     def meta(self, version: int = 0) -> dict[str, Any]:
@@ -259,9 +265,13 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
                                & torch.isfinite(J).flatten(1).all(-1))
                     if ok is not None:
                         mesh_ok &= ok[N:]
-                    jac[k] = torch.where(mesh_ok[:, None, None], J, torch.zeros_like(J))
+                    # the readout shows J wherever J itself is finite (det J = 0 gives log|det| = -inf)
+                    j_ok = torch.isfinite(J).flatten(1).all(-1)
+                    if ok is not None:
+                        j_ok &= ok[N:]
+                    jac[k] = torch.where(j_ok[:, None, None], J, torch.zeros_like(J))
                 in_ok = in_ok and out_ok
-                Jd = jac[k].double()
+                Jd = jac[k].double() if mesh_ok is None else torch.where(mesh_ok[:, None, None], jac[k], 0.0).double()
                 det = Jd[:, 0, 0] * Jd[:, 1, 1] - Jd[:, 0, 1] * Jd[:, 1, 0]
                 orientation = _orientation(det, mesh_ok, border)
                 flipped = torch.sign(det) != orientation
@@ -290,8 +300,9 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
         finite = None
         finite_logp = logp.reshape(-1)
     else:
-        finite = torch.isfinite(states).all(-1) & torch.isfinite(logp)
-        finite = torch.cumprod(finite.to(torch.uint8), 0).bool()
+        # placed: the position is finite in this state and every earlier one; finite: the density too
+        placed = torch.cumprod(torch.isfinite(states).all(-1).to(torch.uint8), 0).bool()
+        finite = torch.cumprod((placed & torch.isfinite(logp)).to(torch.uint8), 0).bool()
         # per layer: how many sample points first became non-finite there
         for k, info in enumerate(infos):
             info.nonfinite = int((finite[k, :N] & ~finite[k + 1, :N]).sum())
@@ -308,7 +319,7 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
     if finite is None:  # one quantile call for every state
         bounds = _robust_bounds_all(states[:, :N])
     else:
-        bounds = [_robust_bounds(states[k, :N], finite[k, :N]) for k in range(K + 1)]
+        bounds = [_robust_bounds(states[k, :N], placed[k, :N]) for k in range(K + 1)]
 
     status, message = "ok", ""
     bad = [(k, info) for k, info in enumerate(infos) if info.enabled and not info.invertible]
@@ -329,10 +340,11 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
             jac=_numpy(jac, clean=True), logdet=_numpy(log_dets[:, N:], clean=True),
             folded=_numpy(folded, clean=True), gx=gx, gy=gy, layers=infos, base=flow.base.describe(),
             status=status, message=message, logp_range=(lo, hi), bounds=bounds)
-    states = torch.where(finite[..., None], states, torch.zeros_like(states))
+    states = torch.where(placed[..., None], states, torch.zeros_like(states))
     logp = torch.where(finite, logp, torch.zeros_like(logp))
     return PlayerScene(
-        points=_numpy(states[:, :N]), points_logp=_numpy(logp[:, :N]), points_finite=_numpy(finite[:, :N], clean=True),
+        points=_numpy(states[:, :N]), points_logp=_numpy(logp[:, :N]), points_finite=_numpy(placed[:, :N], clean=True),
         mesh=_numpy(states[:, N:]), logp=_numpy(logp[:, N:]), finite=_numpy(finite[:, N:], clean=True),
         jac=_numpy(jac), logdet=_numpy(log_dets[:, N:]), folded=_numpy(folded, clean=True), gx=gx, gy=gy,
-        layers=infos, base=flow.base.describe(), status=status, message=message, logp_range=(lo, hi), bounds=bounds)
+        layers=infos, base=flow.base.describe(), status=status, message=message, logp_range=(lo, hi), bounds=bounds,
+        placed=_numpy(placed[:, N:], clean=True))

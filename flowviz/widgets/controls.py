@@ -175,7 +175,9 @@ def apply_control(layer: Bijection, name: str, index: tuple[int, ...], value: An
         layer.set_parameters(alpha=alpha, beta=beta)
         return note
     if isinstance(layer, SinhArcsinh) and name == "tail":
-        layer.log_tailweight[index[0]] = math.log(max(value, 1e-3))
+        if not value > 0:
+            raise ValueError(f"the tail weight must be > 0, got {value}")
+        layer.log_tailweight[index[0]] = math.log(value)
         return ""
     tensor = {"W": "weight"}.get(name, name)
     if name not in {"scale", "shift", "W", "u", "w", "b", "centre", "skew"} or not hasattr(layer, tensor):

@@ -60,10 +60,12 @@ export class GridIndex {
     this.count = m;
     if (m === 0) return;
     const side = Math.max(1, Math.ceil(Math.sqrt(m / 2)));
-    const w = Math.max(x1 - x0, 1e-12), h = Math.max(y1 - y0, 1e-12);
-    // cells roughly square: split the longer side more often
-    this.nx = Math.max(1, Math.round(side * Math.sqrt(w / h)));
-    this.ny = Math.max(1, Math.round(side * Math.sqrt(h / w)));
+    // a flat cloud (every point on a line: a map with det J = 0) is one row of cells, not 1e7 of them
+    const span = Math.max(x1 - x0, y1 - y0, 1e-12);
+    const w = Math.max(x1 - x0, 1e-3 * span), h = Math.max(y1 - y0, 1e-3 * span);
+    // cells roughly square: split the longer side more often (never more cells on a side than points)
+    this.nx = Math.min(m, Math.max(1, Math.round(side * Math.sqrt(w / h))));
+    this.ny = Math.min(m, Math.max(1, Math.round(side * Math.sqrt(h / w))));
     this.x0 = x0; this.y0 = y0;
     this.cw = w / this.nx; this.ch = h / this.ny;
     const cells = this.nx * this.ny;

@@ -265,5 +265,20 @@ export function createBanner(parent) {
         el.append(sep, small);
       }
     },
+    /**
+     * Centre the banner over the plot area of `panelEl` (`plot`: layoutPlot's box in the panel's CSS
+     * pixels) and keep it inside that area, so that it never covers the colour bar, the axes or a
+     * neighbouring panel. Both elements must share the banner's offset parent (the panels' row).
+     */
+    place(panelEl, plot) {
+      const left = panelEl.offsetLeft + plot.left + plot.width / 2;
+      const top = panelEl.offsetTop + plot.top + Math.min(12, plot.height * 0.05);
+      const style = `${Math.round(left)}px|${Math.round(top)}px|${Math.round(plot.width * 0.94)}px`;
+      if (el.dataset.place === style) return;
+      el.dataset.place = style;
+      el.style.left = `${Math.round(left)}px`;
+      el.style.top = `${Math.round(top)}px`;
+      el.style.maxWidth = `${Math.round(plot.width * 0.94)}px`;
+    },
   };
 }

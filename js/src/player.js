@@ -375,6 +375,7 @@ export function renderPlayer({ model, el, signal }) {
     else if (!sc) { text = "waiting for data from the kernel\u2026"; level = "info"; }
     else text = statusText(sc.meta);
     banner.set(text, level);
+    if (text && panels.x.plot) banner.place(panels.x.el, panels.x.plot); // over the x plot, not its colour bar
     el.dataset.status = sc ? sc.meta.status || "ok" : "";
     el.dataset.frame = String(++S.frame);
     el.dataset.position = String(+S.t.toFixed(6));
@@ -387,6 +388,7 @@ export function renderPlayer({ model, el, signal }) {
     else if ((globalThis.devicePixelRatio || 1) !== p.dpr) p.measure();
     const isX = p.which === "x";
     const plot = layoutPlot(p.cssW, p.cssH, theme, { colorbar: isX && S.show_density && !!sc });
+    p.plot = plot;
     const bounds = sc ? (isX ? sc.xBounds : sc.zBounds) : null;
     const held = isX ? S.heldView : null;
     p.tr = makeTransform(fitView(held || bounds, plot.width, plot.height), plot);

@@ -4,8 +4,10 @@
 //   J = jac[k-1][v], det J, log|det J|, cumulative sum_{j<=k} logdet_j,
 //   log p_k(x) = log pi(z) - sum_{j<=k} log|det J_j|  (log pi(z) = logp[0][v]).
 
-/** A number with about 5 significant digits; "non-finite" for NaN and +-Infinity. */
+/** A number with about 5 significant digits; "+inf (non-finite)" / "-inf (non-finite)" for +-Infinity,
+ * "non-finite" for NaN and anything that is not a number. */
 export function formatNumber(x, digits = 5) {
+  if (x === Infinity || x === -Infinity) return `${x > 0 ? "+" : "\u2212"}inf (non-finite)`;
   if (typeof x !== "number" || !Number.isFinite(x)) return "non-finite";
   if (x === 0) return "0";
   const a = Math.abs(x);
@@ -27,26 +29,38 @@ export function det2(J) {
 
 /**
  * Everything the readout shows for vertex v at state k.
- * @param {object} s {K, V, mesh, logp, jac, logdet, layers?} with the flat Float32Arrays of WIRE.md
+ * @param {object} s {K, V, mesh, logp, jac, logdet, layers?, finite?} with the flat Float32Arrays of
+ *   WIRE.md. `finite` (K+1, V) flags, if given: where a state's density is not finite (its wire values are
+ *   zeroed), log p reads NaN, and so does the log-det of the layer that made it so, unless the layer's
+ *   Jacobian gives it (det J = 0: log|det J| = -inf, the density +inf: a map that squashes the plane).
  */
 export function computeReadout(s, k, v) {
   const { K, V } = s;
   const kk = Math.min(Math.max(k | 0, 0), K);
   const at = (arr, state, width) => Array.from(arr.subarray((state * V + v) * width, (state * V + v + 1) * width));
-  const base = s.logp[v];
+  const ok = (state) => !s.finite || s.finite[state * V + v] !== 0;
+  const base = ok(0) ? s.logp[v] : NaN;
   const r = {
     k: kk, K, v,
     pos: at(s.mesh, kk, 2),
     z: at(s.mesh, 0, 2),
-    logp: s.logp[kk * V + v],
+    logp: ok(kk) ? s.logp[kk * V + v] : NaN,
     base,
     layer: null,
   };
+  // a state whose density is not finite had its log-dets zeroed on the wire: read log|det J| off J
+  // (J is sent wherever it is finite; det J = 0 gives -inf, and then log p = +inf: a squashed plane)
+  const layerLogdet = (j) => (ok(j) ? s.logdet[(j - 1) * V + v] : Math.log(Math.abs(det2(at(s.jac, j - 1, 4)))));
+  if (!ok(kk) && ok(0)) {
+    let sum = base;
+    for (let j = 1; j <= kk; j++) sum -= layerLogdet(j);
+    if (sum === Infinity) r.logp = Infinity;
+  }
   r.density = Math.exp(r.logp);
   const terms = [{ label: "log \u03c0(z)", value: base }];
   let cum = 0;
   for (let j = 1; j <= kk; j++) {
-    const ld = s.logdet[(j - 1) * V + v];
+    const ld = layerLogdet(j);
     cum += ld;
     terms.push({ label: `\u2212 log|det J${sub(j)}|`, value: -ld, layer: j });
   }
@@ -62,7 +76,7 @@ export function computeReadout(s, k, v) {
     r.J = J;
     r.det = det;
     r.logAbsDet = Math.log(Math.abs(det));
-    r.logdet = s.logdet[(kk - 1) * V + v];
+    r.logdet = layerLogdet(kk);
   }
   return r;
 }

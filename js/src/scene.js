@@ -36,6 +36,7 @@ export function buildScene(rawArrays, meta = {}) {
   if (A.points_logp) expectShape("points_logp", A.points_logp, [S1, N]);
   if (A.lut) expectShape("lut", A.lut, [256, 3]);
   if (A.folded) expectShape("folded", A.folded, [S1, V]);
+  if (A.placed) expectShape("placed", A.placed, [S1, V]);
   if (A.points_finite) {
     // hide points flagged non-finite by Python (their positions were zeroed for the wire)
     expectShape("points_finite", A.points_finite, [S1, N]);
@@ -63,7 +64,8 @@ export function buildScene(rawArrays, meta = {}) {
     points: new StateInterpolator(A.points),
     mesh: new StateInterpolator(A.mesh),
     logp: new StateInterpolator({ data: logp, shape: [S1, V] }),
-    topo: new MeshTopology(gx, gy, A.mesh.data, logp, finite, A.jac ? A.jac.data : null, A.folded ? A.folded.data : null),
+    topo: new MeshTopology(gx, gy, A.mesh.data, logp, finite, A.jac ? A.jac.data : null, A.folded ? A.folded.data : null,
+      A.placed ? A.placed.data : null),
     lutBytes: lutToRGBA8(A.lut ? A.lut.data : null),
     pointsFinite: allFinite(A.points.data),
     /** All states of the points for a GPU that mixes them: non-finite coordinates moved far off screen. */
@@ -77,7 +79,7 @@ export function buildScene(rawArrays, meta = {}) {
       K, V, mesh: A.mesh.data, logp,
       jac: A.jac ? A.jac.data : new Float32Array(K * V * 4).fill(NaN),
       logdet: A.logdet ? A.logdet.data : new Float32Array(K * V).fill(NaN),
-      layers,
+      layers, finite,
     },
     /** Each state's robust bounds of the points [x0, x1, y0, y1] (Python's meta.bounds), or null. */
     stateBounds: bounds,
@@ -87,7 +89,7 @@ export function buildScene(rawArrays, meta = {}) {
     _index: [],
     /** Nearest-vertex index of state k, built on first use. */
     index(k) {
-      if (!this._index[k]) this._index[k] = new GridIndex(statePos(k), this.topo.valid[k]);
+      if (!this._index[k]) this._index[k] = new GridIndex(statePos(k), this.topo.placed[k]);
       return this._index[k];
     },
     /**
@@ -96,7 +98,7 @@ export function buildScene(rawArrays, meta = {}) {
      * stretched mesh has cells much larger than the radius). {index, dist2}; index -1 off the mesh.
      */
     vertexAt(k, x, y, radius) {
-      return vertexNear(this.index(k), statePos(k), this.topo.tris, this.topo.valid[k], x, y, radius);
+      return vertexNear(this.index(k), statePos(k), this.topo.tris, this.topo.placed[k], x, y, radius);
     },
     /**
      * vertexAt for the mesh as drawn at a layer position (layerSpan): between two states the positions
@@ -108,7 +110,7 @@ export function buildScene(rawArrays, meta = {}) {
       let c = this._spanIndex;
       if (!c || c.t !== span.t) {
         const pos = Float32Array.from(this.mesh.at(span.t));
-        const v0 = this.topo.valid[span.k0], v1 = this.topo.valid[span.k1], valid = new Uint8Array(V);
+        const v0 = this.topo.placed[span.k0], v1 = this.topo.placed[span.k1], valid = new Uint8Array(V);
         for (let i = 0; i < V; i++) valid[i] = v0[i] && v1[i] ? 1 : 0;
         c = this._spanIndex = { t: span.t, pos, valid, index: new GridIndex(pos, valid) };
       }

@@ -99,3 +99,21 @@ test("the triangle under the pointer and its nearest vertex, on a stretched mesh
   const nan = new Float32Array([0, 0, NaN, 0, 0, 1]);
   assert.equal(vertexInTriangle(nan, new Uint32Array([0, 1, 2]), null, 0.1, 0.1).index, -1);
 });
+
+test("a flat cloud (all points on a line, det J = 0) gets a small index that still finds the nearest", () => {
+  const n = 1089, pos = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) { pos[2 * i] = -5 + (10 * i) / (n - 1); pos[2 * i + 1] = 0.7; }
+  const idx = new GridIndex(pos);
+  assert.ok(idx.nx * idx.ny <= n, `${idx.nx} x ${idx.ny} cells for ${n} points`);
+  for (const [x, y] of [[2.0, 0.7], [-4.99, 0.71], [0.123, 0.69], [5, 0.7]]) {
+    assert.equal(idx.nearest(x, y, 0.05).index, nearestBrute(pos, x, y).index, `${x}, ${y}`);
+  }
+  assert.equal(idx.nearest(0, 2, 0.5).index, -1); // off the line, beyond maxDist
+  // a vertical line and a single point too
+  const vert = pos.map((v, i) => (i % 2 ? pos[i - 1] : 0.7));
+  const vi = new GridIndex(vert);
+  assert.ok(vi.nx * vi.ny <= n);
+  assert.equal(vi.nearest(0.7, 1.234).index, nearestBrute(vert, 0.7, 1.234).index);
+  const one = new GridIndex(Float32Array.from([1, 2]));
+  assert.equal(one.nearest(1.1, 2.1).index, 0);
+});

@@ -53,8 +53,31 @@ test("singular and non-finite values are named, not printed as NaN", () => {
   assert.equal(formatDet(r.det), "0 (not invertible)");
   const text = readoutText(r);
   assert.match(text, /det J = 0 \(not invertible\)/);
-  assert.match(text, /log\|det J\| = non-finite/);
+  assert.match(text, /log\|det J\| = \u2212inf \(non-finite\)/);
+  assert.match(text, /log p\u2081\(x\) = \+inf \(non-finite\)/);
   assert.doesNotMatch(text, /NaN|Infinity/);
+});
+
+test("as the wire sends it (non-finite values zeroed, `finite` flags): det J = 0 reads log p = +inf", () => {
+  // vertex 1 is squashed by layer 1 (det 0): Python zeroes its log p in states 1, 2 and its layer-1 log-det
+  const wire = { ...src, logdet: Float32Array.from([Math.log(6), 0, Math.log(1.25), 0]),
+    logp: Float32Array.from([base[0], base[1], base[0] - Math.log(6), 0, base[0] - Math.log(6) - Math.log(1.25), 0]),
+    finite: Float32Array.from([1, 1, 1, 0, 1, 0]) };
+  for (const k of [1, 2]) {
+    const r = computeReadout(wire, k, 1);
+    assert.equal(r.logp, Infinity, `state ${k}`);
+    assert.equal(r.terms[1].value, Infinity); // - log|det J_1| read off J, not the zeroed wire value
+    assert.equal(r.sum, Infinity);
+    assert.doesNotMatch(readoutText(r), /mismatch|NaN/);
+  }
+  assert.equal(computeReadout(wire, 2, 1).logdet, 0); // layer 2 at that vertex: J = I, log|det| 0
+  assert.equal(computeReadout(wire, 1, 1).logdet, -Infinity);
+  // the vertex that stays finite reads exactly as without flags
+  assert.deepEqual(computeReadout(wire, 2, 0).terms, computeReadout(src, 2, 0).terms);
+  // a non-finite state whose J is finite and non-singular: log p is not made up (NaN, "non-finite")
+  const nan = { ...wire, jac: Float32Array.from([2, 0, 0, 3, 2, 0, 0, 2, 0.5, 0.25, -1, 2, 1, 0, 0, 1]) };
+  assert.ok(Number.isNaN(computeReadout(nan, 1, 1).logp));
+  assert.match(readoutText(computeReadout(nan, 1, 1)), /log p\u2081\(x\) = non-finite/);
 });
 
 test("number formatting", () => {
@@ -65,7 +88,9 @@ test("number formatting", () => {
   assert.equal(formatNumber(3), "3");
   assert.equal(formatNumber(0), "0");
   assert.equal(formatNumber(NaN), "non-finite");
-  assert.equal(formatNumber(-Infinity), "non-finite");
+  assert.equal(formatNumber(-Infinity), "\u2212inf (non-finite)");
+  assert.equal(formatNumber(Infinity), "+inf (non-finite)");
+  assert.equal(formatNumber(undefined), "non-finite");
   assert.equal(det2([1, 2, 3, 4]), -2);
   assert.equal(matrixText([1, -2.5, 10, 0]), "[ 1  -2.5]\n[10     0]");
 });

@@ -95,14 +95,18 @@ def set_mode(page: Any, lens: Any, mode: str) -> None:
 
 
 def main_png(lens: Any) -> bytes:
+    """The map's canvas as drawn, with what lies over it hidden for the shot: the overlay canvas (axes, hover
+    marks) and the status banner (which sits over the plot; its pointer events pass through to the map)."""
     panel = lens.locator(".fv-panel").first
-    overlay = panel.locator("canvas.fv-overlay")
-    overlay.evaluate("(c) => { c.style.visibility = 'hidden'; }")
+    covers = panel.locator("canvas.fv-overlay").or_(lens.locator(".fv-status"))
+    covers.evaluate_all("(els) => els.forEach((e) => { e.dataset.fvTestVis = e.style.visibility;"
+                        " e.style.visibility = 'hidden'; })")
     try:
         lens.page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
         return panel.locator("canvas.fv-base").screenshot(animations="disabled")
     finally:
-        overlay.evaluate("(c) => { c.style.visibility = ''; }")
+        covers.evaluate_all("(els) => els.forEach((e) => { e.style.visibility = e.dataset.fvTestVis || '';"
+                            " delete e.dataset.fvTestVis; })")
 
 
 def type_map(page: Any, lens: Any, text: str) -> None:
@@ -275,3 +279,214 @@ def test_three_by_three_mode(shared: Any) -> None:
     finally:
         set_mode(page, lens, "2d")
     assert page.console.errors(VOILA_BENIGN) == []
+
+
+# -- the exported page (lens.save_html), opened from file:// with no network and no kernel --------------------------
+NEEDS_KERNEL = "needs a running kernel"  # the title of a control that a static page disables (js/src/controls.js)
+LECTURE_MAP = "z1 + z2, 2*z1"  # x = A z with the lecture's A = [[1, 1], [2, 0]]: det J_f = -2 everywhere
+
+
+def open_export_offline(page: Any, path: Any) -> tuple[Any, list[str]]:
+    """Open an exported page from file:// with every request that is not the file itself aborted and recorded
+    (the page's own bundle, imported from a blob: URL the page makes, is the one exception: no network); a
+    websocket counts as a request that left. Returns the lens (drawn at least once) and the list of requests
+    that left, to check at the end (a page that asked for something it lacks may still render)."""
+    own = path.as_uri()
+    left: list[str] = []
+
+    def handle(route: Any) -> None:
+        url = route.request.url
+        if url == own or url.startswith("blob:"):
+            route.continue_()
+        else:
+            if url not in left:
+                left.append(url)
+            route.abort()
+
+    def seen(request: Any) -> None:  # requests the route does not see (data:, ...) count too
+        if request.url != own and not request.url.startswith("blob:") and request.url not in left:
+            left.append(request.url)
+
+    page.context.route("**/*", handle)
+    page.on("request", seen)
+    page.on("websocket", lambda ws: left.append(f"websocket {ws.url}"))  # not routed: recorded as a failure
+    page.goto(own)
+    lens = page.locator(".flowviz-lens")
+    wait_until(lambda: lens.count() == 1 and int(lens.get_attribute("data-frame") or 0) > 0, 30,
+               what=f"the exported page to draw the lens (console: {page.console.text()!r})")
+    settle(page)
+    if lens.locator("select.fv-lens-mode").input_value() == "2d":  # (the 3x3 view sets no status)
+        status = lens.get_attribute("data-status")
+        assert status in ("ok", "not invertible"), (
+            f"status {status!r}, banner {lens.locator('.fv-status').inner_text()!r}")
+    assert lens.get_attribute("data-version"), "the exported lens has no arrays (no version)"
+    return lens, left
+
+
+def parse_hover(text: str) -> dict[str, Any]:
+    """The numbers of the hover readout as the reader sees them: z, x = f(z), J_f(z) and det J_f(z)."""
+    num = r"(-?[\d.]+(?:e-?\d+)?)"
+    z = re.search(rf"at z = \({num}, {num}\)", text)
+    x = re.search(rf"x = f\(z\) = \({num}, {num}\)", text)
+    det = re.search(rf"det J_f\(z\) = {num}", text)
+    lines = text.splitlines()
+    i = lines.index("J_f(z)")
+    J = [[float(v) for v in lines[i + k].strip("[] ").split()] for k in (1, 2)]
+    assert z and x and det, text
+    return {"z": [float(z[1]), float(z[2])], "x": [float(x[1]), float(x[2])], "J": J, "det": float(det[1])}
+
+
+def hover_export(page: Any, lens: Any, n: int) -> list[dict[str, Any]]:
+    """Hover ``n`` places on the drawn map (coloured pixels of the plot); for each distinct vertex read, the
+    vertex, the page's det J (full precision) and the readout text's numbers."""
+    panel = lens.locator(".fv-panel").first
+    box = panel.locator("canvas.fv-overlay").bounding_box()
+    base = panel.locator("canvas.fv-base").bounding_box()  # main_png's frame (1 image pixel = 1 CSS pixel)
+    avoid = []  # the status banner ("not invertible" for a folding map) lies over the plot: not the map
+    for b in lens.locator(".fv-status").all():
+        if b.is_visible() and (r := b.bounding_box()):
+            avoid.append((r["x"] - base["x"], r["y"] - base["y"], r["x"] + r["width"] - base["x"],
+                          r["y"] + r["height"] - base["y"]))
+    out: dict[int, dict[str, Any]] = {}
+    for fx, fy in coloured_spots(main_png(lens), n, avoid=avoid):
+        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        settle(page, 3)
+        v = lens.get_attribute("data-hover-vertex")
+        if not v or int(v) in out:
+            continue
+        out[int(v)] = {"vertex": int(v), "det": float(lens.get_attribute("data-hover-det")),
+                       **parse_hover(lens.locator(".fv-lens-hover").inner_text())}
+    return list(out.values())
+
+
+def grid_z(v: int, grid: int = 33, extent: float = 3.0) -> tuple[float, float]:
+    """z of base vertex v of the lens's grid x grid mesh (row-major, z1 fastest)."""
+    return (-extent + 2 * extent * (v % grid) / (grid - 1), -extent + 2 * extent * (v // grid) / (grid - 1))
+
+
+def close5(shown: float, exact: float) -> bool:
+    """``shown`` is ``exact`` as printed with 5 significant digits."""
+    return abs(shown - exact) <= 1e-4 * max(1.0, abs(exact))
+
+
+def test_exported_lens_hover_readout_offline(page: Any, tmp_path: Any) -> None:
+    """JacobianLens.save_html for the lecture's f(z) = (z1 + z2, 2 z1), opened from file:// with no network and
+    no kernel: the map and the histogram render; hovering gives a readout (computed in the page) at the hovered
+    vertex whose J_f and det J_f equal the hand-written Jacobian [[1, 1], [2, 0]], det -2, and whose x = f(z)
+    is the map at that z; the text box (Python parses it) is disabled with the reason; nothing leaves the page
+    and the console has no error."""
+    from flowviz.widgets.lens import JacobianLens
+
+    lens_py = JacobianLens(text=LECTURE_MAP, n_samples=5000)
+    assert lens_py.meta["det"] == -2.0 and lens_py.meta["linear"]
+    path = lens_py.save_html(tmp_path / "lens.html")
+    lens, left = open_export_offline(page, path)
+    assert lens.get_attribute("data-status") == "ok"
+    assert lens.get_attribute("data-renderer") in ("webgl2", "canvas2d")
+    assert_not_blank(main_png(lens), "exported lens map")
+    assert_drawn(panel_png(lens, 1), "exported histogram", distinct=20, chromatic=0.01)
+    info = lens.locator(".fv-lens-info").inner_text()
+    assert "(z1 + z2, 2 * z1)" in info and "det J_f      = -2" in info, info
+    for ctl in (lens.locator(".fv-lens-text"), lens.locator(".fv-lens-apply")):
+        assert ctl.is_disabled() and NEEDS_KERNEL in (ctl.get_attribute("title") or ""), ctl
+
+    before = panel_png(lens, 0)
+    hint = lens.locator(".fv-lens-hover").inner_text()
+    readouts = hover_export(page, lens, 5)
+    assert len(readouts) >= 3, f"hovering five places on the map read only {len(readouts)} vertices: {readouts}"
+    J_hand = [[1.0, 1.0], [2.0, 0.0]]  # d(z1 + z2, 2 z1)/d(z1, z2)
+    det_hand = J_hand[0][0] * J_hand[1][1] - J_hand[0][1] * J_hand[1][0]  # -2
+    for r in readouts:
+        z1, z2 = grid_z(r["vertex"])
+        assert abs(r["det"] - det_hand) < 1e-5, (r, det_hand)
+        assert close5(r["det"], det_hand) and r["J"] == J_hand, (r, J_hand)
+        assert close5(r["z"][0], z1) and close5(r["z"][1], z2), (r, (z1, z2))
+        assert close5(r["x"][0], z1 + z2) and close5(r["x"][1], 2 * z1), (r, (z1 + z2, 2 * z1))
+    assert "orientation: reversed" in lens.locator(".fv-lens-hover").inner_text()
+    assert lens.locator(".fv-lens-hover").inner_text() != hint
+    shown = pixel_difference(before, panel_png(lens, 0))
+    print(f"hovered vertices {[r['vertex'] for r in readouts]}; the hover marks changed {shown:.2%} of the panel")
+    assert shown > 0.002, f"hovering changed only {shown:.2%} of the panel (no local square drawn?)"
+
+    assert not left, f"requests left the exported page: {left}"
+    errors = page.console.errors()  # nothing is benign offline
+    assert not errors, "console errors:\n" + "\n".join(errors)
+
+
+def test_exported_nonlinear_lens_hover_and_3x3_offline(page: Any, tmp_path: Any) -> None:
+    """A nonlinear map's export (det J_f = sech^2 z2 - 0.45 z2^2 changes from vertex to vertex): offline, the
+    hover readout's det J_f and J_f at each hovered vertex equal the hand-written ones at that vertex's z; the
+    3x3 view (the mode drop-down, kept in the page) draws the parallelepiped with det M and its six terms
+    equal to numpy's for the exported matrix3."""
+    from flowviz.widgets.lens import JacobianLens
+
+    lens_py = JacobianLens(text=NONLINEAR, n_samples=5000)
+    path = lens_py.save_html(tmp_path / "lens-nonlinear.html")
+    lens, left = open_export_offline(page, path)
+    assert_not_blank(main_png(lens), "exported nonlinear lens map", min_colormap=0.0015)
+    readouts = hover_export(page, lens, 6)
+    assert len(readouts) >= 3, f"hovering six places on the sheet read only {len(readouts)} vertices: {readouts}"
+    for r in readouts:
+        z1, z2 = grid_z(r["vertex"])
+        sech2 = 1.0 / math.cosh(z2) ** 2
+        J_hand = [[1.0, 0.9 * z2 ** 2], [0.5, sech2]]  # d(z1 + 0.3 z2^3, tanh z2 + 0.5 z1)/d(z1, z2)
+        det_hand = J_hand[0][0] * J_hand[1][1] - J_hand[0][1] * J_hand[1][0]
+        assert abs(r["det"] - det_hand) <= 1e-4 * max(1.0, abs(det_hand)), (r, det_hand)
+        assert abs(r["det"] - _reference_det(r["vertex"])) <= 1e-4 * max(1.0, abs(det_hand))
+        assert close5(r["det"], det_hand) and close5(r["z"][0], z1) and close5(r["z"][1], z2), (r, det_hand)
+        for a, b in zip(sum(r["J"], []), sum(J_hand, []), strict=True):
+            assert close5(a, b), (r["J"], J_hand)
+    dets = sorted(r["det"] for r in readouts)
+    assert dets[-1] - dets[0] > 0.05, f"the hovered vertices all read about the same det: {dets}"
+
+    # the 3x3 view, in the page alone
+    before = panel_png(lens, 0)
+    lens.locator("select.fv-lens-mode").select_option("3d")
+    lens.locator(".fv-lens-m3").wait_for(state="visible", timeout=10_000)
+    settle(page)
+    cube = panel_png(lens, 0)
+    assert_drawn(cube, "exported 3x3 panel", distinct=20, chromatic=0.002)
+    assert pixel_difference(before, cube) > 0.05
+    m = np.asarray(lens_py.matrix3, dtype=np.float64).reshape(3, 3)
+    ref = float(np.linalg.det(m))
+    assert abs(float(lens.get_attribute("data-det3")) - ref) < 1e-9, (lens.get_attribute("data-det3"), ref)
+    expected = _sarrus(m)
+    for t in json.loads(lens.get_attribute("data-terms3")):
+        sign, *idx = re.fullmatch(r"([+\u2212]) a1(\d) a2(\d) a3(\d)", t["label"]).groups()
+        key = tuple(int(i) - 1 for i in idx)
+        assert (sign == "+") == (expected[key][0] > 0) and abs(t["value"] - expected[key][1]) < 1e-9, (t, key)
+    shown = [float(q.input_value()) for q in lens.locator(".fv-lens-m3 input").all()]
+    assert shown == list(m.ravel()), (shown, m)
+    assert "volume" in lens.locator(".fv-lens-info").inner_text()
+
+    assert not left, f"requests left the exported page: {left}"
+    errors = page.console.errors()
+    assert not errors, "console errors:\n" + "\n".join(errors)
+
+
+def test_exported_lens_3x3_entries_recompute_det_in_the_page(page: Any, tmp_path: Any) -> None:
+    """In the exported page the entries of M stay editable and det M, its six terms and the picture follow the
+    entries shown (computed in the page); Python's det is marked as needing a kernel, not shown stale. (Before,
+    the page kept drawing Python's matrix: M shown [[1, .5, 0], [0, 2.5, .5], [.5, 0, 2]] with det M 2.125.)"""
+    from flowviz.widgets.lens import JacobianLens
+
+    lens_py = JacobianLens(mode="3d", n_samples=2000)
+    lens, left = open_export_offline(page, lens_py.save_html(tmp_path / "lens-3d.html"))
+    lens.locator(".fv-lens-m3").wait_for(state="visible", timeout=10_000)
+    assert float(lens.get_attribute("data-det3")) == pytest.approx(lens_py.three["det"], abs=1e-9)
+    before = panel_png(lens, 0)
+    entry = lens.locator('.fv-lens-m3 input[data-index="4"]')
+    assert not entry.is_disabled()
+    entry.fill(str(float(entry.input_value()) + 1.5))
+    entry.press("Tab")  # commits the number, as leaving the field does
+    settle(page, 3)
+    m = np.asarray([float(q.input_value()) for q in lens.locator(".fv-lens-m3 input").all()]).reshape(3, 3)
+    det_page = float(lens.get_attribute("data-det3"))
+    assert abs(det_page - np.linalg.det(m)) < 1e-6, (
+        f"the page shows M = {m.tolist()} but det M = {det_page} (numpy: {np.linalg.det(m)})")
+    assert abs(det_page - lens_py.three["det"]) > 1  # it moved
+    info = lens.locator(".fv-lens-info").inner_text()
+    assert "det (Python)    = \u2014 (needs a running kernel)" in info, info
+    assert lens.get_attribute("data-det3-python") == ""
+    assert pixel_difference(before, panel_png(lens, 0)) > 0.01  # the parallelepiped was redrawn
+    assert not left and not page.console.errors()

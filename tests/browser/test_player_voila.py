@@ -12,6 +12,7 @@ what Python computed.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from browser_support import (
     LECTURE_FLOW,
@@ -208,7 +210,6 @@ def assert_vertex_under_pointer(r: dict[str, Any], mesh_k: Any, valid: Any = Non
     vertexNear), checked with positions computed here: the nearest vertex when one lies within the 12 px
     search radius (1 px of slack for float32 on screen), else a corner of a mesh triangle that contains the
     pointer (cells wider than 24 px: after a logit, say)."""
-    import numpy as np
 
     pos = np.asarray(mesh_k, dtype=np.float64)
     ok = np.ones(len(pos), bool) if valid is None else np.asarray(valid, bool)
@@ -523,7 +524,6 @@ def test_dragging_the_radial_centre_moves_the_layer(page: Any, server: Voila) ->
 def expected_planar_folds(u: tuple[float, float], gx: int) -> tuple[int, int]:
     """For the lecture flow with layer 3 (planar) unconstrained at ``u``: how many mesh triangles have
     det J_3 < 0 at all three vertices (surely folded), and at one or more (possibly folded)."""
-    import numpy as np
     import torch
 
     from flowviz.scene import player_scene
@@ -953,3 +953,52 @@ def test_invertible_flow_shows_no_folded_cells(page: Any, exported: Export) -> N
         settle(page)
         folds[k] = fold_count(p)
     assert all(n == 0 for n in folds.values()), f"folded cells reported per state of an invertible flow: {folds}"
+
+
+def test_det_zero_squashes_the_plane_onto_a_line_that_is_drawn_and_read(page: Any, tmp_path: Path) -> None:
+    """Affine s2 = 0 (det J = 0): "not invertible" in a banner over the plot (not over its colour bar), the
+    points and the grid drawn on the line x2 = t2 (they vanished before: their density is +inf), and a hover on
+    the line reads det J = 0 and log p = +inf, not NaN or a blank."""
+    from PIL import Image
+
+    from flowviz import flows
+    from flowviz.widgets import FlowPlayer
+
+    flow = flows.Flow([flows.Affine(2, scale=[1.5, 1.0], shift=[0.5, 0.7]),
+                       flows.Radial(2, centre=[0.5, -0.5], alpha=0.5, beta=1.0)])
+    player = FlowPlayer(flow, n_points=2000, grid=33, position=1.0)
+    player.params = {**player.params, "L1.scale.1": 0.0}
+    assert player.status == "not invertible"
+    path = player.save_html(tmp_path / "squashed.html")
+    page.goto(path.as_uri())
+    page.wait_for_function("() => document.querySelector('.flowviz-player')?.dataset.frame", timeout=30_000)
+    settle(page)
+    p = page.locator(".flowviz-player")
+    assert p.get_attribute("data-status") == "not invertible" and p.get_attribute("data-position") == "1"
+    banner = p.locator(".fv-status")
+    assert "not invertible" in banner.inner_text()
+    m = PanelMap.read(p)
+    left, top, width, _ = (float(v) for v in p.locator(".fv-panel").last.get_attribute("data-plot").split(","))
+    b = banner.bounding_box()
+    assert m.left - 1 <= b["x"] and b["x"] + b["width"] <= m.left + width + 1, (b, m.left, width)  # not on the bar
+
+    # the line: dark pixels (points, grid) in the plot, all within a few pixels of the row of x2 = 0.7
+    img = np.asarray(Image.open(io.BytesIO(Run(page, p, 0, {}, tmp_path).png())).convert("RGB")).astype(int)
+    shot = p.locator(".fv-panel").last.locator("canvas.fv-overlay").bounding_box()
+    bg = np.median(img[int(top) + 2:int(top) + 40, int(left) + 2:int(left) + 40].reshape(-1, 3), 0)
+    drawn = np.abs(img - bg).max(-1) > 40  # anything but the plot's background
+    rows, cols = np.nonzero(drawn)
+    x_lo, x_hi = left + 4, left + width - 4  # inside the plot, off the axes' ticks and labels
+    inside = (cols > x_lo) & (cols < x_hi) & (rows > top + 4) & (rows < top + m.scale * 100)
+    line_row = m.page(0.0, 0.7)[1] - shot["y"]
+    assert inside.sum() > 300, f"only {inside.sum()} drawn pixels: the squashed state is not drawn"
+    assert np.abs(rows[inside] - line_row).max() <= 4, np.abs(rows[inside] - line_row).max()
+
+    # hover the line at the image of z1 = 1: x = (2.0, 0.7); the readout is of layer 1 at a vertex on it
+    page.mouse.move(*m.page(2.0, 0.7))
+    wait_until(lambda: p.locator(".fv-readout").get_attribute("data-det") is not None, 10, what="a readout")
+    text = p.locator(".fv-readout").inner_text()
+    assert float(p.locator(".fv-readout").get_attribute("data-det")) == 0.0
+    assert "det J\t0 (not invertible)" in text and "log p\u2081(x)\t+inf (non-finite)" in text, text
+    assert "NaN" not in text and "undefined" not in text
+    assert not page.console.errors()

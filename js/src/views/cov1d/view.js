@@ -159,6 +159,7 @@ export function renderCov1d({ model, el, signal }) {
     else if (r && !r.ok) text = `${r.reason} at the strip`;
     else if (meta.message) { text = `note \u2014 ${meta.message}`; level = "info"; } // e.g. a switched map
     banner.set(text, level);
+    if (text && panels.x.plot) banner.place(panels.x.el, panels.x.plot); // over the pushed density
     el.dataset.status = a ? status : "";
     el.dataset.frame = String(++S.frame);
     el.dataset.stripZ = String(S.z0);
@@ -173,6 +174,7 @@ export function renderCov1d({ model, el, signal }) {
     else if ((globalThis.devicePixelRatio || 1) !== p.dpr) p.measure();
     const isZ = p.which === "z";
     const plot = layoutPlot(p.cssW, p.cssH, theme, { caption: true });
+    p.plot = plot;
     const b = (isZ ? meta.z_bounds : meta.x_bounds) || [0, 1, 0, 1];
     const view = { x0: b[0], x1: b[1], y0: b[2] - 0.02 * (b[3] - b[2]), y1: b[3] };
     p.tr = makeTransform(view, plot);

@@ -125,6 +125,7 @@ export function renderLens({ model, el, signal }) {
     "change:error": () => requestDraw(),
     "change:mode": () => { modeSel.value = val("mode", "2d"); requestDraw(); },
     "change:three": () => requestDraw(),
+    "change:matrix3": () => requestDraw(),
   });
 
   function rebuild() {
@@ -223,7 +224,7 @@ export function renderLens({ model, el, signal }) {
     }
     drawOverlay(px.overlay, {
       dpr: px.dpr, theme, plot, tr: px.tr, axes: ["x\u2081", "x\u2082"],
-      title: sc ? `x = f(z): the deformed grid, coloured by log p(x)` : "x = f(z)",
+      title: sc ? `x = f(z): grid coloured by log p(x)` : "x = f(z)",
       caption: "dashed: unit square; filled: its image f(square). Colour: log \u03c0(z) \u2212 log|det J_f(z)|.",
       colorbar: sc ? { colors: sc.lutCss, lo: sc.range[0], hi: sc.range[1] } : null,
       hover: hov,
@@ -236,6 +237,7 @@ export function renderLens({ model, el, signal }) {
     else if (meta.status === "not invertible") text = `not invertible \u2014 ${meta.message || ""}`;
     else text = meta.status && meta.status !== "ok" ? statusText(meta) : "";
     banner.set(text, level);
+    if (text) banner.place(px.el, plot); // over the plot, not its colour bar or the histogram
     el.dataset.status = sc ? meta.status || "ok" : "";
     el.dataset.frame = String(++S.frame);
   }
@@ -327,19 +329,25 @@ export function renderLens({ model, el, signal }) {
     const T = val("three", {});
     ph.el.hidden = true;
     if (!px.cssW || (globalThis.devicePixelRatio || 1) !== px.dpr) px.measure();
-    const M = T.matrix || [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+    // the entries as typed (the matrix3 trait, set here at once) are what is drawn and summed, so a static
+    // page without a kernel follows them too; Python's det is shown once it has the same matrix
+    const typed = val("matrix3", null);
+    const M = Array.isArray(typed) && typed.length === 9 && typed.every(Number.isFinite)
+      ? [typed.slice(0, 3), typed.slice(3, 6), typed.slice(6, 9)] : T.matrix || [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
     const flat = M.flat();
     m3Inputs.forEach((inp, i) => { if (document.activeElement !== inp) inp.value = String(flat[i]); });
     const terms = sixTerms(M);
     const sum = terms.reduce((s, t) => s + t.value, 0);
+    const pyCurrent = Array.isArray(T.matrix) && T.matrix.flat().every((v, i) => v === flat[i]);
+    const pyDet = pyCurrent ? f(T.det) : val("static", false) ? "\u2014 (needs a running kernel)" : "\u2026 (computing)";
     info.textContent = [
       "det M = volume of the parallelepiped M[0,1]\u00b3", "(signed; columns of M = images of e\u2081, e\u2082, e\u2083)", "",
       ...terms.map((t) => `${t.label.padEnd(14)} = ${f(t.value)}`),
-      "", `sum (six terms) = ${f(sum)}`, `det (Python)    = ${f(T.det)}`,
+      "", `sum (six terms) = ${f(sum)}`, `det (Python)    = ${pyDet}`,
     ].join("\n");
     el.dataset.det3 = String(sum);
     el.dataset.terms3 = JSON.stringify(terms.map((t) => ({ label: t.label, value: t.value })));
-    el.dataset.det3Python = String(T.det ?? "");
+    el.dataset.det3Python = pyCurrent ? String(T.det ?? "") : "";
     hover.textContent = "";
     const cube = cubeImage([[1, 0, 0], [0, 1, 0], [0, 0, 1]]).map((q) => project(q));
     const img = cubeImage(M).map((q) => project(q));
@@ -364,6 +372,7 @@ export function renderLens({ model, el, signal }) {
     ctx.setLineDash([]);
     ctx.restore();
     banner.set(Math.abs(sum) < 1e-12 ? "not invertible \u2014 det M = 0: the cube is flattened" : "", "error");
+    banner.place(px.el, plot);
     el.dataset.frame = String(++S.frame);
   }
 
