@@ -18,12 +18,17 @@
               from 8192 to 16384) and all at once (previous)
   scene_finite the same scene at 10k and 100k points: finiteness known per layer from one sum per tensor
               (current) against commit 3189588's elementwise tests (loaded from git history)
+  scene_cache  FlowPlayer's recompute after a change in the first or the last layer: player_scene with a
+              SceneCache (the layers before the changed one reused; current) and without; Affine + 8 RealNVP
+              at 10k points and the lecture flow at 5k points
 
     python benchmarks/probe_speedups.py            # ~1-2 min on 2 cores
+    python benchmarks/probe_speedups.py scene_cache jacobians   # some of them
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
 import importlib.util
 import statistics
@@ -283,16 +288,64 @@ def probe_scene_chunks() -> None:
               + ", ".join(f"{k} {1e3 * v:.1f} ms" for k, v in med.items()))
 
 
+def probe_scene_cache() -> None:
+    """FlowPlayer's recompute after one layer changed: player_scene with a SceneCache (layers before the
+    changed one reused) against without, for a change in the first and in the last layer (a parameter nudged
+    in place, alternately up and down, as a slider does), on Affine + 8 RealNVP at 10k points and on the
+    lecture flow (affine, linear, planar, radial) at 5k points; identical arrays checked."""
+    from flowviz.flows import Linear, Planar, Radial
+    from flowviz.scene import SceneCache
+
+    big, z_big = player_flow()
+    lecture = Flow([Affine(2, scale=[1.5, 0.6], shift=[0.5, 0.0]), Linear(2, matrix=[[1.0, 1.0], [2.0, 0.0]]),
+                    Planar(2, u=[1.0, 0.5], w=[1.2, 0.3], b=0.0), Radial(2, centre=[0.5, -0.5], alpha=0.5, beta=1.0)])
+    z_lec = lecture.base.sample(5000, torch.Generator().manual_seed(0))
+    for label, flow, z in (("Affine + 8 RealNVP, 10k points", big, z_big), ("lecture flow, 5k points", lecture, z_lec)):
+        for where, layer in (("first", flow.layers[0]), ("last", flow.layers[-1])):
+            param = next(p for p in layer.parameters())
+            sign = [1.0]
+
+            def nudge(param: Tensor = param, sign: list[float] = sign) -> None:
+                with torch.no_grad():
+                    param.view(-1)[0] += 1e-3 * sign[0]
+                sign[0] = -sign[0]
+
+            cache = SceneCache()
+            scene_player.player_scene(flow, z, gx=65, cache=cache)
+            nudge()
+            a, b = scene_player.player_scene(flow, z, gx=65, cache=cache), scene_player.player_scene(flow, z, gx=65)
+            same = all(np.array_equal(v, b.arrays()[k]) for k, v in a.arrays().items()) and a.meta() == b.meta()
+            reused = cache.reused
+
+            def cached(cache: SceneCache = cache, flow: Flow = flow, z: Tensor = z, nudge=nudge) -> object:  # noqa: ANN001
+                nudge()
+                return scene_player.player_scene(flow, z, gx=65, cache=cache)
+
+            def full(flow: Flow = flow, z: Tensor = z, nudge=nudge) -> object:  # noqa: ANN001
+                nudge()
+                return scene_player.player_scene(flow, z, gx=65)
+
+            med = interleaved({"cache (current)": cached, "no cache": full}, 30)
+            print(f"player_scene, {label}, change in the {where} layer ({reused} layers reused; identical arrays "
+                  f"and meta: {same}): " + ", ".join(f"{k} {1e3 * v:.1f} ms" for k, v in med.items())
+                  + f" ({med['no cache'] / med['cache (current)']:.2f}x)")
+
+
+PROBES = {"spline": probe_spline, "relu": probe_relu, "select": probe_select, "ar_forward": probe_ar_forward,
+          "made_block": probe_made_block, "jacobians": probe_jacobians, "scene_chunks": probe_scene_chunks,
+          "scene_finite": probe_scene_finite, "scene_cache": probe_scene_cache}
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("probes", nargs="*", help=f"which probes, of {', '.join(PROBES)} (default: all)")
+    args = parser.parse_args()
+    unknown = [p for p in args.probes if p not in PROBES]
+    if unknown:
+        parser.error(f"unknown probe(s) {', '.join(unknown)}; choose from {', '.join(PROBES)}")
     torch.set_num_threads(1)
-    probe_spline()
-    probe_relu()
-    probe_select()
-    probe_ar_forward()
-    probe_made_block()
-    probe_jacobians()
-    probe_scene_chunks()
-    probe_scene_finite()
+    for name in args.probes or PROBES:
+        PROBES[name]()
 
 
 if __name__ == "__main__":

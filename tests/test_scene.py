@@ -260,3 +260,95 @@ def test_passthrough_follows_a_loaded_state_dict() -> None:
     assert first.passthrough() != second.passthrough()
     first.load_state_dict(second.state_dict())
     assert first.passthrough() == second.passthrough() == second.idx_a.tolist()
+
+
+# -- SceneCache: recompute only from the first layer that changed --------------------------------------------
+
+def assert_same_scene(a, b) -> None:  # noqa: ANN001
+    """Every array sent and the metadata equal, bit for bit."""
+    assert a.arrays().keys() == b.arrays().keys()
+    for name, value in a.arrays().items():
+        np.testing.assert_array_equal(value, b.arrays()[name], err_msg=name)
+    assert a.meta() == b.meta()
+
+
+def test_scene_cache_reuses_the_unchanged_layers_and_gives_the_full_result() -> None:
+    """A random walk of changes (a slider's in-place write, a toggle, a constraint crossed, a replaced
+    parameter, an optimizer step): after each, the cached scene equals a fresh full one exactly, and the cache
+    reused exactly the layers before the first one that changed."""
+    from flowviz.scene import SceneCache
+    from flowviz.widgets.controls import apply_control
+
+    flow = lecture_flow()
+    flow.layers.append(flows.SinhArcsinh(2, skew=[0.2, -0.1], tailweight=[0.9, 1.2]))
+    K = len(flow.layers)
+    z = torch.randn(500, 2, generator=torch.Generator().manual_seed(3))
+    cache, enabled = SceneCache(), [True] * K
+    assert_same_scene(player_scene(flow, z, gx=13, enabled=enabled, cache=cache), player_scene(flow, z, gx=13))
+    assert cache.reused == 0
+
+    def check(first_changed: int) -> None:
+        got = player_scene(flow, z, gx=13, enabled=enabled, cache=cache)
+        assert cache.reused == first_changed
+        assert_same_scene(got, player_scene(flow, z, gx=13, enabled=enabled))
+
+    check(K)  # nothing changed: every layer reused
+    steps = [(3, "alpha", (), 0.8), (0, "shift", (1,), -0.4), (6, "skew", (0,), 0.7), (2, "b", (), -0.3),
+             (3, "centre", (0,), 1.1), (1, "W", (1, 1), 0.5), (6, "tail", (1,), 0.6)]
+    for k, name, index, value in steps:
+        apply_control(flow.layers[k], name, index, value)
+        check(k)
+    enabled[4] = False
+    check(4)
+    enabled[4] = True
+    check(4)
+    flow.layers[2].constrained = False  # a plain attribute
+    apply_control(flow.layers[2], "u", (0,), -3.0)  # folds: not invertible from layer 3 on
+    check(2)
+    with torch.no_grad():
+        flow.layers[5].made.net[0].bias.add_(0.01)  # a submodule's parameter
+    check(5)
+    flow.layers[1].weight = torch.nn.Parameter(flow.layers[1].weight.detach().clone() * 1.0)  # same values
+    check(1)  # another object: not trusted
+    flow.layers[2].constrained = True  # invertible again, so that log_prob can be trained
+    opt = torch.optim.SGD(flow.parameters(), lr=1e-3)
+    flow.log_prob(torch.randn(64, 2)).mean().neg().backward()
+    opt.step()  # training changes every layer with parameters
+    check(0)
+
+
+def test_scene_cache_is_not_used_across_inputs_sizes_or_foreign_layers() -> None:
+    from flowviz.scene import SceneCache
+
+    class Shift(flows.Bijection):  # a user's own layer: its output may depend on anything
+        def __init__(self) -> None:
+            super().__init__()
+            self.dim, self.t = 2, 0.5
+
+        def forward(self, z: torch.Tensor):  # noqa: ANN201
+            return z + self.t, z.new_zeros(z.shape[0])
+
+        def inverse(self, x: torch.Tensor):  # noqa: ANN201
+            return x - self.t, x.new_zeros(x.shape[0])
+
+    shift = Shift()
+    flow = flows.Flow([flows.Affine(2, scale=[1.5, 0.5]), shift, flows.Radial(2)])
+    z = torch.randn(200, 2)
+    cache = SceneCache()
+    player_scene(flow, z, gx=9, cache=cache)
+    player_scene(flow, z, gx=9, cache=cache)
+    assert cache.reused == 1  # the Affine only: never past a foreign layer
+    shift.t = 2.0
+    assert_same_scene(player_scene(flow, z, gx=9, cache=cache), player_scene(flow, z, gx=9))
+    for kwargs in ({"z": torch.randn(200, 2)}, {"z": z, "gx": 11}, {"z": z, "extent": (-2.0, 2.0, -2.0, 2.0)}):
+        kw = {"gx": 9, **kwargs}
+        assert_same_scene(player_scene(flow, cache=cache, **kw), player_scene(flow, **kw))
+        assert cache.reused == 0, kwargs
+    with torch.no_grad():
+        z.mul_(2.0)  # the base points changed in place
+    assert_same_scene(player_scene(flow, z, gx=9, cache=cache), player_scene(flow, z, gx=9))
+    assert cache.reused == 0
+    small = SceneCache(max_rows=100)  # too many rows to keep: nothing kept, nothing reused
+    player_scene(flow, z, gx=9, cache=small)
+    player_scene(flow, z, gx=9, cache=small)
+    assert small.reused == 0 and small.states is None

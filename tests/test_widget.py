@@ -296,3 +296,19 @@ def test_sinh_arcsinh_sliders_move_the_points_by_the_closed_form() -> None:
     p.params = {**p.params, "L1.tail.0": 0.0}
     assert p.meta["version"] == version + 1 and "tail weight must be > 0" in p.meta["message"]
     assert float(flow.layers[0].log_tailweight[0].detach().exp()) == pytest.approx(2.0)
+
+
+def test_a_control_recomputes_from_its_layer_and_recompute_from_python_is_full(player: FlowPlayer) -> None:
+    """A slider of layer 4 (Radial) reuses layers 1-3 and sends what a fresh player would; the public
+    recompute() (after the user changed the flow, even through tensor.data, which torch's version counters
+    do not see) recomputes every layer."""
+    player.params = {**player.params, "L4.alpha": 0.9}
+    assert player._cache.reused == 3
+    fresh = FlowPlayer(player.flow, n_points=500, grid=17)
+    for name, value in fresh.scene.arrays().items():
+        np.testing.assert_array_equal(player.scene.arrays()[name], value, err_msg=name)
+    player.flow.layers[0].shift.data[0] = 2.0  # bypasses the version counter
+    player.recompute()
+    assert player._cache.reused == 0
+    z = decode_array(player.arrays["points"])[0]
+    np.testing.assert_allclose(decode_array(player.arrays["points"])[1][:, 0], 1.5 * z[:, 0] + 2.0, atol=1e-5)

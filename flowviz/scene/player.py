@@ -13,18 +13,19 @@ changing sign) when a map stops being invertible.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from ..flows import Bijection, Flow
 from ..flows.flow import check_finite
 from .mesh import base_extent, mesh_grid
 
-__all__ = ["LayerInfo", "PlayerScene", "forward_with_jacobian", "layer_jacobians", "player_scene"]
+__all__ = ["LayerInfo", "PlayerScene", "SceneCache", "forward_with_jacobian", "layer_jacobians", "player_scene"]
 
 
 @dataclass
@@ -108,6 +109,78 @@ class PlayerScene:
             "base": self.base, "logp_range": [float(v) for v in self.logp_range], "bounds": self.bounds,
             "status": self.status, "message": self.message, "version": version,
         }
+
+
+def _fingerprint(module: nn.Module) -> list[Any] | None:
+    """What a flowviz layer's output depends on: every parameter and buffer of it and its submodules (the
+    tensor itself and its in-place version counter: a slider's write or an optimizer step bumps it; a
+    replaced tensor is another object) and every plain attribute (e.g. ``Planar.constrained``). None for a
+    layer containing a module that is not flowviz's or torch's own: its forward may depend on anything."""
+    out: list[Any] = []
+    for m in module.modules():
+        if not type(m).__module__.startswith(("flowviz.", "torch.")):
+            return None
+        out.append(type(m))
+        out += [(k, v) for k, v in vars(m).items() if isinstance(v, (bool, int, float, str, type(None)))]
+        for k, t in [*m._parameters.items(), *m._buffers.items()]:
+            out.append((k, None, 0) if t is None else (k, t, t._version))
+    return out
+
+
+def _same(a: list[Any] | None, b: list[Any] | None) -> bool:
+    """Two fingerprints are equal (tensors compared by identity and version, not by value)."""
+    if a is None or b is None or len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if isinstance(x, tuple) and len(x) == 3 and isinstance(y, tuple) and len(y) == 3:
+            if x[0] != y[0] or x[1] is not y[1] or x[2] != y[2]:
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+@dataclass
+class SceneCache:
+    """What :func:`player_scene` keeps between calls so that a change to layer k recomputes layers k..K only
+    (a slider on the last layer of a lecture flow recomputes one layer, not all). Reused only when the base
+    points, the mesh, the base density and every earlier layer (its parameters, buffers, plain attributes and
+    on/off state: see ``_fingerprint``) are the same objects at the same versions; the arrays are then
+    identical to a full recompute (tests/test_scene.py). ``reused``: layers taken from the cache last call."""
+
+    max_rows: int = 500_000  # (points + vertices) above which nothing is kept (memory)
+    key: list[Any] | None = None
+    prints: list[tuple[bool, list[Any] | None]] = field(default_factory=list)
+    states: Tensor | None = None
+    log_dets: Tensor | None = None
+    jac: Tensor | None = None
+    folded: Tensor | None = None
+    finite_in: list[bool] = field(default_factory=list)
+    infos: list[LayerInfo] = field(default_factory=list)
+    reused: int = 0
+
+    def clear(self) -> None:
+        self.key, self.prints, self.finite_in, self.infos = None, [], [], []
+        self.states = self.log_dets = self.jac = self.folded = None
+
+
+def _reuse(cache: SceneCache, key: list[Any], prints: list[tuple[bool, list[Any] | None]], rows: int) -> int:
+    """How many leading layers the cache holds for this call (0: none), and ``cache.reused`` set to it."""
+    cache.reused = 0
+    if cache.states is None or rows > cache.max_rows or len(cache.prints) != len(prints):
+        return 0
+    old = cache.key
+    assert old is not None
+    if (old[0] is not key[0] or old[1:8] != key[1:8] or old[8] is not key[8]
+            or not _same(old[9], key[9])):
+        return 0
+    start = 0
+    for (on, fp), (on_old, fp_old) in zip(prints, cache.prints, strict=True):
+        if on != on_old or not _same(fp, fp_old):
+            break
+        start += 1
+    cache.reused = start
+    return start
 
 
 def forward_with_jacobian(layer: Bijection, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -206,11 +279,12 @@ def _all_finite(*ts: Tensor) -> bool:
 
 @torch.no_grad()
 def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
-                 enabled: list[bool] | None = None, extent: tuple[float, float, float, float] | None = None
-                 ) -> PlayerScene:
+                 enabled: list[bool] | None = None, extent: tuple[float, float, float, float] | None = None,
+                 cache: SceneCache | None = None) -> PlayerScene:
     """Push base points ``z`` (N, 2) and a gx x gy base mesh through every layer of a 2D ``flow``.
 
-    ``enabled[k] = False`` makes layer k+1 the identity (the per-layer on/off toggle).
+    ``enabled[k] = False`` makes layer k+1 the identity (the per-layer on/off toggle). ``cache``: a
+    :class:`SceneCache` kept between calls; the layers before the first one that changed are taken from it.
     """
     if not isinstance(flow, Flow):
         raise TypeError(f"player_scene needs a flowviz.flows.Flow, got {type(flow).__name__}")
@@ -241,7 +315,24 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
     flow.eval()
     try:
         in_ok = True  # every entry of states[k] finite (z and the mesh are): the usual case, no masking
+        finite_in: list[bool] = []  # in_ok before each layer
+        prints = [(enabled[k], _fingerprint(layer)) for k, layer in enumerate(flow.bijections)]
+        start = 0
+        key = [z, z._version, gx, gy, tuple(ext), dtype, device, K, flow.base, _fingerprint(flow.base)]
+        if cache is not None:
+            start = _reuse(cache, key, prints, N + V)
+            if start:
+                states[: start + 1] = cache.states[: start + 1]  # type: ignore[index]
+                log_dets[:start] = cache.log_dets[:start]  # type: ignore[index]
+                jac[:start] = cache.jac[:start]  # type: ignore[index]
+                folded[: start + 1] = cache.folded[: start + 1]  # type: ignore[index]
+                infos = [dataclasses.replace(info) for info in cache.infos[:start]]
+                finite_in = cache.finite_in[:start]
+                in_ok = cache.finite_in[start]
         for k, layer in enumerate(flow.bijections):
+            if k < start:
+                continue
+            finite_in.append(in_ok)
             info = LayerInfo(name=type(layer).__name__, caption=layer.describe(), enabled=enabled[k])
             h = states[k]
             if enabled[k]:
@@ -290,8 +381,15 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int = 65, gy: int | None = None,
                 folded[k + 1] = folded[k]
                 info.caption = f"(off) {info.caption}"
             infos.append(info)
+        finite_in.append(in_ok)  # after the last layer
     finally:
         flow.train(was_training)
+    if cache is not None:
+        if N + V <= cache.max_rows:
+            cache.key, cache.prints, cache.finite_in, cache.infos = key, prints, finite_in, infos
+            cache.states, cache.log_dets, cache.jac, cache.folded = states, log_dets, jac, folded
+        else:
+            cache.clear()
 
     cum = torch.cat([log_dets.new_zeros((1, N + V)), torch.cumsum(log_dets, 0)])
     logp = flow.base.log_prob(v).unsqueeze(0) - cum

@@ -17,7 +17,7 @@ import traitlets
 
 from ..flows import Flow, Planar, Radial
 from ..flows.base import check_count
-from ..scene import PlayerScene, player_scene
+from ..scene import PlayerScene, SceneCache, player_scene
 from .base import ArrayWidget
 from .controls import Control, apply_control, control_value, layer_controls, parse_id
 from .lut import colormap_lut
@@ -77,6 +77,7 @@ class FlowPlayer(ArrayWidget):
         self._enabled = [True] * len(flow.layers)
         self._version = 0
         self._scene: PlayerScene | None = None
+        self._cache = SceneCache()  # layers before the one a control changed are not recomputed
         self._n_points, self._grid = self._check_sizes(n_points, grid)
         self._z = self._draw_base(self._n_points)
         self._controls = [c for k, layer in enumerate(flow.bijections, 1) for c in layer_controls(layer, k)]
@@ -135,7 +136,7 @@ class FlowPlayer(ArrayWidget):
                 notes.append(self._apply(control_id, value))
             except (ValueError, IndexError, KeyError) as err:
                 notes.append(f"{control_id}: {err}")
-        self.recompute(note="; ".join(n for n in notes if n))
+        self.recompute(note="; ".join(n for n in notes if n), reuse=True)
 
     def _apply(self, control_id: str, value: Any) -> str:
         if control_id not in self._by_id:
@@ -155,10 +156,18 @@ class FlowPlayer(ArrayWidget):
             return ""
         return apply_control(self.flow.bijections[k - 1], name, index, value)
 
-    def recompute(self, note: str = "") -> None:
-        """Recompute every layer's arrays on the flow's device and send them (one message)."""
+    def recompute(self, note: str = "", *, reuse: bool = False) -> None:
+        """Recompute every layer's arrays on the flow's device and send them (one message).
+
+        Call it after changing the flow yourself (training, assigning parameters): everything is recomputed.
+        The player's own controls pass ``reuse=True``: the layers before the first one whose parameters,
+        buffers or on/off state changed are taken from the previous computation (a change is seen through
+        torch's in-place version counters, which ``tensor.data`` writes bypass: hence no reuse here).
+        """
+        if not reuse:
+            self._cache.clear()
         try:
-            scene = player_scene(self.flow, self._z, gx=self._grid, enabled=self._enabled)
+            scene = player_scene(self.flow, self._z, gx=self._grid, enabled=self._enabled, cache=self._cache)
         except Exception as err:  # keep the last picture; say what went wrong instead of a blank widget
             self._version += 1
             meta = dict(self.meta) if self.meta else {"K": len(self.flow.layers), "layers": []}
