@@ -29,16 +29,18 @@ export function det2(J) {
 
 /**
  * Everything the readout shows for vertex v at state k.
- * @param {object} s {K, V, mesh, logp, jac, logdet, layers?, finite?} with the flat Float32Arrays of
- *   WIRE.md. `finite` (K+1, V) flags, if given: where a state's density is not finite (its wire values are
- *   zeroed), log p reads NaN, and so does the log-det of the layer that made it so, unless the layer's
- *   Jacobian gives it (det J = 0: log|det J| = -inf, the density +inf: a map that squashes the plane).
+ * @param {object} s {K, V, mesh, logp, jac, logdet, layers?, finite?, placed?} with the flat Float32Arrays
+ *   of WIRE.md. `finite` (K+1, V) flags, if given: where a state's density is not finite its wire values are
+ *   zeroed, so log p reads NaN ("non-finite"); if the vertex's position is still finite there (`placed`, as
+ *   the browser draws it), that state's log-det is read off the layer's J instead: det J = 0 gives
+ *   log|det J| = -inf and log p = +inf exactly (a map that squashes the plane onto a line).
  */
 export function computeReadout(s, k, v) {
   const { K, V } = s;
   const kk = Math.min(Math.max(k | 0, 0), K);
   const at = (arr, state, width) => Array.from(arr.subarray((state * V + v) * width, (state * V + v + 1) * width));
   const ok = (state) => !s.finite || s.finite[state * V + v] !== 0;
+  const placed = (state) => ok(state) || (!!s.placed && s.placed[state * V + v] !== 0);
   const base = ok(0) ? s.logp[v] : NaN;
   const r = {
     k: kk, K, v,
@@ -50,8 +52,9 @@ export function computeReadout(s, k, v) {
   };
   // a state whose density is not finite had its log-dets zeroed on the wire: read log|det J| off J
   // (J is sent wherever it is finite; det J = 0 gives -inf, and then log p = +inf: a squashed plane)
-  const layerLogdet = (j) => (ok(j) ? s.logdet[(j - 1) * V + v] : Math.log(Math.abs(det2(at(s.jac, j - 1, 4)))));
-  if (!ok(kk) && ok(0)) {
+  const layerLogdet = (j) => (ok(j) ? s.logdet[(j - 1) * V + v]
+    : placed(j) ? Math.log(Math.abs(det2(at(s.jac, j - 1, 4)))) : NaN);
+  if (!ok(kk) && ok(0) && placed(kk)) {
     let sum = base;
     for (let j = 1; j <= kk; j++) sum -= layerLogdet(j);
     if (sum === Infinity) r.logp = Infinity;

@@ -79,7 +79,7 @@ export function buildScene(rawArrays, meta = {}) {
       K, V, mesh: A.mesh.data, logp,
       jac: A.jac ? A.jac.data : new Float32Array(K * V * 4).fill(NaN),
       logdet: A.logdet ? A.logdet.data : new Float32Array(K * V).fill(NaN),
-      layers, finite,
+      layers, finite, placed: A.placed ? A.placed.data : null,
     },
     /** Each state's robust bounds of the points [x0, x1, y0, y1] (Python's meta.bounds), or null. */
     stateBounds: bounds,

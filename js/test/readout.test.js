@@ -62,7 +62,7 @@ test("as the wire sends it (non-finite values zeroed, `finite` flags): det J = 0
   // vertex 1 is squashed by layer 1 (det 0): Python zeroes its log p in states 1, 2 and its layer-1 log-det
   const wire = { ...src, logdet: Float32Array.from([Math.log(6), 0, Math.log(1.25), 0]),
     logp: Float32Array.from([base[0], base[1], base[0] - Math.log(6), 0, base[0] - Math.log(6) - Math.log(1.25), 0]),
-    finite: Float32Array.from([1, 1, 1, 0, 1, 0]) };
+    finite: Float32Array.from([1, 1, 1, 0, 1, 0]), placed: Float32Array.from([1, 1, 1, 1, 1, 1]) };
   for (const k of [1, 2]) {
     const r = computeReadout(wire, k, 1);
     assert.equal(r.logp, Infinity, `state ${k}`);
@@ -78,6 +78,11 @@ test("as the wire sends it (non-finite values zeroed, `finite` flags): det J = 0
   const nan = { ...wire, jac: Float32Array.from([2, 0, 0, 3, 2, 0, 0, 2, 0.5, 0.25, -1, 2, 1, 0, 0, 1]) };
   assert.ok(Number.isNaN(computeReadout(nan, 1, 1).logp));
   assert.match(readoutText(computeReadout(nan, 1, 1)), /log p\u2081\(x\) = non-finite/);
+  // a position that is not finite (an overflow; its J was zeroed on the wire): nothing is read off J
+  const lost = { ...wire, placed: Float32Array.from([1, 1, 1, 0, 1, 0]) };
+  assert.ok(Number.isNaN(computeReadout(lost, 1, 1).logp));
+  assert.ok(Number.isNaN(computeReadout(lost, 2, 1).terms[1].value));
+  assert.ok(Number.isNaN(computeReadout({ ...wire, placed: undefined }, 1, 1).logp));
 });
 
 test("number formatting", () => {
