@@ -312,3 +312,51 @@ def test_a_control_recomputes_from_its_layer_and_recompute_from_python_is_full(p
     assert player._cache.reused == 0
     z = decode_array(player.arrays["points"])[0]
     np.testing.assert_allclose(decode_array(player.arrays["points"])[1][:, 0], 1.5 * z[:, 0] + 2.0, atol=1e-5)
+
+
+def _view(name: str, **kw):  # noqa: ANN003, ANN202
+    import flowviz as widgets
+
+    if name == "LikelihoodSplit":
+        data = kw.pop("data", np.random.default_rng(0).normal(size=(50, 2)))
+        return widgets.LikelihoodSplit(flows.realnvp(2, layers=1), data, **kw)
+    if name == "FlowPlayer":
+        return FlowPlayer(flows.realnvp(2, layers=1), **kw)
+    return getattr(widgets, name)(**kw)
+
+
+@pytest.mark.parametrize(("name", "kwargs", "error", "match"), [
+    ("FlowPlayer", {"n_points": 1.5}, ValueError, r"n_points must be a whole number between 1 and 2,000,000, got 1.5"),
+    ("FlowPlayer", {"n_points": "100"}, TypeError, r"n_points must be a whole number .* got '100' \(str\)"),
+    ("FlowPlayer", {"grid": 2}, ValueError, r"grid \(vertices per side\) must be a whole number between 3 and 401"),
+    ("JacobianLens", {"extent": -1.0}, ValueError, r"extent must be a finite number > 0, got -1.0"),
+    ("JacobianLens", {"extent": float("nan")}, ValueError, r"extent must be a finite number > 0, got nan"),
+    ("JacobianLens", {"grid": 2.5}, ValueError, r"grid \(vertices per side\) must be a whole number between 3 and 201"),
+    ("JacobianLens", {"bins": True}, TypeError, r"bins must be a whole number between 4 and 256, got True \(bool\)"),
+    ("TriangularJacobian", {"n": 2.5}, ValueError, r"n must be a whole number between 2 and 512, got 2.5"),
+    ("ChangeOfVariables1D", {"n_samples": 0}, ValueError, r"ChangeOfVariables1D: n_samples must be a whole number"),
+    ("LikelihoodSplit", {"max_points": 0}, ValueError, r"LikelihoodSplit: max_points must be a whole number"),
+    ("LikelihoodSplit", {"n_c": 1}, ValueError, r"n_c \(values of c computed\) must be a whole number between 2"),
+    ("LikelihoodSplit", {"data": np.zeros((0, 2))}, ValueError,
+     r"data must have shape \(N, 2\) with N >= 1, got \(0, 2\)"),
+])
+def test_views_refuse_bad_sizes_by_name(name: str, kwargs: dict, error: type, match: str) -> None:  # type: ignore[type-arg]
+    """Sizes were int()-converted (n_points=1.5 drew 1 point, "100" was accepted), a negative or NaN lens
+    extent drew a mirrored or empty picture, max_points=0 or no data said 'no data point has a finite inverse'."""
+    with pytest.raises(error, match=match):
+        _view(name, **kwargs)
+
+
+def test_a_front_end_sending_a_bad_size_gets_a_message_not_an_exception() -> None:
+    from flowviz.widgets import TriangularJacobian
+
+    p = FlowPlayer(flows.realnvp(2, layers=1), n_points=200, grid=9)
+    p.params = {**p.params, "n_points": "many"}
+    assert "n_points must be a whole number" in p.meta["message"] and p.scene.N == 200
+    p.params = {**p.params, "n_points": 300.0}  # a slider's number
+    assert p.scene.N == 300
+    t = TriangularJacobian(n=8)
+    t.params = {"n": 2.5}
+    assert t.meta["status"] == "error" and "n must be a whole number" in t.meta["message"]
+    t.params = {"n": 12.0}
+    assert t.meta["status"] == "ok" and t.scene.n == 12

@@ -84,6 +84,19 @@ def check_count(value: Any, name: str, minimum: int = 1, owner: str = "") -> int
     return int(value)
 
 
+def check_whole(value: Any, name: str, lo: int, hi: int, owner: str = "") -> int:
+    """``value`` as an int in [lo, hi]: an integer or a float without a fractional part (a browser slider
+    sends 16.0), not bool or text; else a clear error (TypeError for the kind, ValueError for the value)."""
+    where = f"{owner}: " if owner else ""
+    span = f"a whole number between {lo:,} and {hi:,}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{where}{name} must be {span}, got {value!r} ({type(value).__name__})")
+    number = float(value)
+    if not (math.isfinite(number) and number.is_integer() and lo <= number <= hi):
+        raise ValueError(f"{where}{name} must be {span}, got {value!r}")
+    return int(number)
+
+
 def check_positive(value: Any, name: str, owner: str = "") -> float:
     """``value`` as a finite float > 0, else a clear error."""
     where = f"{owner}: " if owner else ""

@@ -36,6 +36,7 @@ import torch
 from torch import Tensor
 
 from ..expr import ParsedMap, parse_map
+from ..flows.base import check_positive, check_whole
 from .mesh import mesh_grid
 
 __all__ = ["LECTURE_MATRIX", "LECTURE_MATRIX3", "LensScene", "SIX_TERMS", "cube_edges", "lens_scene",
@@ -255,12 +256,10 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
     linear: its matrix, inverse and the exact density formula are reported.
     """
     fn, jfn, text, a = _as_map(f)
-    if not 3 <= int(grid) <= 201:
-        raise ValueError(f"grid must be between 3 and 201 vertices per side, got {grid}")
-    if not 100 <= int(n_samples) <= 2_000_000:
-        raise ValueError(f"n_samples must be between 100 and 2,000,000, got {n_samples}")
-    if not 4 <= int(bins) <= 256:
-        raise ValueError(f"bins must be between 4 and 256, got {bins}")
+    grid = check_whole(grid, "grid (vertices per side)", 3, 201)
+    n_samples = check_whole(n_samples, "n_samples", 100, 2_000_000)
+    bins = check_whole(bins, "bins", 4, 256)
+    extent = check_positive(extent, "extent")
     dt = torch.float64
     gx = gy = int(grid)
     z = mesh_grid((-extent, extent, -extent, extent), gx, gy, dtype=dt)

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from ..flows import AffineCoupling, Bijection, MaskedAutoregressive, jacobian
+from ..flows.base import check_whole
 from .player import forward_with_jacobian
 
 __all__ = ["DEFAULT_SIZES", "DIAG_SIZES", "TriangularScene", "fit_loglog", "layer_order", "make_layer", "time_logdet",
@@ -43,8 +44,7 @@ def make_layer(kind: str, n: int, seed: int = 0, hidden: int = 64, noise: float 
     masks still apply), in float64."""
     if kind not in KINDS:
         raise ValueError(f"kind must be 'maf' or 'coupling', got {kind!r}")
-    if not 2 <= int(n) <= MAX_N:
-        raise ValueError(f"n must be between 2 and {MAX_N}, got {n}")
+    n = check_whole(n, "n", 2, MAX_N)
     with torch.random.fork_rng(devices=[]):  # module initialisers use the global generator: leave it alone
         torch.manual_seed(int(seed))
         layer: Bijection = (MaskedAutoregressive(int(n), hidden=hidden) if kind == "maf"
@@ -182,8 +182,7 @@ def time_logdet(sizes: Sequence[int] = DEFAULT_SIZES, *, repeats: int = 5, devic
     sizes = sorted({int(s) for s in sizes})
     if not sizes or sizes[0] < 2 or sizes[-1] > 4096:
         raise ValueError(f"sizes must lie in 2..4096, got {sizes}")
-    if not 1 <= int(repeats) <= 50:
-        raise ValueError(f"repeats must be between 1 and 50, got {repeats}")
+    repeats = check_whole(repeats, "repeats", 1, 50)
     g = torch.Generator().manual_seed(seed)
     out_n: list[int] = []
     lu: list[float] = []

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import traitlets
 
+from ..flows.base import check_whole
 from ..scene.cov1d import BASES, MAPS, Cov1DScene, StripReadout, cov1d_scene, default_params, strip_readout
 from .base import ArrayWidget
 from .controls import Control, Option
@@ -92,8 +93,7 @@ class ChangeOfVariables1D(ArrayWidget):
             raise ValueError(f"{_LOGIT_NEEDS}: use base='uniform'")
         if preset not in ("notebook", "presentation"):
             raise ValueError(f"preset must be 'notebook' or 'presentation', got {preset!r}")
-        if not 1 <= int(n_samples) <= 2_000_000:
-            raise ValueError(f"n_samples must be between 1 and 2,000,000, got {n_samples}")
+        n_samples = check_whole(n_samples, "n_samples", 1, 2_000_000, "ChangeOfVariables1D")
         given = {"a": a, "b": b, "skew": skew, "tail": tail}
         values = default_params(map)
         for k, v in given.items():

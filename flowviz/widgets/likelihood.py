@@ -22,6 +22,7 @@ from torch import Tensor
 
 from ..data import Dataset, DatasetLike, as_dataset
 from ..flows import Flow, NotInvertibleError
+from ..flows.base import check_whole
 from ..scene.likelihood import LikelihoodScene, likelihood_scene, split_terms
 from .base import ArrayWidget
 from .controls import Control
@@ -64,13 +65,15 @@ class LikelihoodSplit(ArrayWidget):
             raise ValueError(f"c must be in [{c_min}, 1], got {c}")
         if preset not in ("notebook", "presentation"):
             raise ValueError(f"preset must be 'notebook' or 'presentation', got {preset!r}")
+        max_points = check_whole(max_points, "max_points", 1, 2_000_000, "LikelihoodSplit")
+        n_c = check_whole(n_c, "n_c (values of c computed)", 2, 10_000, "LikelihoodSplit")
         if isinstance(data, (str, Dataset)) or (isinstance(data, type) and issubclass(data, Dataset)):
             # a dataset by name, instance or class (as fit takes it): max_points samples drawn with the seed
             x = as_dataset(data).sample(max_points, torch.Generator().manual_seed(seed)).detach().cpu()
         else:
             x = torch.as_tensor(data.detach().cpu().numpy() if isinstance(data, Tensor) else np.asarray(data))
-        if x.dim() != 2 or x.shape[1] != 2:
-            raise ValueError(f"data must have shape (N, 2), got {tuple(x.shape)}")
+        if x.dim() != 2 or x.shape[1] != 2 or x.shape[0] == 0:
+            raise ValueError(f"data must have shape (N, 2) with N >= 1, got {tuple(x.shape)}")
         if x.shape[0] > max_points:
             g = torch.Generator().manual_seed(seed)
             x = x[torch.randperm(x.shape[0], generator=g)[:max_points]]

@@ -16,7 +16,7 @@ import torch
 import traitlets
 
 from ..flows import Flow, Planar, Radial
-from ..flows.base import check_count
+from ..flows.base import check_count, check_whole
 from ..scene import PlayerScene, SceneCache, player_scene
 from .base import ArrayWidget
 from .controls import Control, apply_control, control_value, layer_controls, parse_id
@@ -89,11 +89,8 @@ class FlowPlayer(ArrayWidget):
     # -- helpers -----------------------------------------------------------------------------
     @staticmethod
     def _check_sizes(n_points: int, grid: int) -> tuple[int, int]:
-        if not 1 <= int(n_points) <= 2_000_000:
-            raise ValueError(f"n_points must be between 1 and 2,000,000, got {n_points}")
-        if not 3 <= int(grid) <= 401:
-            raise ValueError(f"grid must be between 3 and 401 vertices per side, got {grid}")
-        return int(n_points), int(grid)
+        return (check_whole(n_points, "n_points", 1, 2_000_000),
+                check_whole(grid, "grid (vertices per side)", 3, 401))
 
     def _draw_base(self, n: int) -> torch.Tensor:
         g = torch.Generator(device=self.flow.device).manual_seed(self._seed)
@@ -134,7 +131,7 @@ class FlowPlayer(ArrayWidget):
         for control_id, value in sorted(changed.items(), key=lambda kv: not isinstance(kv[1], bool)):
             try:
                 notes.append(self._apply(control_id, value))
-            except (ValueError, IndexError, KeyError) as err:
+            except (TypeError, ValueError, IndexError, KeyError) as err:
                 notes.append(f"{control_id}: {err}")
         self.recompute(note="; ".join(n for n in notes if n), reuse=True)
 

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import torch
 import traitlets
 
+from ..flows.base import check_whole
 from ..scene.triangular import (
     DEFAULT_SIZES,
     DIAG_SIZES,
@@ -74,9 +75,7 @@ class TriangularJacobian(ArrayWidget):
 
     @staticmethod
     def _check_n(n: Any) -> int:
-        if isinstance(n, bool) or not isinstance(n, (int, float)) or not 2 <= int(n) <= MAX_N:
-            raise ValueError(f"n must be between 2 and {MAX_N}, got {n!r}")
-        return int(n)
+        return check_whole(n, "n", 2, MAX_N)
 
     @property
     def n(self) -> int:
@@ -107,7 +106,7 @@ class TriangularJacobian(ArrayWidget):
         value = (change["new"] or {}).get("n", self._n)
         try:
             n = self._check_n(value)
-        except ValueError as err:
+        except (TypeError, ValueError) as err:  # e.g. "abc" or 2.5 from a front end
             self.publish_error(err)
             return
         if n != self._n:
