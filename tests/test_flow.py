@@ -240,6 +240,11 @@ def test_wrong_dimension_is_a_clear_error() -> None:
         F.Flow([F.Affine(2)], base=F.StandardNormal(3))
     with pytest.raises(ValueError, match="dim >= 2"):
         F.AffineCoupling(1)
+    # a torch layer or distribution in place of flowviz's (was: AttributeError 'Linear' object has no 'dim')
+    with pytest.raises(TypeError, match=r"layer 2 is a torch.nn.modules.linear.Linear, not a flowviz.flows.Bijection"):
+        F.Flow([F.Affine(2), torch.nn.Linear(2, 2)])
+    with pytest.raises(TypeError, match=r"base must be a flowviz.flows.Distribution .* got Normal"):
+        F.Flow([F.Affine(2)], base=torch.distributions.Normal(0.0, 1.0))
 
 
 @pytest.mark.parametrize(("build", "error", "message"), [

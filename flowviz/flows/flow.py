@@ -117,6 +117,13 @@ class Flow(Bijection):
         layers = list(layers)
         if not layers:
             raise ValueError("a Flow needs at least one layer")
+        for k, layer in enumerate(layers, 1):
+            if not isinstance(layer, Bijection):
+                raise TypeError(f"layer {k} is a {type(layer).__module__}.{type(layer).__qualname__}, not a "
+                                "flowviz.flows.Bijection (a layer must be invertible and give its log|det J|)")
+        if base is not None and not isinstance(base, Distribution):
+            raise TypeError(f"base must be a flowviz.flows.Distribution (e.g. StandardNormal, Uniform), "
+                            f"got {type(base).__name__}")
         dims = {layer.dim for layer in layers}
         if len(dims) != 1:
             raise ValueError(f"all layers must have the same dim, got {[layer.dim for layer in layers]}")
