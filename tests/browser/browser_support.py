@@ -360,6 +360,19 @@ class Console:
         return "\n".join(self.lines)
 
 
+def new_page(browser: Any) -> tuple[Any, Any, Console]:
+    """A fresh context (1280 x 1000, device scale 1) and page whose console is collected (``page.console``);
+    30 s for actions, 120 s for navigation (Voila runs the whole notebook before the page loads)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, device_scale_factor=1)
+    page = context.new_page()
+    console = Console()
+    console.attach(page)
+    page.console = console
+    page.set_default_timeout(30_000)
+    page.set_default_navigation_timeout(120_000)
+    return context, page, console
+
+
 def failed(node: pytest.Item) -> bool:
     return any(getattr(getattr(node, f"rep_{w}", None), "failed", False) for w in ("setup", "call"))
 
@@ -405,11 +418,11 @@ def run_all_and_show_player(page: Any, app: str) -> Any:
     return player
 
 
-def plot_png(player: Any) -> bytes:
-    """A screenshot of the x panel's plot canvas (the WebGL/Canvas2D drawing: mesh, density, points),
-    with what lies over it hidden for the shot: the overlay canvas (axes, text, hover shapes) and the
-    status banner."""
-    panel = player.locator(".fv-panel").last
+def plot_png(player: Any, panel: Any = None) -> bytes:
+    """A screenshot of a panel's plot canvas (default: the x panel; the WebGL/Canvas2D drawing: mesh,
+    density, points), with what lies over it hidden for the shot: the overlay canvas (axes, text, hover
+    shapes) and the status banner."""
+    panel = player.locator(".fv-panel").last if panel is None else panel
     hide = ("(els) => els.forEach((e) => {"
             " e.dataset.fvTestVis = e.style.visibility; e.style.visibility = 'hidden'; })")
     show = ("(els) => els.forEach((e) => {"
@@ -511,6 +524,52 @@ def coloured_spots(png: bytes, n: int, margin: int = 6,
         raise AssertionError(f"only {len(spots)} coloured pixels to hover")
     picks = [spots[int((i + 0.5) / n * len(spots))] for i in range(n)]
     return [(x / w, y / h) for x, y in picks]
+
+
+def block_network(page: Any, own: str) -> list[str]:
+    """For an exported page opened from ``own`` (a file:// URL): abort every request that is not the file
+    itself or a blob: URL (the page imports its own bundle from one) and record it, together with requests
+    the route does not see (data: URLs) and websockets. Returns the (live) list of what left; check it at
+    the end (a page that asked for something it lacks may still render)."""
+    left: list[str] = []
+
+    def ours(url: str) -> bool:
+        return url == own or url.startswith("blob:")
+
+    def handle(route: Any) -> None:
+        url = route.request.url
+        if ours(url):
+            route.continue_()
+        else:
+            if url not in left:
+                left.append(url)
+            route.abort()
+
+    def seen(request: Any) -> None:
+        if not ours(request.url) and request.url not in left:
+            left.append(request.url)
+
+    page.context.route("**/*", handle)
+    page.on("request", seen)
+    page.on("websocket", lambda ws: left.append(f"websocket {ws.url}"))  # not routed: recorded as a failure
+    return left
+
+
+#: the title of a control that a kernel-free (exported) page greys out (js/src/controls.js)
+NEEDS_KERNEL = "needs a running kernel"
+
+
+def open_export(page: Any, path: Path, selector: str) -> tuple[Any, list[str]]:
+    """Open an exported page from file:// with the network blocked (:func:`block_network`) and wait until
+    the view ``selector`` has drawn once. Returns the view and the (live) list of requests that left."""
+    own = path.as_uri()
+    left = block_network(page, own)
+    page.goto(own)
+    view = page.locator(selector)
+    wait_until(lambda: view.count() == 1 and int(view.get_attribute("data-frame") or 0) > 0, 30,
+               what=f"the exported page to draw {selector} (console: {page.console.text()!r})")
+    settle(page)
+    return view, left
 
 
 def wait_until(fn: Callable[[], Any], timeout: float, interval: float = 0.05, what: str = "condition") -> Any:

@@ -29,10 +29,10 @@ from browser_support import (  # noqa: E402 (after the importorskip)
     CHROMIUM,
     CHROMIUM_FLAGS,
     SERVERS,
-    Console,
     Server,
     Voila,
     failed,
+    new_page,
     save_artefacts,
     start_jupyterlab,
     start_voila,
@@ -99,13 +99,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 @pytest.fixture
 def page(request: pytest.FixtureRequest, browser: Any) -> Iterator[Any]:
     """A fresh browser context and page; ``page.console`` collects its console. Artefacts on failure."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, device_scale_factor=1)
-    pg = context.new_page()
-    console = Console()
-    console.attach(pg)
-    pg.console = console  # type: ignore[attr-defined]
-    pg.set_default_timeout(30_000)
-    pg.set_default_navigation_timeout(120_000)  # Voila executes the whole notebook before the page loads
+    context, pg, console = new_page(browser)
     try:
         yield pg
     finally:

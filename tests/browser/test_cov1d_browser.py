@@ -13,8 +13,10 @@ import json
 
 import pytest
 from browser_support import (
+    NEEDS_KERNEL,
     VOILA_BENIGN,
     assert_drawn,
+    open_export,
     panel_png,
     pixel_difference,
     read_probe,
@@ -180,7 +182,6 @@ def test_cov1d_in_voila(page, notebook):
 
 
 # -- the exported page (view.save_html), opened from file:// with no network and no kernel ------------------------
-NEEDS_KERNEL = "needs a running kernel"  # the title of a control that a static page greys out (js/src/controls.js)
 PX_ROW = "p(x\u2032) = \u03c0(z\u2032)|dz/dx|"
 
 
@@ -189,30 +190,7 @@ def open_export_offline(page, path):
     (the page's own bundle, imported from a blob: URL the page makes, is the one exception: no network); a
     websocket counts as a request that left. Returns the view (drawn at least once) and the list of requests
     that left, to check at the end (a page that asked for something it lacks may still render)."""
-    own = path.as_uri()
-    left = []
-
-    def handle(route):
-        url = route.request.url
-        if url == own or url.startswith("blob:"):
-            route.continue_()
-        else:
-            if url not in left:
-                left.append(url)
-            route.abort()
-
-    def seen(request):  # requests the route does not see (data:, ...) count too
-        if request.url != own and not request.url.startswith("blob:") and request.url not in left:
-            left.append(request.url)
-
-    page.context.route("**/*", handle)
-    page.on("request", seen)
-    page.on("websocket", lambda ws: left.append(f"websocket {ws.url}"))  # not routed: recorded as a failure
-    page.goto(own)
-    view = page.locator(".fv-cov1d")
-    wait_until(lambda: view.count() == 1 and view.get_attribute("data-frame"), 30,
-               what=f"the exported page to draw its view (console: {page.console.text()!r})")
-    settle(page)
+    view, left = open_export(page, path, ".fv-cov1d")
     assert view.get_attribute("data-status") == "ok", (
         f"status {view.get_attribute('data-status')!r}, banner {view.locator('.fv-status').inner_text()!r}")
     assert view.get_attribute("data-readout"), "the exported page shows no strip readout"

@@ -18,12 +18,14 @@ from typing import Any
 import numpy as np
 import pytest
 from browser_support import (
+    NEEDS_KERNEL,
     VOILA_BENIGN,
     Console,
     Voila,
     assert_drawn,
     assert_not_blank,
     coloured_spots,
+    open_export,
     panel_png,
     pixel_difference,
     read_probe,
@@ -282,7 +284,6 @@ def test_three_by_three_mode(shared: Any) -> None:
 
 
 # -- the exported page (lens.save_html), opened from file:// with no network and no kernel --------------------------
-NEEDS_KERNEL = "needs a running kernel"  # the title of a control that a static page disables (js/src/controls.js)
 LECTURE_MAP = "z1 + z2, 2*z1"  # x = A z with the lecture's A = [[1, 1], [2, 0]]: det J_f = -2 everywhere
 
 
@@ -291,30 +292,7 @@ def open_export_offline(page: Any, path: Any) -> tuple[Any, list[str]]:
     (the page's own bundle, imported from a blob: URL the page makes, is the one exception: no network); a
     websocket counts as a request that left. Returns the lens (drawn at least once) and the list of requests
     that left, to check at the end (a page that asked for something it lacks may still render)."""
-    own = path.as_uri()
-    left: list[str] = []
-
-    def handle(route: Any) -> None:
-        url = route.request.url
-        if url == own or url.startswith("blob:"):
-            route.continue_()
-        else:
-            if url not in left:
-                left.append(url)
-            route.abort()
-
-    def seen(request: Any) -> None:  # requests the route does not see (data:, ...) count too
-        if request.url != own and not request.url.startswith("blob:") and request.url not in left:
-            left.append(request.url)
-
-    page.context.route("**/*", handle)
-    page.on("request", seen)
-    page.on("websocket", lambda ws: left.append(f"websocket {ws.url}"))  # not routed: recorded as a failure
-    page.goto(own)
-    lens = page.locator(".flowviz-lens")
-    wait_until(lambda: lens.count() == 1 and int(lens.get_attribute("data-frame") or 0) > 0, 30,
-               what=f"the exported page to draw the lens (console: {page.console.text()!r})")
-    settle(page)
+    lens, left = open_export(page, path, ".flowviz-lens")
     if lens.locator("select.fv-lens-mode").input_value() == "2d":  # (the 3x3 view sets no status)
         status = lens.get_attribute("data-status")
         assert status in ("ok", "not invertible"), (

@@ -15,6 +15,7 @@ import pytest
 from browser_support import (
     VOILA_BENIGN,
     assert_drawn,
+    block_network,
     pixel_difference,
     read_probe,
     set_range,
@@ -143,17 +144,7 @@ def test_exported_page_keeps_its_slider_offline(page, tmp_path):
                        flows.SinhArcsinh(2, skew=[0.3, -0.2], tailweight=[0.8, 1.3])])
     view = LikelihoodSplit(flow, Crescent().sample(800, torch.Generator().manual_seed(1)))
     path = view.save_html(tmp_path / "likelihood.html")
-    left = []
-
-    def handle(route):
-        if route.request.url.startswith(("file:", "data:", "blob:")):
-            route.continue_()
-        else:
-            left.append(route.request.url)
-            route.abort()
-
-    page.context.route("**/*", handle)
-    page.on("websocket", lambda ws: left.append(f"websocket {ws.url}"))
+    left = block_network(page, path.as_uri())
     page.goto(path.as_uri())
     page.wait_for_function("() => document.querySelector('.fv-lik')?.dataset.readout", timeout=30_000)
     el = page.locator(".fv-lik")

@@ -32,12 +32,13 @@ from browser_support import (
     LECTURE_FLOW,
     SERVERS,
     VOILA_BENIGN,
-    Console,
     Voila,
     assert_not_blank,
     failed,
     lecture_flow,
+    new_page,
     pixel_difference,
+    plot_png,
     read_probe,
     save_artefacts,
     settle,
@@ -145,7 +146,7 @@ class Linked:
     def base_png(self, which: str) -> bytes:
         """A screenshot of a panel's plot canvas (mesh, density, points), the overlay (axes, hover shapes,
         brush) hidden for the shot."""
-        return base_png(self.player, self.panel(which))
+        return plot_png(self.player, self.panel(which))
 
     def show_layer(self, k: int) -> None:
         p = self.player
@@ -157,20 +158,6 @@ class Linked:
                    10, what=f"layer {k} shown")
         wait_until(lambda: self.probe()["position"] == k, 30, what=f"the kernel to hold position {k}")
         settle(self.page)
-
-
-def base_png(player: Any, panel: Any) -> bytes:
-    hide = ("(els) => els.forEach((e) => {"
-            " e.dataset.fvTestVis = e.style.visibility; e.style.visibility = 'hidden'; })")
-    show = ("(els) => els.forEach((e) => {"
-            " e.style.visibility = e.dataset.fvTestVis || ''; delete e.dataset.fvTestVis; })")
-    covers = player.locator(".fv-overlay, .fv-status")
-    covers.evaluate_all(hide)
-    try:
-        settle(player.page)
-        return panel.locator("canvas.fv-base").screenshot(animations="disabled")
-    finally:
-        covers.evaluate_all(show)
 
 
 def rgb(png: bytes) -> np.ndarray:
@@ -191,12 +178,7 @@ def orange(img: np.ndarray) -> np.ndarray:
 def linked(request: pytest.FixtureRequest, voila: Voila, browser: Any) -> Iterator[Linked]:
     """One page for the module: the notebook rendered in Voila, the player drawn with both panels."""
     url = view_notebook(voila, NOTEBOOK, *CELLS)
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, device_scale_factor=1)
-    page = context.new_page()
-    console = Console()
-    console.attach(page)
-    page.console = console  # type: ignore[attr-defined]
-    page.set_default_timeout(30_000)
+    context, page, console = new_page(browser)
     try:
         t0 = time.monotonic()
         page.goto(url, wait_until="domcontentloaded", timeout=120_000)

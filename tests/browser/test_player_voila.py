@@ -31,6 +31,7 @@ from browser_support import (
     Voila,
     assert_not_blank,
     assert_redrawn,
+    block_network,
     coloured_spots,
     is_descendant,
     lecture_flow,
@@ -696,33 +697,18 @@ def exported(server: Voila) -> Export:
     return Export(server.dir / f"player-{pid}.html", pid, json.loads((server.dir / f"ref-{pid}.json").read_text()))
 
 
-LOCAL = ("file:", "data:", "blob:")
-
-
-def open_offline(page: Any, export: Export) -> tuple[Run, list[str], list[str]]:
-    """Open the exported page from file:// with every non-local request aborted (and recorded)."""
-    blocked: list[str] = []
-    requested: list[str] = []
-
-    def handle(route: Any) -> None:
-        if route.request.url.startswith(LOCAL):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    page.context.route("**/*", handle)
-    page.on("request", lambda req: requested.append(req.url))
-    page.on("websocket", lambda ws: blocked.append(f"websocket {ws.url}"))  # not routed: recorded as a failure
+def open_offline(page: Any, export: Export) -> tuple[Run, list[str]]:
+    """Open the exported page from file:// with every other request aborted and recorded (block_network)."""
+    left = block_network(page, export.path.as_uri())
     page.goto(export.path.as_uri())
     page.wait_for_function("() => document.querySelector('.flowviz-player')?.dataset.frame", timeout=30_000)
     settle(page)
-    return Run(page, page.locator(".flowviz-player"), export.pid, export.ref, export.path.parent), blocked, requested
+    return Run(page, page.locator(".flowviz-player"), export.pid, export.ref, export.path.parent), left
 
 
 def test_static_export_works_offline(page: Any, exported: Export) -> None:
     assert exported.path.stat().st_size > 50_000
-    run, blocked, requested = open_offline(page, exported)
+    run, left = open_offline(page, exported)
     p, ref = run.player, run.ref
     assert p.get_attribute("data-status") == "ok"
     png0 = run.png()
@@ -776,8 +762,7 @@ def test_static_export_works_offline(page: Any, exported: Export) -> None:
         det_py = ref["det"][K - 1][int(r["vertex"])]
         assert close(r["det"], det_py), (r, det_py)
 
-    assert not blocked, f"requests left the page: {blocked}"
-    assert all(u.startswith(LOCAL) for u in requested), requested
+    assert not left, f"requests left the page: {left}"
     errors = page.console.errors()  # nothing is benign offline
     assert not errors, "console errors:\n" + "\n".join(errors)
 
@@ -785,7 +770,7 @@ def test_static_export_works_offline(page: Any, exported: Export) -> None:
 def test_hover_redraws_the_overlay_only(page: Any, exported: Export) -> None:
     """The plot canvas (WebGL: the GPU's work) is drawn again only when its picture changes: a hover
     redraws the overlay (readout glyphs) and keeps the plot on screen; a step to another layer draws it."""
-    run, _, _ = open_offline(page, exported)
+    run, _ = open_offline(page, exported)
     p = run.player
     draws = lambda: int(p.get_attribute("data-canvas-draws"))  # noqa: E731
     frames = lambda: int(p.get_attribute("data-frame"))  # noqa: E731
@@ -891,7 +876,7 @@ def test_exported_page_follows_a_vscode_host_theme(page: Any, exported: Export) 
     """VS Code's notebook webviews mark the theme with a body class (vscode-dark, vscode-light, ...) and put its
     colours on <html> as --vscode-* variables. Not VS Code itself (not installed here): the exported page in
     Chromium given that markup, checking that the real bundle resolves those CSS variables and follows a switch."""
-    run, _, _ = open_offline(page, exported)
+    run, _ = open_offline(page, exported)
     p = run.player
     assert p.get_attribute("data-theme") == "light"  # headless Chromium prefers light; no host variables
 
@@ -940,7 +925,7 @@ def fold_count(player: Any) -> int:
 def test_invertible_flow_shows_no_folded_cells(page: Any, exported: Export) -> None:
     """Every layer of the lecture flow is invertible (Python: status "ok"), but the Linear layer reverses
     orientation (det W = -2). No state may be hatched as folded."""
-    run, _, _ = open_offline(page, exported)
+    run, _ = open_offline(page, exported)
     p, K = run.player, run.ref["K"]
     assert p.get_attribute("data-status") == "ok"
     p.focus()
