@@ -148,6 +148,13 @@ def test_flowplayer_keeps_the_flow_on_the_device_through_a_parameter_change(dev:
     pts = decode_array(player.arrays["points"])
     # state 1 is z shifted by 1.25 in x1: the base points, pulled back from the device, moved by exactly that
     np.testing.assert_allclose(pts[1, :, 0] - pts[0, :, 0], 1.25, rtol=0, atol=1e-5)
+    # a toggle of the last layer reuses the first two on the device and sends what a full recompute sends
+    player.params = {**player.params, "L3.enabled": False}
+    assert player._cache.reused == 2
+    full = FlowPlayer(flow, n_points=2000, grid=17)
+    full.params = {**full.params, "L3.enabled": False}
+    for name, value in full.scene.arrays().items():
+        np.testing.assert_array_equal(player.scene.arrays()[name], value, err_msg=name)
 
 
 def test_likelihood_and_triangular_scenes_on_the_device(dev: torch.device) -> None:
