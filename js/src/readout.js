@@ -2,7 +2,8 @@
 //
 // At state k (layer k maps state k-1 to state k, forward direction z -> x):
 //   J = jac[k-1][v], det J, log|det J|, cumulative sum_{j<=k} logdet_j,
-//   log p_k(x) = log pi(z) - sum_{j<=k} log|det J_j|  (log pi(z) = logp[0][v]).
+//   log p_k(x) = log pi(z) - sum_{j<=k} log|det J_j|  (log pi(z) = logp[0][v]),
+// shown in the lecture's form log pi(z) + sum_j log|det J_{G_j^-1}|, term by term.
 
 /** A number with about 5 significant digits; "+inf (non-finite)" / "-inf (non-finite)" for +-Infinity,
  * "non-finite" for NaN and anything that is not a number. */
@@ -65,7 +66,8 @@ export function computeReadout(s, k, v) {
   for (let j = 1; j <= kk; j++) {
     const ld = layerLogdet(j);
     cum += ld;
-    terms.push({ label: `\u2212 log|det J${sub(j)}|`, value: -ld, layer: j });
+    // the lecture's form: + log|det J_{G_j^-1}| at x_j, which is - log|det J_{G_j}| at x_{j-1}
+    terms.push({ label: `+ log|det J${sub(j)}\u207b\u00b9|`, value: -ld, layer: j });
   }
   r.terms = terms;
   r.cumLogdet = cum;
@@ -136,7 +138,11 @@ export function readoutRows(r) {
   if (Number.isFinite(gap) && Math.abs(gap) > 1e-3 * Math.max(1, Math.abs(r.logp))) {
     split.push(["mismatch", `sum \u2212 log p = ${f(gap)}`]);
   }
-  sections.push({ title: `log p${sub(r.k)}(x) = log \u03c0(z) \u2212 \u03a3 log|det J|`, rows: split });
+  sections.push({
+    title: `log p${sub(r.k)}(x) = log \u03c0(z) + \u03a3 log|det J\u2096\u207b\u00b9|`,
+    note: r.k ? "J\u2096\u207b\u00b9 = Jacobian of G\u2096\u207b\u00b9 (data \u2192 base): log|det J\u2096\u207b\u00b9| = \u2212log|det J\u2096|" : "",
+    rows: split,
+  });
   return sections;
 }
 

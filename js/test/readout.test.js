@@ -122,3 +122,13 @@ test("consistent data shows no mismatch row; the (layer) row is the kernel's own
   assert.ok(Math.abs(r.logAbsDet - Math.log(1.25)) < 1e-12, "log|det J| still from J");
   assert.match(readoutText(r), /\(layer\)\s*=?\s*0\.123/);
 });
+
+test("the split reads in the lecture's form: log pi(z) + sum of log|det J_k^-1| = - log|det J_k|", () => {
+  const rows = readoutRows(computeReadout(src, 2, 0));
+  const split = rows[rows.length - 1];
+  assert.match(split.title, /log p\u2082\(x\) = log \u03c0\(z\) \+ \u03a3 log\|det J\u2096\u207b\u00b9\|/);
+  const byLabel = Object.fromEntries(split.rows);
+  assert.equal(byLabel["+ log|det J\u2081\u207b\u00b9|"], formatNumber(-Math.log(6)));
+  assert.equal(byLabel["+ log|det J\u2082\u207b\u00b9|"], formatNumber(-Math.log(1.25)));
+  assert.equal(byLabel["= sum"], formatNumber(base[0] - Math.log(6) - Math.log(1.25)));
+});

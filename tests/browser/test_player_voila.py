@@ -334,6 +334,12 @@ def test_hover_readout_equals_closed_form_determinant(page: Any, server: Voila) 
             assert abs(shown - det_py) <= 6e-5 * abs(det_py), f"det J shown as {r['rows']['det J']!r}, is {det_py}"
             assert close(r["logdet"], math.log(abs(det_py))), (k, v, r["logdet"], det_py)
             assert close(r["logp"], logp_py), f"layer {k} vertex {v}: log p {r['logp']} != {logp_py}"
+            # the split in the lecture's form: log p = log pi(z) + sum_j log|det J_{G_j^-1}|, each term shown
+            for j in range(1, k + 1):
+                term = -math.log(abs(ref["det"][j - 1][v]))
+                label = f"+ log|det J{chr(0x2080 + j)}\u207b\u00b9|"
+                shown = shown_number(r["rows"][label])
+                assert abs(shown - term) <= 6e-5 * max(1.0, abs(term)), (k, v, label, r["rows"][label], term)
             dets.add(round(r["det"], 6))
             checked += 1
         if k in (3, 4):
