@@ -28,6 +28,6 @@ __all__ = ["FlowPlayer", "ChangeOfVariables1D", "LikelihoodSplit", "JacobianLens
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
-    if name in ("flows", "data", "train", "scene", "widgets", "plot", "expr"):
+    if name in ("flows", "data", "train", "scene", "widgets", "plot", "expr", "pretrained"):
         return import_module(f"flowviz.{name}")
     raise AttributeError(f"module 'flowviz' has no attribute {name!r}")

@@ -36,6 +36,9 @@ def test_demo_fits_writes_the_figure_and_saves_a_flow_that_reproduces_its_nll(tm
     # the saved flow is the fitted one: its NLL on fresh moons samples (Monte Carlo, 20k points) agrees
     # with the printed test NLL, and is far below the untrained flow's
     flow = flows.load(saved)
+    made = torch.load(saved, weights_only=True)["metadata"]  # how it was made, for flowviz.pretrained
+    assert made["made_by"] == "python -m flowviz.demo --data moons --model realnvp --steps 150 --seed 0"
+    assert made["test_nll"] == pytest.approx(nll, abs=1e-3) and made["steps"] == 150
     x = moons.sample(20000, torch.Generator().manual_seed(123))
     with torch.no_grad():
         fresh = -float(flow.log_prob(x).mean())
