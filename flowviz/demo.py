@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         gap = f", KL gap {history.final_test_nll - dataset.entropy:.3f} nats"
     print(f"test NLL {history.final_test_nll:.3f} nats{gap}; figure written to {args.out}")
     if args.save:
-        command = f"python -m flowviz.demo --data {args.data} --model {args.model} --steps {args.steps} --seed {args.seed}"
+        command = (f"python -m flowviz.demo --data {args.data} --model {args.model} --steps {args.steps}"
+                   f" --seed {args.seed}")
         flows.save(flow, args.save, made_by=command, test_nll=history.final_test_nll, entropy=dataset.entropy,
                    steps=args.steps, seed=args.seed, torch=str(torch.__version__))
         print(f"flow saved to {args.save}")

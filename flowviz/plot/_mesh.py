@@ -14,8 +14,8 @@ import numpy as np
 
 from ..scene import PlayerScene
 
-__all__ = ["fold_flags", "grid_segments", "grid_step", "placed_vertices", "signed_areas", "triangles",
-           "valid_triangles", "valid_vertices"]
+__all__ = ["STRETCH", "fold_flags", "grid_segments", "grid_step", "placed_vertices", "segments_only_in",
+           "signed_areas", "stretch_flags", "triangles", "valid_triangles", "valid_vertices"]
 
 
 def triangles(gx: int, gy: int) -> np.ndarray:
@@ -56,6 +56,39 @@ def valid_vertices(scene: PlayerScene, k: int) -> np.ndarray:
     if scene.finite is not None:
         ok &= np.asarray(scene.finite[k]) != 0
     return ok
+
+
+#: a triangle covering more than STRETCH times the area its base cell maps to is not filled (js/src/mesh.js)
+STRETCH = 4.0
+
+
+def stretch_flags(scene: PlayerScene, tris: np.ndarray | None = None) -> np.ndarray:
+    """(K+1, T) bool: triangle over-drawn in state k. The image of a base triangle of area A0 has area
+    ~ A0 * mean |det J_cum| over its corners (|det J_cum| = exp(log pi(z) - log p_k)); a straight triangle
+    through the three mapped corners covering more than STRETCH times that cuts across places the cell
+    never reaches (the map bends faster than the mesh resolves) and is left unfilled, as in the browser."""
+    tris = triangles(scene.gx, scene.gy) if tris is None else tris
+    base = np.abs(signed_areas(scene.mesh[0], tris))
+    lp0 = np.asarray(scene.logp[0], dtype=np.float64)
+    out = np.zeros((scene.K + 1, len(tris)), dtype=bool)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, scene.K + 1):
+            det = np.exp(lp0 - np.asarray(scene.logp[k], dtype=np.float64))[tris].mean(-1)
+            out[k] = np.abs(signed_areas(scene.mesh[k], tris)) > STRETCH * base * det  # NaN: False
+    return out
+
+
+def segments_only_in(segments: np.ndarray, tris: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    """(S,) bool: grid segments every one of whose triangles is flagged (a line across a place none of its
+    cells reaches)."""
+    code = np.array([1 << 32, 1], dtype=np.int64)
+    edges = np.sort(np.concatenate([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [0, 2]]]), 1) @ code
+    keys, where = np.unique(edges, return_inverse=True)
+    total = np.bincount(where, minlength=len(keys))
+    marked = np.bincount(where, weights=np.tile(flags, 3).astype(np.float64), minlength=len(keys))
+    seg = np.sort(segments, 1) @ code
+    i = np.minimum(np.searchsorted(keys, seg), len(keys) - 1)
+    return (keys[i] == seg) & (marked[i] == total[i])
 
 
 def placed_vertices(scene: PlayerScene, k: int) -> np.ndarray:

@@ -26,7 +26,15 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.tri import Triangulation
 
 from ..scene import PlayerScene
-from ._mesh import fold_flags, grid_segments, placed_vertices, triangles, valid_vertices
+from ._mesh import (
+    fold_flags,
+    grid_segments,
+    placed_vertices,
+    segments_only_in,
+    stretch_flags,
+    triangles,
+    valid_vertices,
+)
 from ._view import as_scene, camera, layer_span, lerp, logp_range, round_half_up, state_title, status_text
 
 __all__ = ["StateArtists", "Topology", "plot_layers", "plot_state"]
@@ -50,11 +58,16 @@ class Topology:
     triangles: np.ndarray
     segments: np.ndarray
     folds: np.ndarray
+    stretched: np.ndarray  # (K+1, T): over-drawn triangles (stretch_flags), not filled
+    lost: np.ndarray  # (K+1, S): grid segments every one of whose triangles is over-drawn, not drawn
 
     @classmethod
     def of(cls, scene: PlayerScene) -> Topology:
-        tris = triangles(scene.gx, scene.gy)
-        return cls(tris, grid_segments(scene.gx, scene.gy), fold_flags(scene, tris))
+        tris, segs = triangles(scene.gx, scene.gy), grid_segments(scene.gx, scene.gy)
+        stretched = stretch_flags(scene, tris)
+        lost = np.stack([segments_only_in(segs, tris, s) if s.any() else np.zeros(len(segs), dtype=bool)
+                         for s in stretched])
+        return cls(tris, segs, fold_flags(scene, tris), stretched, lost)
 
 
 @dataclass
@@ -112,7 +125,8 @@ def plot_state(ax: Axes, scene: PlayerScene, position: float, *, show_points: bo
     mesh = np.where(pl_v[:, None], mesh, 0.0).astype(np.float32)  # unused vertices stay finite
     ok_t = ok_v[topo.triangles].all(-1)
     folded_t = ok_t & topo.folds[kf]
-    tris, folded = topo.triangles[ok_t & ~folded_t], topo.triangles[folded_t]
+    fill_t = ok_t & ~folded_t & ~topo.stretched[k0] & ~topo.stretched[k1]  # over-drawn cells stay unfilled
+    tris, folded = topo.triangles[fill_t], topo.triangles[folded_t]
     out = StateArtists(t, k0, k1, kf, mesh, logp, tris, folded)
     lo, hi = logp_range(scene)
 
@@ -126,12 +140,12 @@ def plot_state(ax: Axes, scene: PlayerScene, position: float, *, show_points: bo
                                    edgecolors=(*FOLD, 0.85), hatch="///", linewidths=0.0, zorder=2)
         ax.add_collection(out.folds, autolim=False)
     if show_grid:
-        ok_s = ok_v[topo.segments].all(-1)
+        ok_s = ok_v[topo.segments].all(-1) & ~topo.lost[k0] & ~topo.lost[k1]
         seg = topo.segments[ok_s]
         out.grid = LineCollection(mesh[seg], colors=[GRID_ON_DENSITY if show_density else GRID],
                                   linewidths=0.4, zorder=3)
         ax.add_collection(out.grid, autolim=False)
-        bare = topo.segments[pl_v[topo.segments].all(-1) & ~ok_s]
+        bare = topo.segments[pl_v[topo.segments].all(-1) & ~ok_v[topo.segments].all(-1)]
         if len(bare):  # placed vertices with no density under them (det J = 0): plain grid colour
             out.bare = LineCollection(mesh[bare], colors=[GRID], linewidths=0.5, zorder=3)
             ax.add_collection(out.bare, autolim=False)

@@ -14,7 +14,7 @@ from .wire import to_base64
 
 __all__ = ["save_html", "page_html"]
 
-_VIEW_TRAITS = ("position", "playing", "speed", "loop", "show_points", "show_grid", "show_density", "linked",
+_VIEW_TRAITS = ("position", "playing", "speed", "loop", "show_points", "show_grid", "show_density", "linked", "follow",
                 "preset", "theme", "selection", "renderer")
 
 _PAGE = """<!DOCTYPE html>

@@ -41,6 +41,9 @@ class FlowPlayer(ArrayWidget):
     grid: vertices per side of the base-space mesh (the density map and the grid lines).
     seed: seed of the base samples (the same points move when a parameter changes).
     linked: show z-space and x-space side by side, with brushing.
+    follow: the x camera follows the layer shown (its points' robust bounds, mixed between layers) instead
+        of one view of every state; off by default, so that areas compare across layers (det J as area
+        change); on for a trained flow whose middle layers spread far wider than its data ("zoom to layer").
     preset: "notebook" or "presentation" (larger type and lines for projectors).
 
     The sliders change the flow in place (it is your model); :meth:`reset` restores the parameters
@@ -57,6 +60,7 @@ class FlowPlayer(ArrayWidget):
     show_grid = traitlets.Bool(True).tag(sync=True)
     show_density = traitlets.Bool(True).tag(sync=True)
     linked = traitlets.Bool(False).tag(sync=True)
+    follow = traitlets.Bool(False).tag(sync=True)
     selection = traitlets.List(traitlets.Int()).tag(sync=True)
     renderer = traitlets.Unicode("auto").tag(sync=True)
 

@@ -70,6 +70,8 @@ export function createToolbar(on) {
     show_grid: checkbox("grid", "Show the deformed grid lines", (b) => on.toggle("show_grid", b)),
     show_points: checkbox("points", "Show the sample points", (b) => on.toggle("show_points", b)),
     linked: checkbox("z | x linked", "Show base space z beside x; brush to select points", (b) => on.toggle("linked", b)),
+    follow: checkbox("zoom to layer", "The x camera follows the layer shown (off: one view holds every state, so areas compare across layers)",
+      (b) => on.toggle("follow", b)),
   };
   const row1 = h("div", { class: "fv-row" }, [prev, play, next, slider, label, loop, speed]);
   const row2 = h("div", { class: "fv-row fv-row2" }, [...Object.values(checks).map((c) => c.el), computing]);

@@ -54,6 +54,47 @@ export function flipFlags(baseAreas, areas, out = new Uint8Array(areas.length)) 
   return out;
 }
 
+/**
+ * How far a cell is over-drawn: a triangle whose straight edges cover more than STRETCH times the area its
+ * base cell really maps to. The image of a base triangle of area A0 has area integral |det J| ~ A0 times the
+ * mean of |det J_cum| = exp(log pi(z) - log p_k) at its corners; where the map bends faster than the mesh
+ * resolves, the straight triangle through the three mapped corners cuts across places the cell never
+ * reaches (e.g. the gap between two moons) and would paint them with its corners' density. Such cells are
+ * left unfilled (their grid lines stay); a finer grid resolves them.
+ */
+export const STRETCH = 4;
+
+/** 1 for each triangle of state k (values: its log p per vertex) over-drawn by more than STRETCH, else 0. */
+export function stretchFlags(baseAreas, areas, tris, logp0, logpk, out = new Uint8Array(areas.length)) {
+  for (let t = 0, o = 0; t < areas.length; t++, o += 3) {
+    const a = tris[o], b = tris[o + 1], c = tris[o + 2];
+    const det = (Math.exp(logp0[a] - logpk[a]) + Math.exp(logp0[b] - logpk[b]) + Math.exp(logp0[c] - logpk[c])) / 3;
+    out[t] = Math.abs(areas[t]) > STRETCH * Math.abs(baseAreas[t]) * det ? 1 : 0; // NaN compares false: kept
+  }
+  return out;
+}
+
+/**
+ * 1 for each grid segment (pairs of vertex indices) every one of whose triangles is flagged in `flags`: a
+ * line across a region that none of its cells really reaches (drawn, it would suggest structure there).
+ */
+export function segmentsOnlyIn(segments, tris, flags, V, out = new Uint8Array(segments.length / 2)) {
+  const total = new Map(), marked = new Map();
+  for (let t = 0, o = 0; o < tris.length; t++, o += 3) {
+    for (const [p, q] of [[tris[o], tris[o + 1]], [tris[o + 1], tris[o + 2]], [tris[o], tris[o + 2]]]) {
+      const key = Math.min(p, q) * V + Math.max(p, q);
+      total.set(key, (total.get(key) || 0) + 1);
+      if (flags[t]) marked.set(key, (marked.get(key) || 0) + 1);
+    }
+  }
+  for (let s = 0; s < out.length; s++) {
+    const p = segments[2 * s], q = segments[2 * s + 1], key = Math.min(p, q) * V + Math.max(p, q);
+    const n = total.get(key) || 0;
+    out[s] = n > 0 && marked.get(key) === n ? 1 : 0;
+  }
+  return out;
+}
+
 /** Vertex validity for a state: the `finite` flag (if given) and finite position and value. */
 export function validVertices(pos, values, finite, out = new Uint8Array(pos.length / 2)) {
   for (let v = 0; v < out.length; v++) {
@@ -94,13 +135,19 @@ export class MeshTopology {
     this.placed = []; // per state: vertices whose position can carry grid lines
     this.flips = [];
     this.flipCount = [];
+    this.stretched = []; // per state: triangles over-drawn by more than STRETCH (stretchFlags): not filled
+    this.stretchCount = [];
+    this.lost = []; // per state: grid segments whose every triangle is stretched (not drawn)
     const base = signedAreas(mesh.subarray(0, 2 * V), this.tris);
     const sign = new Float64Array(V).fill(1); // sign of the cumulative det J at each vertex
     this.rawFlipCount = [];
     for (let k = 0; k <= this.K; k++) {
       const pos = mesh.subarray(k * 2 * V, (k + 1) * 2 * V);
       const valid = validVertices(pos, logp && logp.subarray(k * V, (k + 1) * V), finite && finite.subarray(k * V, (k + 1) * V));
-      const flips = folded ? new Uint8Array(T) : k === 0 ? new Uint8Array(T) : flipFlags(base, signedAreas(pos, this.tris));
+      const areas = k === 0 ? base : signedAreas(pos, this.tris);
+      const flips = folded ? new Uint8Array(T) : k === 0 ? new Uint8Array(T) : flipFlags(base, areas);
+      const stretched = k === 0 || !logp ? new Uint8Array(T)
+        : stretchFlags(base, areas, this.tris, logp.subarray(0, V), logp.subarray(k * V, (k + 1) * V));
       if (folded) {
         const fk = folded.subarray(k * V, (k + 1) * V), tr = this.tris;
         for (let t = 0; t < T; t++) flips[t] = fk[tr[3 * t]] || fk[tr[3 * t + 1]] || fk[tr[3 * t + 2]] ? 1 : 0;
@@ -126,34 +173,43 @@ export class MeshTopology {
       this.placed.push(placed ? validVertices(pos, null, placed.subarray(k * V, (k + 1) * V)) : valid);
       this.flips.push(flips);
       this.flipCount.push(n);
+      let ns = 0;
+      for (let t = 0; t < T; t++) ns += stretched[t] && !flips[t] ? 1 : 0;
+      this.stretched.push(stretched);
+      this.stretchCount.push(ns);
+      this.lost.push(ns ? segmentsOnlyIn(this.grid, this.tris, stretched, V) : new Uint8Array(this.grid.length / 2));
     }
     this.cache = new Map();
   }
 
   /**
    * Index lists for drawing between states k0 and k1, folds as in state kf:
-   * {tris, folded, grid, bare}: triangles valid in both states (not folded / folded), grid segments over
-   * valid vertices, and grid segments whose vertices are placed but carry no density (`placed`: drawn in the
-   * plain grid colour, since no density lies under them).
+   * {tris, folded, grid, bare}: triangles valid in both states (not folded / folded; a triangle over-drawn
+   * in either state (stretchFlags) is in neither), grid segments over valid vertices, and grid segments whose
+   * vertices are placed but carry no density (`placed`: drawn in the plain grid colour, since no density lies
+   * under them).
    */
   indices(k0, k1, kf = k0) {
     const key = `${k0},${k1},${kf}`;
     let hit = this.cache.get(key);
     if (hit) return hit;
     const va = this.valid[k0], vb = this.valid[k1], flips = this.flips[kf];
+    const sa = this.stretched[k0], sb = this.stretched[k1];
     const ok = (v) => va[v] && vb[v];
     const tri = [], folded = [], grid = [];
     const t3 = this.tris;
     for (let t = 0; t < this.T; t++) {
       const a = t3[3 * t], b = t3[3 * t + 1], c = t3[3 * t + 2];
       if (!(ok(a) && ok(b) && ok(c))) continue;
-      (flips[t] ? folded : tri).push(a, b, c);
+      if (flips[t]) folded.push(a, b, c);
+      else if (!sa[t] && !sb[t]) tri.push(a, b, c);
     }
     const pa = this.placed[k0], pb = this.placed[k1];
     const at = (v) => pa[v] && pb[v];
-    const g = this.grid, bare = [];
+    const g = this.grid, bare = [], la = this.lost[k0], lb = this.lost[k1];
     for (let s = 0; s < g.length; s += 2) {
       const a = g[s], b = g[s + 1];
+      if (la[s / 2] || lb[s / 2]) continue;
       if (ok(a) && ok(b)) grid.push(a, b);
       else if (at(a) && at(b)) bare.push(a, b);
     }

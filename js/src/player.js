@@ -28,7 +28,7 @@ export function renderPlayer({ model, el, signal }) {
   const S = {
     t: +val("position", 0) || 0, playing: !!val("playing", false), loop: !!val("loop", false), speed: +val("speed", 1) || 1,
     show_points: !!val("show_points", true), show_grid: !!val("show_grid", true), show_density: !!val("show_density", true),
-    linked: !!val("linked", false), scene: null, sceneError: null, sceneDirty: true, lastNow: 0, frame: 0,
+    linked: !!val("linked", false), follow: !!val("follow", false), scene: null, sceneError: null, sceneDirty: true, lastNow: 0, frame: 0,
     pointer: null, hoverV: -1, readKey: "", drag: null, brush: null, sel: null, selCount: 0,
     version: undefined, pending: false, lastSync: 0, lastWritten: NaN, scrubbing: false, lutVersion: 0,
     handleSpecs: [], shownHandles: [], handleHot: -1, handleDrag: null, heldView: null,
@@ -169,6 +169,7 @@ export function renderPlayer({ model, el, signal }) {
     "change:show_grid": () => { S.show_grid = !!model.get("show_grid"); requestDraw(); },
     "change:show_density": () => { S.show_density = !!model.get("show_density"); requestDraw(); },
     "change:linked": () => { S.linked = !!model.get("linked"); layout(); requestDraw(); },
+    "change:follow": () => { S.follow = !!model.get("follow"); requestDraw(); },
     "change:selection": () => { readSelection(); requestDraw(); },
   });
 
@@ -381,6 +382,7 @@ export function renderPlayer({ model, el, signal }) {
     el.dataset.position = String(+S.t.toFixed(6));
     el.dataset.k = String(kr);
     el.dataset.folds = sc ? String(sc.topo.flipCount[kr] ?? 0) : ""; // folded (hatched) mesh triangles shown
+    el.dataset.stretched = sc ? String(sc.topo.stretchCount[kr] ?? 0) : ""; // over-drawn cells left unfilled
   }
 
   function drawPanel(p, sc, span, kr) {
@@ -389,7 +391,8 @@ export function renderPlayer({ model, el, signal }) {
     const isX = p.which === "x";
     const plot = layoutPlot(p.cssW, p.cssH, theme, { colorbar: isX && S.show_density && !!sc });
     p.plot = plot;
-    const bounds = sc ? (isX ? sc.xBounds : sc.zBounds) : null;
+    // x camera: one view of every state, or (follow) the shown state's bounds, mixed between layers
+    const bounds = sc ? (isX ? (S.follow && boundsAt(sc.stateBounds, span)) || sc.xBounds : sc.zBounds) : null;
     const held = isX ? S.heldView : null;
     p.tr = makeTransform(fitView(held || bounds, plot.width, plot.height), plot);
     if (held) p.el.dataset.viewHeld = "1";

@@ -129,3 +129,38 @@ test("placed vertices without a density carry grid lines in the plain colour, ne
   const plain = new MeshTopology(3, 2, mesh, logp, finite, null, null);
   assert.equal(plain.indices(1, 1, 1).grid.length + plain.indices(1, 1, 1).bare.length, 0);
 });
+
+test("over-drawn cells: a linear map flags none, a straight triangle cutting across a bend is flagged", async () => {
+  const { stretchFlags, segmentsOnlyIn, STRETCH, MeshTopology, buildTriangles, buildGridLines, signedAreas } = await import("../src/mesh.js");
+  const gx = 3, gy = 3, V = 9;
+  const base = new Float32Array(2 * V);
+  for (let r = 0; r < gy; r++) for (let c = 0; c < gx; c++) { base[2 * (r * gx + c)] = c; base[2 * (r * gx + c) + 1] = r; }
+  const tris = buildTriangles(gx, gy);
+  const a0 = signedAreas(base, tris);
+  // a linear map with det 6: areas scale by 6 and so does |det J| = exp(logp0 - logp1): nothing flagged
+  const lin = base.map((v, i) => (i % 2 ? 2 * v : 3 * v));
+  const lp0 = new Float32Array(V).fill(-1), lp1 = new Float32Array(V).fill(-1 - Math.log(6));
+  assert.deepEqual([...stretchFlags(a0, signedAreas(lin, tris), tris, lp0, lp1)], new Array(tris.length / 3).fill(0));
+  // the same positions but a density that says the cells barely grew (|det J| = 1): areas 6x too large
+  const flat = new Float32Array(V).fill(-1);
+  const f = stretchFlags(a0, signedAreas(lin, tris), tris, lp0, flat);
+  assert.ok(6 > STRETCH && f.every((x) => x === 1));
+  // only vertex 4 (the centre) moved far out: the triangles around it are flagged, the others not
+  const bent = base.slice(); bent[8] = 1; bent[9] = 30;
+  const g = stretchFlags(a0, signedAreas(bent, tris), tris, lp0, lp0);
+  const around = [...Array(tris.length / 3).keys()].filter((t) => [0, 1, 2].some((j) => tris[3 * t + j] === 4));
+  for (let t = 0; t < g.length; t++) assert.equal(!!g[t], around.includes(t) && Math.abs(signedAreas(bent, tris)[t]) > STRETCH * Math.abs(a0[t]), `triangle ${t}`);
+  // a grid segment is dropped only when every triangle along it is flagged
+  const grid = buildGridLines(gx, gy);
+  const all = segmentsOnlyIn(grid, tris, new Uint8Array(tris.length / 3).fill(1), V);
+  assert.ok(all.every((x) => x === 1));
+  const none = segmentsOnlyIn(grid, tris, new Uint8Array(tris.length / 3), V);
+  assert.ok(none.every((x) => x === 0));
+  // MeshTopology leaves flagged triangles out of the filled list, counts them, keeps the rest
+  const mesh = new Float32Array([...base, ...lin]);
+  const topo = new MeshTopology(gx, gy, mesh, new Float32Array([...lp0, ...flat]), null);
+  assert.equal(topo.stretchCount[1], tris.length / 3);
+  assert.equal(topo.indices(1, 1).tris.length, 0);
+  assert.equal(topo.indices(0, 0).tris.length, tris.length);
+  assert.equal(topo.indices(1, 1).grid.length, 0); // every segment only in flagged cells
+});

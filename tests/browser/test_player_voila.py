@@ -993,3 +993,46 @@ def test_det_zero_squashes_the_plane_onto_a_line_that_is_drawn_and_read(page: An
     assert "det J\t0 (not invertible)" in text and "log p\u2081(x)\t+inf (non-finite)" in text, text
     assert "NaN" not in text and "undefined" not in text
     assert not page.console.errors()
+
+
+def test_trained_flow_zooms_to_the_layer_and_leaves_over_drawn_cells_unfilled(page: Any, tmp_path: Path) -> None:
+    """The shipped moons RealNVP with follow=True ("zoom to layer"): at the last layer the x camera holds that
+    state's bounds (Python's meta.bounds[K], fitted to the plot's aspect), not the union of every state; off,
+    it holds the union. The browser leaves unfilled exactly the cells the matplotlib twin does
+    (data-stretched = flowviz.plot's count at that state)."""
+    from flowviz import pretrained
+    from flowviz.plot.layers import Topology
+    from flowviz.widgets import FlowPlayer
+
+    player = FlowPlayer(pretrained.load("moons-realnvp"), n_points=2000, grid=33, follow=True)
+    scene = player.scene
+    topo = Topology.of(scene)
+    K = scene.K
+    path = player.save_html(tmp_path / "trained.html")
+    page.goto(path.as_uri())
+    page.wait_for_function("() => document.querySelector('.flowviz-player')?.dataset.frame", timeout=30_000)
+    p = page.locator(".flowviz-player")
+    p.focus()
+    page.keyboard.press("End")
+    wait_until(lambda: p.get_attribute("data-k") == str(K), 10, what="the last layer")
+    settle(page)
+
+    def view() -> list[float]:
+        return [float(v) for v in p.locator(".fv-panel").last.get_attribute("data-view").split(",")]
+
+    def holds(v: list[float], b: list[float]) -> bool:  # b inside v, and v tight on one axis (fitted aspect)
+        inside = v[0] <= b[0] + 1e-6 and v[1] >= b[1] - 1e-6 and v[2] <= b[2] + 1e-6 and v[3] >= b[3] - 1e-6
+        tight = abs((v[1] - v[0]) - (b[1] - b[0])) < 1e-4 or abs((v[3] - v[2]) - (b[3] - b[2])) < 1e-4
+        return inside and tight
+
+    last = scene.bounds[K]
+    union = [min(b[0] for b in scene.bounds), max(b[1] for b in scene.bounds),
+             min(b[2] for b in scene.bounds), max(b[3] for b in scene.bounds)]
+    assert holds(view(), last), (view(), last)
+    area = lambda b: (b[1] - b[0]) * (b[3] - b[2])  # noqa: E731
+    assert area(union) > 3 * area(last), (union, last)  # the middle layers spread far wider: worth a zoom
+    assert int(p.get_attribute("data-stretched")) == int((topo.stretched[K] & ~topo.folds[K]).sum()) > 0
+    assert_not_blank(Run(page, p, 0, {}, tmp_path).png(), "the trained flow at its last layer")
+    p.locator("label", has_text="zoom to layer").locator("input").uncheck()
+    wait_until(lambda: holds(view(), union), 5, what="the camera to hold every state")
+    assert not page.console.errors()
