@@ -270,6 +270,14 @@ def test_plot_layers_panels_titles_camera_colourbar():
     assert titles == ["base  pi(z)", "applying layer 2: Planar  (t = 1.50)"]
     assert not [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
 
+    # follow=True: each panel its own state's bounds (state 1.5: the mix of states 1 and 2), as the browser
+    fig = plot_layers(sc, layers=[0, 1.5, 3], follow=True)
+    panels = [ax for ax in fig.axes if ax.get_label().startswith("state")]
+    for ax, box in zip(panels, [b[0], 0.5 * (b[1] + b[2]), b[3]], strict=True):
+        x0, x1 = ax.get_xlim()
+        y0, y1 = ax.get_ylim()
+        assert (x0, x1, y0, y1) == pytest.approx(tuple(box), rel=1e-9, abs=1e-9)
+
 
 # -- animation --------------------------------------------------------------------------------------
 
@@ -284,6 +292,31 @@ def test_animate_writes_a_gif_with_one_frame_per_position(tmp_path):
     with Image.open(out) as im:
         assert im.n_frames == len(positions)
         assert im.size == (90, 75)
+
+
+def test_animate_follow_moves_the_camera_with_the_layer(tmp_path, monkeypatch):
+    import sys
+
+    anim = sys.modules["flowviz.plot.animate"]  # (flowviz.plot.animate, the attribute, is the function)
+    sc = scene_of(flows.planar_flow(2, layers=2, seed=5), grid=9, n=100)
+    seen = []
+    real = anim.plot_state
+
+    def spy(ax, scene, position, **kw):  # noqa: ANN001, ANN003, ANN202
+        seen.append((position, kw["view"]))
+        return real(ax, scene, position, **kw)
+
+    monkeypatch.setattr(anim, "plot_state", spy)
+    animate(sc, tmp_path / "f.gif", fps=2, seconds_per_layer=1.0, dpi=30, figsize=(3, 2.5), follow=True)
+    frames = seen[1:]  # the first call lays the figure out
+    assert [t for t, _ in frames] == [0.0, 0.5, 1.0, 1.5, 2.0]
+    b = np.asarray(sc.bounds)
+    for t, view in frames:
+        k0, f = int(min(t, 1.0)), t - int(min(t, 1.0))
+        np.testing.assert_allclose(view, (1 - f) * b[k0] + f * b[min(k0 + 1, 2)], rtol=1e-9, atol=1e-12)
+    seen.clear()
+    animate(sc, tmp_path / "g.gif", fps=2, seconds_per_layer=1.0, dpi=30, figsize=(3, 2.5))
+    assert len({v for _, v in seen}) == 1  # without follow: one camera
 
 
 def test_animate_mp4_without_ffmpeg_says_so(tmp_path, monkeypatch):

@@ -42,9 +42,18 @@ def round_half_up(t: float) -> int:
     return math.floor(t + 0.5)
 
 
-def camera(scene: PlayerScene) -> tuple[float, float, float, float]:
+def camera(scene: PlayerScene, position: float | None = None) -> tuple[float, float, float, float]:
     """(xmin, xmax, ymin, ymax): the union of all states' finite bounds (fixed, so motion is visible);
-    without bounds, the padded extent of the finite mesh and points."""
+    without bounds, the padded extent of the finite mesh and points. With a layer ``position`` (the
+    browser's "zoom to layer", ``follow=True``): the bounds of the state shown there, those of the two
+    neighbouring states mixed as the points are."""
+    if position is not None and scene.bounds and len(scene.bounds) == scene.K + 1:
+        _, k0, k1, f = layer_span(position, scene.K)
+        a, b = scene.bounds[k0], scene.bounds[k1]
+        if all(map(math.isfinite, [*a[:4], *b[:4]])):
+            x0, x1, y0, y1 = ((1.0 - f) * p + f * q for p, q in zip(a[:4], b[:4], strict=True))
+            if x1 > x0 and y1 > y0:
+                return (float(x0), float(x1), float(y0), float(y1))
     boxes = [b for b in (scene.bounds or []) if b is not None and len(b) >= 4
              and all(map(math.isfinite, b[:4]))]
     if boxes:

@@ -37,11 +37,12 @@ def frame_positions(K: int, fps: float = 20, seconds_per_layer: float = 1.0) -> 
 def animate(scene_or_flow: PlayerScene | Any, path: str | os.PathLike[str], *, fps: float = 20,
             seconds_per_layer: float = 1.0, dpi: int = 100, figsize: tuple[float, float] = (4.6, 4.0),
             show_points: bool = True, show_grid: bool = True, show_density: bool = True,
-            cmap: str = "viridis", n_points: int = 2000, grid: int = 65, seed: int = 0) -> Path:
+            cmap: str = "viridis", n_points: int = 2000, grid: int = 65, seed: int = 0, follow: bool = False) -> Path:
     """Write the animation of a flow, base -> data, through all its layers to ``path`` and return it.
 
     ``.gif``: Pillow (always available). ``.mp4`` (and .m4v/.mov/.mkv/.webm): ffmpeg, which must be on
-    the PATH. One camera (the union of all states' bounds) and one colour scale for every frame.
+    the PATH. One camera (the union of all states' bounds; ``follow=True``: the bounds of the state shown,
+    mixed between layers, as the browser's "zoom to layer") and one colour scale for every frame.
     ``scene_or_flow`` as in :func:`plot_layers`.
     """
     path = Path(path)
@@ -73,6 +74,8 @@ def animate(scene_or_flow: PlayerScene | Any, path: str | os.PathLike[str], *, f
     with writer.saving(fig, str(path), dpi):
         for t in positions:
             drawn.remove()
+            if follow:
+                kw["view"] = camera(scene, float(t))
             drawn = plot_state(ax, scene, float(t), **kw)
             writer.grab_frame()
     return path

@@ -195,14 +195,15 @@ def add_colorbar(fig: Figure, axes: Sequence[Axes] | Axes, scene: PlayerScene, c
 def plot_layers(scene_or_flow: PlayerScene | Any, *, layers: Sequence[float] | None = None,
                 ncols: int | None = None, show_points: bool = True, show_grid: bool = True,
                 show_density: bool = True, cmap: str = "viridis", figsize: tuple[float, float] | None = None,
-                n_points: int = 2000, grid: int = 65, seed: int = 0) -> Figure:
+                n_points: int = 2000, grid: int = 65, seed: int = 0, follow: bool = False) -> Figure:
     """Small multiples of a flow, base -> data: one panel per state k in ``layers`` (default 0..K;
     fractional positions allowed), panel 0 the base pi(z), panel k the distribution after layer k.
 
     ``scene_or_flow``: a :class:`~flowviz.scene.PlayerScene`, or a 2D :class:`~flowviz.flows.Flow`,
     for which the scene is built from ``n_points`` seeded base samples and a ``grid`` x ``grid`` mesh.
-    All panels share one camera (the union of all states' bounds, equal aspect) and one colourbar
-    "log p_k(x)" over the scene's logp_range. A scene whose status is not "ok" gets a red banner.
+    All panels share one camera (the union of all states' bounds, equal aspect; ``follow=True``: each panel
+    its own state's bounds, as the browser's "zoom to layer") and one colourbar "log p_k(x)" over the
+    scene's logp_range. A scene whose status is not "ok" gets a red banner.
     Returns a matplotlib Figure (not registered with pyplot: display it, or ``fig.savefig``).
     """
     scene = as_scene(scene_or_flow, n_points=n_points, grid=grid, seed=seed)
@@ -227,11 +228,12 @@ def plot_layers(scene_or_flow: PlayerScene | Any, *, layers: Sequence[float] | N
             ax.remove()
             continue
         plot_state(ax, scene, positions[i], show_points=show_points, show_grid=show_grid,
-                   show_density=show_density, cmap=cmap, view=view, topology=topo)
+                   show_density=show_density, cmap=cmap, view=camera(scene, positions[i]) if follow else view,
+                   topology=topo)
         ax.set_label(f"state {positions[i]:g}")
-        if i % ncols:
+        if i % ncols and not follow:  # shared axes: the left column and bottom row carry the tick labels
             ax.tick_params(labelleft=False)
-        if i + ncols < len(positions):
+        if i + ncols < len(positions) and not follow:
             ax.tick_params(labelbottom=False)
     used = list(axs[: len(positions)])
     if show_density:
