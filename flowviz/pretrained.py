@@ -32,7 +32,7 @@ def _resource(name: str) -> Any:
     names = available()
     if name not in names:
         raise ValueError(f"no pretrained flow {name!r}; available: {', '.join(names)}")
-    return files("flowviz").joinpath("weights", f"{name}.pt")
+    return files("flowviz").joinpath("weights").joinpath(f"{name}.pt")
 
 
 def load(name: str = "moons-realnvp", device: str | torch.device | None = None) -> Flow:

@@ -49,9 +49,9 @@ def camera(scene: PlayerScene, position: float | None = None) -> tuple[float, fl
     neighbouring states mixed as the points are."""
     if position is not None and scene.bounds and len(scene.bounds) == scene.K + 1:
         _, k0, k1, f = layer_span(position, scene.K)
-        a, b = scene.bounds[k0], scene.bounds[k1]
-        if all(map(math.isfinite, [*a[:4], *b[:4]])):
-            x0, x1, y0, y1 = ((1.0 - f) * p + f * q for p, q in zip(a[:4], b[:4], strict=True))
+        lo, hi = scene.bounds[k0], scene.bounds[k1]
+        if all(map(math.isfinite, [*lo[:4], *hi[:4]])):
+            x0, x1, y0, y1 = ((1.0 - f) * p + f * q for p, q in zip(lo[:4], hi[:4], strict=True))
             if x1 > x0 and y1 > y0:
                 return (float(x0), float(x1), float(y0), float(y1))
     boxes = [b for b in (scene.bounds or []) if b is not None and len(b) >= 4

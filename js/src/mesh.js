@@ -66,31 +66,35 @@ export const STRETCH = 4;
 
 /** 1 for each triangle of state k (values: its log p per vertex) over-drawn by more than STRETCH, else 0. */
 export function stretchFlags(baseAreas, areas, tris, logp0, logpk, out = new Uint8Array(areas.length)) {
+  const det = new Float64Array(logp0.length); // |det J_cum| per vertex, once (not once per triangle corner)
+  for (let v = 0; v < det.length; v++) det[v] = Math.exp(logp0[v] - logpk[v]);
   for (let t = 0, o = 0; t < areas.length; t++, o += 3) {
-    const a = tris[o], b = tris[o + 1], c = tris[o + 2];
-    const det = (Math.exp(logp0[a] - logpk[a]) + Math.exp(logp0[b] - logpk[b]) + Math.exp(logp0[c] - logpk[c])) / 3;
-    out[t] = Math.abs(areas[t]) > STRETCH * Math.abs(baseAreas[t]) * det ? 1 : 0; // NaN compares false: kept
+    const mean = (det[tris[o]] + det[tris[o + 1]] + det[tris[o + 2]]) / 3;
+    out[t] = Math.abs(areas[t]) > STRETCH * Math.abs(baseAreas[t]) * mean ? 1 : 0; // NaN compares false: kept
   }
   return out;
 }
 
 /**
- * 1 for each grid segment (pairs of vertex indices) every one of whose triangles is flagged in `flags`: a
- * line across a region that none of its cells really reaches (drawn, it would suggest structure there).
+ * 1 for each grid segment (pairs of vertex indices along a row or a column of the gx x gy mesh) every one of
+ * whose triangles (buildTriangles: cell (r, c) holds triangles 2(r(gx-1) + c) = (a, a+1, a+gx+1) and the next,
+ * (a, a+gx+1, a+gx)) is flagged in `flags`: a line across a region none of its cells really reaches.
  */
-export function segmentsOnlyIn(segments, tris, flags, V, out = new Uint8Array(segments.length / 2)) {
-  const total = new Map(), marked = new Map();
-  for (let t = 0, o = 0; o < tris.length; t++, o += 3) {
-    for (const [p, q] of [[tris[o], tris[o + 1]], [tris[o + 1], tris[o + 2]], [tris[o], tris[o + 2]]]) {
-      const key = Math.min(p, q) * V + Math.max(p, q);
-      total.set(key, (total.get(key) || 0) + 1);
-      if (flags[t]) marked.set(key, (marked.get(key) || 0) + 1);
-    }
-  }
+export function segmentsOnlyIn(segments, gx, gy, flags, out = new Uint8Array(segments.length / 2)) {
+  const W = gx - 1;
   for (let s = 0; s < out.length; s++) {
-    const p = segments[2 * s], q = segments[2 * s + 1], key = Math.min(p, q) * V + Math.max(p, q);
-    const n = total.get(key) || 0;
-    out[s] = n > 0 && marked.get(key) === n ? 1 : 0;
+    const p = Math.min(segments[2 * s], segments[2 * s + 1]), q = Math.max(segments[2 * s], segments[2 * s + 1]);
+    const r = (p / gx) | 0, c = p - r * gx;
+    // the (up to two) triangles holding the segment; -1 where the mesh ends
+    let t1, t2;
+    if (q === p + 1) { // along a row: in the cell below it (first triangle) and above it (second)
+      t1 = r < gy - 1 ? 2 * (r * W + c) : -1;
+      t2 = r > 0 ? 2 * ((r - 1) * W + c) + 1 : -1;
+    } else { // along a column: in the cell to its right (second triangle) and to its left (first)
+      t1 = c < gx - 1 ? 2 * (r * W + c) + 1 : -1;
+      t2 = c > 0 ? 2 * (r * W + c - 1) : -1;
+    }
+    out[s] = (t1 >= 0 || t2 >= 0) && (t1 < 0 || flags[t1]) && (t2 < 0 || flags[t2]) ? 1 : 0;
   }
   return out;
 }
@@ -177,7 +181,7 @@ export class MeshTopology {
       for (let t = 0; t < T; t++) ns += stretched[t] && !flips[t] ? 1 : 0;
       this.stretched.push(stretched);
       this.stretchCount.push(ns);
-      this.lost.push(ns ? segmentsOnlyIn(this.grid, this.tris, stretched, V) : new Uint8Array(this.grid.length / 2));
+      this.lost.push(ns ? segmentsOnlyIn(this.grid, gx, gy, stretched) : new Uint8Array(this.grid.length / 2));
     }
     this.cache = new Map();
   }

@@ -152,10 +152,22 @@ test("over-drawn cells: a linear map flags none, a straight triangle cutting acr
   for (let t = 0; t < g.length; t++) assert.equal(!!g[t], around.includes(t) && Math.abs(signedAreas(bent, tris)[t]) > STRETCH * Math.abs(a0[t]), `triangle ${t}`);
   // a grid segment is dropped only when every triangle along it is flagged
   const grid = buildGridLines(gx, gy);
-  const all = segmentsOnlyIn(grid, tris, new Uint8Array(tris.length / 3).fill(1), V);
+  const all = segmentsOnlyIn(grid, gx, gy, new Uint8Array(tris.length / 3).fill(1));
   assert.ok(all.every((x) => x === 1));
-  const none = segmentsOnlyIn(grid, tris, new Uint8Array(tris.length / 3), V);
+  const none = segmentsOnlyIn(grid, gx, gy, new Uint8Array(tris.length / 3));
   assert.ok(none.every((x) => x === 0));
+  // each segment's triangles found by index arithmetic are exactly the triangles holding both its ends
+  for (let t = 0; t < tris.length / 3; t++) {
+    const one = new Uint8Array(tris.length / 3);
+    one[t] = 1;
+    const got = segmentsOnlyIn(grid, gx, gy, one);
+    for (let s = 0; s < got.length; s++) {
+      const p = grid[2 * s], q = grid[2 * s + 1];
+      const holders = [...Array(tris.length / 3).keys()].filter((u) => [0, 1, 2].some((i) => tris[3 * u + i] === p)
+        && [0, 1, 2].some((i) => tris[3 * u + i] === q));
+      assert.equal(got[s], holders.length === 1 && holders[0] === t ? 1 : 0, `segment ${p}-${q}, triangle ${t}`);
+    }
+  }
   // MeshTopology leaves flagged triangles out of the filled list, counts them, keeps the rest
   const mesh = new Float32Array([...base, ...lin]);
   const topo = new MeshTopology(gx, gy, mesh, new Float32Array([...lp0, ...flat]), null);
