@@ -9,6 +9,7 @@ mesh z, state k is the mesh after layer k (layer k maps state k-1 to state k).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -62,17 +63,19 @@ def valid_vertices(scene: PlayerScene, k: int) -> np.ndarray:
 STRETCH = 4.0
 
 
-def stretch_flags(scene: PlayerScene, tris: np.ndarray | None = None) -> np.ndarray:
+def stretch_flags(scene: Any, tris: np.ndarray | None = None) -> np.ndarray:
     """(K+1, T) bool: triangle over-drawn in state k. The image of a base triangle of area A0 has area
     ~ A0 * mean |det J_cum| over its corners (|det J_cum| = exp(log pi(z) - log p_k)); a straight triangle
     through the three mapped corners covering more than STRETCH times that cuts across places the cell
-    never reaches (the map bends faster than the mesh resolves) and is left unfilled, as in the browser."""
+    never reaches (the map bends faster than the mesh resolves) and is left unfilled, as in the browser.
+    ``scene``: anything with ``mesh`` (K+1, V, 2), ``logp`` (K+1, V), ``gx``, ``gy`` (a PlayerScene, a LensScene)."""
     tris = triangles(scene.gx, scene.gy) if tris is None else tris
     base = np.abs(signed_areas(scene.mesh[0], tris))
     lp0 = np.asarray(scene.logp[0], dtype=np.float64)
-    out = np.zeros((scene.K + 1, len(tris)), dtype=bool)
+    K = len(scene.mesh) - 1
+    out = np.zeros((K + 1, len(tris)), dtype=bool)
     with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(1, scene.K + 1):
+        for k in range(1, K + 1):
             det = np.exp(lp0 - np.asarray(scene.logp[k], dtype=np.float64))[tris].mean(-1)
             out[k] = np.abs(signed_areas(scene.mesh[k], tris)) > STRETCH * base * det  # NaN: False
     return out

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..scene.lens import LensScene, cube_edges, oblique_projection, parallelepiped, six_terms
-from ._mesh import grid_segments, triangles
+from ._mesh import grid_segments, segments_only_in, stretch_flags, triangles
 
 __all__ = ["plot_jacobian_lens", "plot_parallelepiped"]
 
@@ -40,7 +40,8 @@ def plot_jacobian_lens(view_or_scene: Any, ax: Any = None, *, cmap: str = "virid
     x, z = s.mesh[1], s.mesh[0]
     ok = s.finite[1] > 0
     tris = triangles(s.gx, s.gy)
-    good = ok[tris].all(1)
+    stretched = stretch_flags(s, tris)[1]  # cells the mesh cannot resolve stay unfilled, as in the browser
+    good = ok[tris].all(1) & ~stretched
     lo, hi = s.logp_range
     if good.any():
         tri = Triangulation(x[:, 0], x[:, 1], tris[good])
@@ -48,6 +49,8 @@ def plot_jacobian_lens(view_or_scene: Any, ax: Any = None, *, cmap: str = "virid
     seg = grid_segments(s.gx, s.gy)
     placed = (s.placed[1] > 0)[seg].all(1)  # both ends at finite positions
     over = ok[seg].all(1)                   # ... and over the density map
+    if stretched.any():
+        placed &= ~segments_only_in(seg, tris, stretched)
     a0.add_collection(LineCollection(x[seg[placed & over]], colors="white", linewidths=0.5, alpha=0.6))
     if (placed & ~over).any():  # e.g. a singular map's grid, squashed onto a line: no density under it
         a0.add_collection(LineCollection(x[seg[placed & ~over]], colors="0.25", linewidths=0.6, alpha=0.7))
