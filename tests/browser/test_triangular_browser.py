@@ -6,7 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from browser_support import THREADS_CELL, VOILA_BENIGN, Voila, settle, wait_until, write_notebook
+from browser_support import (
+    NEEDS_KERNEL,
+    THREADS_CELL,
+    VOILA_BENIGN,
+    Voila,
+    open_export,
+    settle,
+    wait_until,
+    write_notebook,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -23,6 +32,27 @@ def server(voila: Voila) -> Voila:
     return voila
 
 
+def assert_heatmap_lower_triangular(tri: Any, n: int) -> None:
+    """The heatmap as drawn (pixels at the centre of every cell of the n x n picture, not the page's own pattern
+    flag): every cell above the diagonal has one colour, the colour of an exact zero, while most cells below it
+    do not."""
+    cells = tri.locator("canvas.fv-tri-canvas").evaluate(
+        """(c, n) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, out = [];
+             for (let i = 0; i < n; i++) { const row = [];
+               for (let j = 0; j < n; j++) {
+                 const x = Math.floor((j + 0.5) * c.width / n), y = Math.floor((i + 0.5) * c.height / n);
+                 const o = 4 * (y * c.width + x);
+                 row.push([d[o], d[o + 1], d[o + 2]].join(',')); }
+               out.push(row); }
+             return out; }""", n)
+    upper = {cells[i][j] for i in range(n) for j in range(i + 1, n)}
+    lower = [cells[i][j] for i in range(n) for j in range(i)]
+    assert len(upper) == 1, f"cells above the diagonal drawn in {len(upper)} colours: {sorted(upper)[:5]}"
+    (zero,) = upper
+    assert sum(c != zero for c in lower) > 0.5 * len(lower), f"most cells below the diagonal look like zeros ({zero})"
+    assert len(set(lower)) > 5
+
+
 def test_triangular_renders_and_measures(page: Any, server: Voila) -> None:
     page.goto(server.url(NOTEBOOK), wait_until="domcontentloaded")
     page.wait_for_function("() => { const el = document.querySelector('.flowviz-triangular');"
@@ -32,24 +62,7 @@ def test_triangular_renders_and_measures(page: Any, server: Voila) -> None:
     assert tri.get_attribute("data-pattern") == "lower"
     info = tri.locator(".fv-tri-info").inner_text()
     assert "n = 16" in info and "slogdet" in info
-    # the heatmap as drawn (pixels at the centre of every cell of the n x n picture, not the page's own
-    # pattern flag): every cell above the diagonal has one colour, the colour of an exact zero, while most
-    # cells below it do not
-    cells = tri.locator("canvas.fv-tri-canvas").evaluate(
-        """(c) => { const n = 16, d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, out = [];
-             for (let i = 0; i < n; i++) { const row = [];
-               for (let j = 0; j < n; j++) {
-                 const x = Math.floor((j + 0.5) * c.width / n), y = Math.floor((i + 0.5) * c.height / n);
-                 const o = 4 * (y * c.width + x);
-                 row.push([d[o], d[o + 1], d[o + 2]].join(',')); }
-               out.push(row); }
-             return out; }""")
-    upper = {cells[i][j] for i in range(16) for j in range(i + 1, 16)}
-    lower = [cells[i][j] for i in range(16) for j in range(i)]
-    assert len(upper) == 1, f"cells above the diagonal drawn in {len(upper)} colours: {sorted(upper)[:5]}"
-    (zero,) = upper
-    assert sum(c != zero for c in lower) > 0.5 * len(lower), f"most cells below the diagonal look like zeros ({zero})"
-    assert len(set(lower)) > 5
+    assert_heatmap_lower_triangular(tri, 16)
     v0 = int(tri.get_attribute("data-version"))
     slider = tri.locator('.fv-params input[type=range][data-id="n"]')
     slider.evaluate("(s) => { s.value = '40'; s.dispatchEvent(new Event('input', {bubbles: true})); }")
@@ -63,3 +76,24 @@ def test_triangular_renders_and_measures(page: Any, server: Voila) -> None:
     text = timing.inner_text()
     assert "n=  64" in text and "LU" in text
     assert page.console.errors(VOILA_BENIGN) == []
+
+
+def test_exported_page_keeps_the_heatmap_and_the_timing_offline(page: Any, tmp_path: Any) -> None:
+    """save_html after a measurement, opened from file:// with the network blocked: the lower-triangular heatmap
+    and the measured timing table are there, the controls that need Python (n, kind, measure) are greyed out
+    with the reason, nothing leaves the page and the console is clean."""
+    from flowviz.widgets.triangular import TriangularJacobian
+
+    view = TriangularJacobian(kind="coupling", n=12, sizes=(16, 32, 64), repeats=3, diag_sizes=(4096, 16384))
+    view.measure()
+    tri, left = open_export(page, view.save_html(tmp_path / "triangular.html"), ".flowviz-triangular")
+    assert tri.get_attribute("data-pattern") == "lower"
+    assert "n = 12" in tri.locator(".fv-tri-info").inner_text()
+    assert_heatmap_lower_triangular(tri, 12)
+    text = tri.locator(".fv-tri-timing").inner_text()
+    assert "fitted slopes" in text and "n=  64" in text, text
+    for ctl in (tri.locator(".fv-tri-measure"), tri.locator(".fv-tri-kind"),
+                tri.locator('.fv-params input[type=range][data-id="n"]')):
+        assert ctl.is_disabled() and NEEDS_KERNEL in (ctl.get_attribute("title") or ""), ctl
+    assert not left, f"requests left the page: {left}"
+    assert not page.console.errors()

@@ -91,7 +91,7 @@ export function renderTriangular({ model, el, signal }) {
   function draw() {
     const meta = val("meta", {});
     params.update(val("controls", []), val("params", {}), []);
-    measureBtn.disabled = !!val("measuring", false);
+    measureBtn.disabled = !kernel || !!val("measuring", false); // a static page has no kernel to measure with
     measureBtn.textContent = val("measuring", false) ? "measuring\u2026" : "measure LU vs diagonal";
     drawHeat(meta);
     drawTiming(val("timing", {}));
