@@ -95,5 +95,13 @@ def test_exported_page_keeps_the_heatmap_and_the_timing_offline(page: Any, tmp_p
     for ctl in (tri.locator(".fv-tri-measure"), tri.locator(".fv-tri-kind"),
                 tri.locator('.fv-params input[type=range][data-id="n"]')):
         assert ctl.is_disabled() and NEEDS_KERNEL in (ctl.get_attribute("title") or ""), ctl
+    # hovering a cell reads that entry of the J Python computed (rows and columns in the triangular order)
+    box = tri.locator("canvas.fv-tri-canvas").bounding_box()
+    for i, j in ((7, 3), (10, 10), (2, 9)):
+        page.mouse.move(box["x"] + (j + 0.5) * box["width"] / 12, box["y"] + (i + 0.5) * box["height"] / 12)
+        wait_until(lambda i=i, j=j: f"row {i + 1}, column {j + 1}" in tri.locator(".fv-tri-hover").inner_text(),
+                   5, what=f"the readout of cell ({i}, {j})")
+        assert float(tri.get_attribute("data-hover-value")) == pytest.approx(float(view.scene.jac[i, j]), abs=1e-6)
+    assert "0 (exact zero)" in tri.locator(".fv-tri-hover").inner_text()  # (2, 9): above the diagonal
     assert not left, f"requests left the page: {left}"
     assert not page.console.errors()
