@@ -374,11 +374,12 @@ def test_over_drawn_cells_are_left_unfilled_and_really_over_draw():
         straight = abs(float(signed_areas(sc.mesh[K], topo.triangles[t : t + 1])[0])) / 2
         return straight / _image_area(flow, corners, n=12)
 
-    rng = np.random.default_rng(0)
-    over = np.array([painted_over_true(t) for t in rng.choice(flagged, 30, replace=False)])
-    fine = np.array([painted_over_true(t) for t in rng.choice(kept, 30, replace=False)])
+    # every flagged cell and 150 unflagged ones (measured: 74% of the flagged paint > 2x, 88% of the unflagged
+    # within 2x; 30 samples each put the second at 0.867 against a bound of 0.85, too close to call)
+    over = np.array([painted_over_true(t) for t in flagged])
+    fine = np.array([painted_over_true(t) for t in np.random.default_rng(0).choice(kept, 150, replace=False)])
     assert (over > 2).mean() >= 0.6, np.sort(over).round(2)
-    assert ((fine > 0.5) & (fine < 2)).mean() >= 0.85, np.sort(fine).round(2)
+    assert ((fine > 0.5) & (fine < 2)).mean() >= 0.8, np.sort(fine).round(2)
     out = plot_state(one_axes()[1], sc, float(K), topology=topo)
     drawn = {tuple(tri) for tri in out.triangles.tolist()}
     assert not drawn & {tuple(topo.triangles[t]) for t in flagged}

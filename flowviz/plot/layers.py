@@ -145,7 +145,8 @@ def plot_state(ax: Axes, scene: PlayerScene, position: float, *, show_points: bo
         out.grid = LineCollection(mesh[seg], colors=[GRID_ON_DENSITY if show_density else GRID],
                                   linewidths=0.4, zorder=3)
         ax.add_collection(out.grid, autolim=False)
-        bare = topo.segments[pl_v[topo.segments].all(-1) & ~ok_v[topo.segments].all(-1)]
+        bare = topo.segments[pl_v[topo.segments].all(-1) & ~ok_v[topo.segments].all(-1)
+                             & ~topo.lost[k0] & ~topo.lost[k1]]  # as the browser: lost lines of either kind
         if len(bare):  # placed vertices with no density under them (det J = 0): plain grid colour
             out.bare = LineCollection(mesh[bare], colors=[GRID], linewidths=0.5, zorder=3)
             ax.add_collection(out.bare, autolim=False)
