@@ -3,6 +3,7 @@ reset, and static export. (The browser side is tested in tests/browser/.)"""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -200,6 +201,21 @@ def test_standard_ipywidgets_embedding_keeps_working(player: FlowPlayer, tmp_pat
     embed_minimal_html(tmp_path / "embed.html", views=[player], title="flowviz")
     text = (tmp_path / "embed.html").read_text()
     assert "application/vnd.jupyter.widget-state+json" in text and player.model_id in text
+    state = json.loads(re.search(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', text,
+                                 re.S).group(1))["state"][player.model_id]
+    # what the page's anywidget needs, though equal to the trait defaults the embedding leaves out: the front
+    # end itself and the view's class (without them: "Class null not found", anywidget issue #339)
+    s = state["state"]
+    assert s["_esm"] == player._esm and s["_view_name"] == "AnyView" and s["_view_module"] == "anywidget"
+    assert s["preset"] == "notebook" and s["theme"] == "auto"  # settings at their defaults are kept too
+    assert s["static"] is True  # the page has no kernel: its controls are greyed out (browser test)
+    assert "static" not in player.get_state()  # the live widget's are not
+    # the arrays travel as the embedding's base64 buffers, and decode to the scene's
+    buffers = {tuple(b["path"]): base64.b64decode(b["data"]) for b in state["buffers"]}
+    for name, expected in player.scene.arrays().items():
+        meta = s["arrays"][name]
+        got = np.frombuffer(buffers[("arrays", name, "data")], dtype=meta["dtype"]).reshape(meta["shape"])
+        np.testing.assert_array_equal(got, expected)
 
 
 def test_kernel_does_not_echo_float32_rounding_of_browser_values(player: FlowPlayer) -> None:

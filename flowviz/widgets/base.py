@@ -78,6 +78,26 @@ class ArrayWidget(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self._version = 0
 
+    def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict[str, Any]:
+        """The widget's state, always whole: ``drop_defaults`` is ignored.
+
+        ipywidgets' standard embedding (``ipywidgets.embed.embed_minimal_html``, "Save widget state",
+        nbconvert) asks for the state without the values equal to their trait defaults. For an anywidget
+        that drops the front end itself (``_esm`` is a trait whose default is the bundle), the view's class
+        names and every setting left at its default: the page then fails with "Class null not found in
+        module @jupyter-widgets/base" (anywidget issue #339). The defaults are a few hundred bytes beside
+        the arrays.
+        """
+        return super().get_state(key=key, drop_defaults=False)  # type: ignore[no-any-return]
+
+    def _get_embed_state(self, drop_defaults: bool = False) -> dict[str, Any]:
+        """The state ipywidgets' embedding writes into a page (``ipywidgets.embed``): the whole state, marked
+        ``static`` as in :meth:`save_html`'s page, so that the controls only the kernel could act on are greyed
+        out with the reason instead of moving without effect (such a page has no kernel)."""
+        state: dict[str, Any] = super()._get_embed_state(drop_defaults=False)
+        state["state"]["static"] = True
+        return state
+
     def publish(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
         """Send new arrays and metadata in one message; ``meta["version"]`` is set here."""
         self._version += 1
