@@ -13,6 +13,7 @@ import contextlib
 import functools
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -360,10 +361,11 @@ class Console:
         return "\n".join(self.lines)
 
 
-def new_page(browser: Any) -> tuple[Any, Any, Console]:
-    """A fresh context (1280 x 1000, device scale 1) and page whose console is collected (``page.console``);
-    30 s for actions, 120 s for navigation (Voila runs the whole notebook before the page loads)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, device_scale_factor=1)
+def new_page(browser: Any, device_scale_factor: float = 1) -> tuple[Any, Any, Console]:
+    """A fresh context (1280 x 1000, device scale 1 unless given) and page whose console is collected
+    (``page.console``); 30 s for actions, 120 s for navigation (Voila runs the whole notebook before the page
+    loads)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, device_scale_factor=device_scale_factor)
     page = context.new_page()
     console = Console()
     console.attach(page)
@@ -524,6 +526,39 @@ def coloured_spots(png: bytes, n: int, margin: int = 6,
         raise AssertionError(f"only {len(spots)} coloured pixels to hover")
     picks = [spots[int((i + 0.5) / n * len(spots))] for i in range(n)]
     return [(x / w, y / h) for x, y in picks]
+
+
+def assert_vertex_under_pointer(r: dict[str, Any], mesh_k: Any, valid: Any = None) -> None:
+    """The readout's vertex is the one under the pointer, by the front end's rule (js/src/scene.js
+    vertexNear), checked with positions computed here: the nearest vertex when one lies within the 12 px
+    search radius (1 px of slack for float32 on screen), else a corner of a mesh triangle that contains the
+    pointer (cells wider than 24 px: after a logit, say)."""
+    import numpy as np
+
+    pos = np.asarray(mesh_k, dtype=np.float64)
+    ok = np.ones(len(pos), bool) if valid is None else np.asarray(valid, bool)
+    pointer = np.asarray(r["pointer"])
+    dist = np.where(ok, np.hypot(*(pos - pointer).T) * r["px_per_unit"], np.inf)  # in CSS pixels
+    v = int(r["vertex"])
+    if dist.min() < 11.0:
+        assert dist[v] <= dist.min() + 1.0, (f"readout vertex {v} lies {dist[v]:.1f} px from the pointer; the nearest "
+                                             f"vertex {int(dist.argmin())} lies {dist.min():.1f} px away")
+        return
+    g = int(round(math.sqrt(len(pos))))
+    assert g * g == len(pos)
+    corners: set[int] = set()
+    for j in range(g - 1):  # cell (i, j): triangles (a, b, d) and (a, d, c), as js/src/mesh.js builds them
+        for i in range(g - 1):
+            a, b, c, d = j * g + i, j * g + i + 1, (j + 1) * g + i, (j + 1) * g + i + 1
+            for tri in ((a, b, d), (a, d, c)):
+                if not ok[list(tri)].all():
+                    continue
+                p0, p1, p2 = pos[list(tri)]
+                s1, s2, s3 = (float((q - p)[0] * (pointer - p)[1] - (q - p)[1] * (pointer - p)[0])
+                              for p, q in ((p0, p1), (p1, p2), (p2, p0)))
+                if (s1 >= 0 and s2 >= 0 and s3 >= 0) or (s1 <= 0 and s2 <= 0 and s3 <= 0):
+                    corners.update(tri)
+    assert v in corners, f"readout vertex {v} is no corner of a mesh triangle under the pointer ({sorted(corners)})"
 
 
 def block_network(page: Any, own: str) -> list[str]:

@@ -31,6 +31,7 @@ from browser_support import (
     Voila,
     assert_not_blank,
     assert_redrawn,
+    assert_vertex_under_pointer,
     block_network,
     coloured_spots,
     is_descendant,
@@ -204,38 +205,6 @@ def hover_readouts(run: Run, n: int) -> list[dict[str, float]]:
         r["px_per_unit"] = width / (x1 - x0)
         out.append(r)
     return out
-
-
-def assert_vertex_under_pointer(r: dict[str, Any], mesh_k: Any, valid: Any = None) -> None:
-    """The readout's vertex is the one under the pointer, by the front end's rule (js/src/scene.js
-    vertexNear), checked with positions computed here: the nearest vertex when one lies within the 12 px
-    search radius (1 px of slack for float32 on screen), else a corner of a mesh triangle that contains the
-    pointer (cells wider than 24 px: after a logit, say)."""
-
-    pos = np.asarray(mesh_k, dtype=np.float64)
-    ok = np.ones(len(pos), bool) if valid is None else np.asarray(valid, bool)
-    pointer = np.asarray(r["pointer"])
-    dist = np.where(ok, np.hypot(*(pos - pointer).T) * r["px_per_unit"], np.inf)  # in CSS pixels
-    v = int(r["vertex"])
-    if dist.min() < 11.0:
-        assert dist[v] <= dist.min() + 1.0, (f"readout vertex {v} lies {dist[v]:.1f} px from the pointer; the nearest "
-                                             f"vertex {int(dist.argmin())} lies {dist.min():.1f} px away")
-        return
-    g = int(round(math.sqrt(len(pos))))
-    assert g * g == len(pos)
-    corners: set[int] = set()
-    for j in range(g - 1):  # cell (i, j): triangles (a, b, d) and (a, d, c), as js/src/mesh.js builds them
-        for i in range(g - 1):
-            a, b, c, d = j * g + i, j * g + i + 1, (j + 1) * g + i, (j + 1) * g + i + 1
-            for tri in ((a, b, d), (a, d, c)):
-                if not ok[list(tri)].all():
-                    continue
-                p0, p1, p2 = pos[list(tri)]
-                s1, s2, s3 = (float((q - p)[0] * (pointer - p)[1] - (q - p)[1] * (pointer - p)[0])
-                              for p, q in ((p0, p1), (p1, p2), (p2, p0)))
-                if (s1 >= 0 and s2 >= 0 and s3 >= 0) or (s1 <= 0 and s2 <= 0 and s3 <= 0):
-                    corners.update(tri)
-    assert v in corners, f"readout vertex {v} is no corner of a mesh triangle under the pointer ({sorted(corners)})"
 
 
 def shown_number(text: str) -> float:

@@ -1,0 +1,151 @@
+"""FlowPlayer's layout in real headless Chromium: it resizes with its cell (a narrower or wider output area
+redraws the plot at the new size, with equal scales on both axes and the hover still reading the vertex under
+the pointer), on a high-density screen the canvases have device pixels behind every CSS pixel, and the
+presentation preset enlarges type, the plot and its marks for a projector.
+
+Exported pages (``save_html``) are enough here: the layout is the browser's alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_support import (
+    assert_not_blank,
+    assert_vertex_under_pointer,
+    coloured_spots,
+    lecture_flow,
+    new_page,
+    open_export,
+    plot_png,
+    settle,
+    wait_until,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def _layout(player: Any) -> dict[str, Any]:
+    """The x panel as drawn: its canvas's CSS box and backing store, data-view (x0, x1, y0, y1) and data-plot
+    (left, top, width, height of the plot rectangle in CSS pixels of the canvas)."""
+    panel = player.locator(".fv-panel").last
+    canvas = panel.locator("canvas.fv-base")
+    box = canvas.bounding_box()
+    backing = canvas.evaluate("(c) => [c.width, c.height]")
+    view = [float(v) for v in panel.get_attribute("data-view").split(",")]
+    plot = [float(v) for v in panel.get_attribute("data-plot").split(",")]
+    return {"box": box, "backing": backing, "view": view, "plot": plot}
+
+
+def _check_layout(lay: dict[str, Any], dpr: int) -> None:
+    box, (bw, bh), (x0, x1, y0, y1), (left, top, width, height) = lay["box"], lay["backing"], lay["view"], lay["plot"]
+    # device pixels behind every CSS pixel (a blurry, up-scaled canvas otherwise)
+    assert abs(bw - round(box["width"] * dpr)) <= 1 and abs(bh - round(box["height"] * dpr)) <= 1, (lay, dpr)
+    # the plot rectangle inside the canvas, and equal scales on both axes (a circle stays a circle)
+    assert 0 <= left and left + width <= box["width"] + 1 and 0 <= top and top + height <= box["height"] + 1, lay
+    sx, sy = width / (x1 - x0), height / (y1 - y0)
+    assert abs(sx - sy) <= 0.01 * sx, f"unequal scales: {sx:.3f} vs {sy:.3f} px per unit ({lay})"
+
+
+def _hover_reads_the_vertex_under_the_pointer(page: Any, player: Any, mesh: Any, n: int = 3) -> None:
+    readout = player.locator(".fv-readout")
+    panel = player.locator(".fv-panel").last
+    overlay = panel.locator("canvas.fv-overlay")
+    box = overlay.bounding_box()
+    for fx, fy in coloured_spots(plot_png(player), n):
+        before = readout.get_attribute("data-vertex")
+        px, py = fx * box["width"], fy * box["height"]
+        page.mouse.move(box["x"] + px, box["y"] + py)
+        wait_until(lambda before=before: readout.get_attribute("data-vertex") not in (None, before), 5,
+                   what=f"a readout at {fx:.2f}, {fy:.2f}")
+        k, v = int(readout.get_attribute("data-k")), int(readout.get_attribute("data-vertex"))
+        x0, x1, y0, y1 = (float(t) for t in panel.get_attribute("data-view").split(","))
+        left, top, width, height = (float(t) for t in panel.get_attribute("data-plot").split(","))
+        r = {"vertex": v, "pointer": (x0 + (px - left) / width * (x1 - x0), y1 - (py - top) / height * (y1 - y0)),
+             "px_per_unit": width / (x1 - x0)}
+        assert_vertex_under_pointer(r, mesh[k])
+    page.mouse.move(0, 0)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Any]:
+    """The lecture flow's player at its last layer, exported with each preset; and its scene."""
+    from flowviz.widgets import FlowPlayer
+
+    d = tmp_path_factory.mktemp("layout")
+    player = FlowPlayer(lecture_flow(), n_points=3000, grid=33, position=4.0)
+    notebook = player.save_html(d / "notebook.html")
+    player.preset = "presentation"
+    presentation = player.save_html(d / "presentation.html")
+    return notebook, presentation, player.scene
+
+
+@pytest.mark.parametrize("dpr", [1, 2])
+def test_player_resizes_with_its_cell(browser: Any, exported: tuple[Path, Path, Any], dpr: int) -> None:
+    """The output area narrows to 420 px and widens again (a notebook's cell, a resized window, a side-by-side
+    layout): the plot is redrawn at each size, never stretched, and the hover still reads the vertex under
+    the pointer. At a device pixel ratio of 2 (a high-density screen or projector) the canvases have two
+    device pixels per CSS pixel each way."""
+    path, _, scene = exported
+    context, page, _ = new_page(browser, device_scale_factor=dpr)
+    try:
+        p, left = open_export(page, path, ".flowviz-player")
+        assert p.get_attribute("data-position") == "4"
+        wide = _layout(p)
+        _check_layout(wide, dpr)
+        assert_not_blank(plot_png(p), "the plot at full width")
+        _hover_reads_the_vertex_under_the_pointer(page, p, scene.mesh)
+
+        root = page.locator("#flowviz-root")
+        draws = int(p.get_attribute("data-canvas-draws"))
+        root.evaluate("(el) => { el.style.width = '420px'; }")
+        wait_until(lambda: _layout(p)["box"]["width"] < wide["box"]["width"] - 50, 10, what="the plot to narrow")
+        wait_until(lambda: int(p.get_attribute("data-canvas-draws")) > draws, 10, what="a redraw at the new size")
+        settle(page)
+        narrow = _layout(p)
+        _check_layout(narrow, dpr)
+        assert narrow["box"]["x"] + narrow["box"]["width"] <= root.bounding_box()["x"] + 420 + 1, "wider than its cell"
+        assert_not_blank(plot_png(p), "the plot at 420 px")
+        _hover_reads_the_vertex_under_the_pointer(page, p, scene.mesh)
+
+        root.evaluate("(el) => { el.style.width = ''; }")
+        wait_until(lambda: abs(_layout(p)["box"]["width"] - wide["box"]["width"]) <= 1, 10, what="the plot to widen")
+        settle(page)
+        _check_layout(_layout(p), dpr)
+        _hover_reads_the_vertex_under_the_pointer(page, p, scene.mesh, n=2)
+        assert not left, f"requests left the page: {left}"
+        assert not page.console.errors()
+    finally:
+        context.close()
+
+
+def test_presentation_preset_enlarges_type_plot_and_marks(browser: Any, exported: tuple[Path, Path, Any]) -> None:
+    """``preset="presentation"``: type 1.6 times larger, a larger plot (on a wide screen) drawn with the same
+    camera, and the hover glyph (the small square and its image) scaled with it."""
+    notebook, presentation, scene = exported
+    got = {}
+    for name, path in (("notebook", notebook), ("presentation", presentation)):
+        context, page, console = new_page(browser)
+        try:
+            page.set_viewport_size({"width": 1800, "height": 1300})
+            p, left = open_export(page, path, ".flowviz-player")
+            assert p.get_attribute("data-preset") == name
+            lay = _layout(p)
+            _check_layout(lay, 1)
+            assert_not_blank(plot_png(p), f"the {name} plot")
+            _hover_reads_the_vertex_under_the_pointer(page, p, scene.mesh, n=1)
+            got[name] = {
+                "font": float(p.evaluate("(el) => parseFloat(getComputedStyle(el).fontSize)")),
+                "label": float(p.locator(".fv-layer-label").first.evaluate(
+                    "(el) => parseFloat(getComputedStyle(el).fontSize)")),
+                "width": lay["box"]["width"],
+            }
+            assert not left and not console.errors(), (left, console.errors())
+        finally:
+            context.close()
+    nb, pr = got["notebook"], got["presentation"]
+    assert abs(pr["font"] / nb["font"] - 1.6) < 0.02, got
+    assert abs(pr["label"] / nb["label"] - 1.6) < 0.05, got
+    assert pr["width"] > 1.4 * nb["width"], got
