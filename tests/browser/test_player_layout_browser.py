@@ -1,7 +1,8 @@
 """FlowPlayer's layout in real headless Chromium: it resizes with its cell (a narrower or wider output area
 redraws the plot at the new size, with equal scales on both axes and the hover still reading the vertex under
-the pointer), on a high-density screen the canvases have device pixels behind every CSS pixel, and the
-presentation preset enlarges type, the plot and its marks for a projector.
+the pointer), on a high-density screen the canvases have device pixels behind every CSS pixel, the
+presentation preset enlarges type and the plot for a projector, and the keyboard drives it only while it has
+focus (a slide deck keeps its arrow keys).
 
 Exported pages (``save_html``) are enough here: the layout is the browser's alone.
 """
@@ -122,8 +123,8 @@ def test_player_resizes_with_its_cell(browser: Any, exported: tuple[Path, Path, 
 
 
 def test_presentation_preset_enlarges_type_plot_and_marks(browser: Any, exported: tuple[Path, Path, Any]) -> None:
-    """``preset="presentation"``: type 1.6 times larger, a larger plot (on a wide screen) drawn with the same
-    camera, and the hover glyph (the small square and its image) scaled with it."""
+    """``preset="presentation"``: type 1.6 times larger and a larger plot (on a wide screen), with equal scales
+    and the hover reading the vertex under the pointer."""
     notebook, presentation, scene = exported
     got = {}
     for name, path in (("notebook", notebook), ("presentation", presentation)):
@@ -149,3 +150,49 @@ def test_presentation_preset_enlarges_type_plot_and_marks(browser: Any, exported
     assert abs(pr["font"] / nb["font"] - 1.6) < 0.02, got
     assert abs(pr["label"] / nb["label"] - 1.6) < 0.05, got
     assert pr["width"] > 1.4 * nb["width"], got
+
+
+def test_keys_drive_the_player_only_while_it_has_focus(page: Any, exported: tuple[Path, Path, Any]) -> None:
+    """A slide deck (Reveal.js in Voila's slides) listens for arrow keys on the document. Without focus the
+    player leaves every key to the page; focused (Tab, or a click on it), Space plays and pauses, the arrows
+    step whole layers and Home / End jump, and those keys do not also reach the deck."""
+    path, _, _ = exported
+    p, left = open_export(page, path, ".flowviz-player")
+    page.evaluate("() => { window.deckKeys = [];"
+                  " document.addEventListener('keydown', (e) => window.deckKeys.push(e.key)); }")
+    deck = lambda: page.evaluate("() => window.deckKeys.slice()")  # noqa: E731
+    position = lambda: float(p.get_attribute("data-position"))  # noqa: E731
+    assert position() == 4
+
+    page.locator("body").evaluate("(b) => { document.activeElement?.blur(); b.focus(); }")
+    for key in ("ArrowLeft", "Home", "Space", "ArrowRight"):
+        page.keyboard.press(key)
+    settle(page)
+    assert deck() == ["ArrowLeft", "Home", " ", "ArrowRight"]
+    playing = lambda: page.evaluate("() => window.flowvizModel.get('playing')")  # noqa: E731
+    assert position() == 4 and playing() is False, "the player took keys it had no focus for"
+
+    page.keyboard.press("Tab")  # the player is the page's first stop
+    assert p.evaluate("(el) => document.activeElement === el")
+    seen = deck()
+    page.keyboard.press("ArrowLeft")
+    wait_until(lambda: position() == 3, 5, what="ArrowLeft to step back one layer")
+    page.keyboard.press("Home")
+    wait_until(lambda: position() == 0, 5, what="Home")
+    page.keyboard.press("End")
+    wait_until(lambda: position() == 4, 5, what="End")
+    page.keyboard.press("Home")
+    page.keyboard.press("Space")
+    wait_until(lambda: 0 < position() < 4 and playing() is True, 5, what="Space to play")
+    page.keyboard.press("Space")
+    wait_until(lambda: playing() is False, 5, what="Space to pause")
+    paused = position()
+    settle(page, 10)
+    assert position() == paused and paused < 4, "the position moved after the pause"
+    assert deck() == seen, f"keys the player handled reached the deck too: {deck()[len(seen):]}"
+
+    page.keyboard.press("Shift+Tab")  # focus leaves: the keys are the page's again
+    page.keyboard.press("ArrowRight")
+    settle(page)
+    assert position() == paused and deck()[-1] == "ArrowRight"
+    assert not left and not page.console.errors()
