@@ -345,6 +345,7 @@ def _view(name: str, **kw):  # noqa: ANN003, ANN202
     ("FlowPlayer", {"n_points": 1.5}, ValueError, r"n_points must be a whole number between 1 and 2,000,000, got 1.5"),
     ("FlowPlayer", {"n_points": "100"}, TypeError, r"n_points must be a whole number .* got '100' \(str\)"),
     ("FlowPlayer", {"grid": 2}, ValueError, r"grid \(vertices per side\) must be a whole number between 3 and 401"),
+    ("FlowPlayer", {"grid": "fine"}, ValueError, r"grid must be a whole number of vertices per side or 'auto'"),
     ("JacobianLens", {"extent": -1.0}, ValueError, r"extent must be a finite number > 0, got -1.0"),
     ("JacobianLens", {"extent": float("nan")}, ValueError, r"extent must be a finite number > 0, got nan"),
     ("JacobianLens", {"grid": 2.5}, ValueError, r"grid \(vertices per side\) must be a whole number between 3 and 201"),
@@ -376,3 +377,37 @@ def test_a_front_end_sending_a_bad_size_gets_a_message_not_an_exception() -> Non
     assert t.meta["status"] == "error" and "n must be a whole number" in t.meta["message"]
     t.params = {"n": 12.0}
     assert t.meta["status"] == "ok" and t.scene.n == 12
+
+
+def test_auto_grid_takes_a_finer_mesh_only_where_the_default_leaves_triangles_unresolved() -> None:
+    """grid="auto" (the default): the lecture's maps keep the 65 mesh (nothing unresolved); the shipped moons
+    RealNVP, whose 65 mesh leaves ~5% of the last state's triangles unfilled, gets the 129 mesh, the same arrays
+    as asking for it, with a smaller unresolved share. A chosen grid, or a move of the grid slider, is kept."""
+    from flowviz import pretrained
+    from flowviz.widgets.player import AUTO_GRID, AUTO_UNRESOLVED, unresolved_share
+
+    lecture = FlowPlayer(flows.Flow([flows.Affine(2, scale=[1.5, 0.6], shift=[0.5, 0.0]),
+                                     flows.Planar(2, u=[1.0, 0.5], w=[1.2, 0.3], b=0.0)]), n_points=500)
+    assert lecture.grid == lecture.scene.gx == AUTO_GRID[0] and unresolved_share(lecture.scene) == 0.0
+    assert lecture.params["grid"] == AUTO_GRID[0]
+
+    moons = pretrained.load("moons-realnvp")
+    coarse = FlowPlayer(moons, n_points=500, grid=65)  # asked for: kept
+    assert coarse.grid == 65 and unresolved_share(coarse.scene) > 5 * AUTO_UNRESOLVED
+    auto = FlowPlayer(moons, n_points=500)
+    assert auto.grid == auto.scene.gx == auto.scene.gy == AUTO_GRID[1] and auto.params["grid"] == AUTO_GRID[1]
+    assert unresolved_share(auto.scene) < 0.8 * unresolved_share(coarse.scene)
+    fine = FlowPlayer(moons, n_points=500, grid=129)
+    for name, expected in fine.scene.arrays().items():
+        np.testing.assert_array_equal(auto.scene.arrays()[name], expected)
+
+    # a control's change keeps the mesh; a full recompute chooses again (training can make a flow need it)
+    auto.params = {**auto.params, "L1.enabled": False}
+    assert auto.grid == AUTO_GRID[1]
+    auto.recompute()
+    assert auto.grid == AUTO_GRID[1]
+    # the user's grid is theirs from then on
+    auto.params = {**auto.params, "grid": 33}
+    assert auto.grid == auto.scene.gx == 33
+    auto.recompute()
+    assert auto.grid == 33

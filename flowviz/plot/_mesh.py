@@ -9,23 +9,14 @@ mesh z, state k is the mesh after layer k (layer k maps state k-1 to state k).
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
 from ..scene import PlayerScene
+from ..scene.mesh import STRETCH, signed_areas, stretch_flags, triangles
 
 __all__ = ["STRETCH", "fold_flags", "grid_segments", "grid_step", "placed_vertices", "segments_only_in",
            "signed_areas", "stretch_flags", "triangles", "valid_triangles", "valid_vertices"]
-
-
-def triangles(gx: int, gy: int) -> np.ndarray:
-    """(2 (gx-1)(gy-1), 3) int64 vertex indices, two per cell: (a, a+1, a+gx+1) and (a, a+gx+1, a+gx)."""
-    r, c = np.meshgrid(np.arange(max(gy - 1, 0)), np.arange(max(gx - 1, 0)), indexing="ij")
-    a = (r * gx + c).reshape(-1)
-    b, d = a + 1, a + gx
-    e = d + 1
-    return np.stack([np.stack([a, b, e], -1), np.stack([a, e, d], -1)], 1).reshape(-1, 3).astype(np.int64)
 
 
 def grid_step(gx: int, gy: int, target: int = 16) -> int:
@@ -43,13 +34,6 @@ def grid_segments(gx: int, gy: int, m: int | None = None) -> np.ndarray:
     return np.asarray(seg, dtype=np.int64).reshape(-1, 2)
 
 
-def signed_areas(pos: np.ndarray, tris: np.ndarray) -> np.ndarray:
-    """Twice the signed area of every triangle (float64), from (V, 2) positions."""
-    p = np.asarray(pos, dtype=np.float64)
-    a, b, c = p[tris[:, 0]], p[tris[:, 1]], p[tris[:, 2]]
-    return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (c[:, 0] - a[:, 0]) * (b[:, 1] - a[:, 1])
-
-
 def valid_vertices(scene: PlayerScene, k: int) -> np.ndarray:
     """(V,) bool: vertex drawn in state k (``finite`` flag set, position and log p finite)."""
     pos, logp = scene.mesh[k], scene.logp[k]
@@ -57,28 +41,6 @@ def valid_vertices(scene: PlayerScene, k: int) -> np.ndarray:
     if scene.finite is not None:
         ok &= np.asarray(scene.finite[k]) != 0
     return ok
-
-
-#: a triangle covering more than STRETCH times the area its base cell maps to is not filled (js/src/mesh.js)
-STRETCH = 4.0
-
-
-def stretch_flags(scene: Any, tris: np.ndarray | None = None) -> np.ndarray:
-    """(K+1, T) bool: triangle over-drawn in state k. The image of a base triangle of area A0 has area
-    ~ A0 * mean |det J_cum| over its corners (|det J_cum| = exp(log pi(z) - log p_k)); a straight triangle
-    through the three mapped corners covering more than STRETCH times that cuts across places the cell
-    never reaches (the map bends faster than the mesh resolves) and is left unfilled, as in the browser.
-    ``scene``: anything with ``mesh`` (K+1, V, 2), ``logp`` (K+1, V), ``gx``, ``gy`` (a PlayerScene, a LensScene)."""
-    tris = triangles(scene.gx, scene.gy) if tris is None else tris
-    base = np.abs(signed_areas(scene.mesh[0], tris))
-    lp0 = np.asarray(scene.logp[0], dtype=np.float64)
-    K = len(scene.mesh) - 1
-    out = np.zeros((K + 1, len(tris)), dtype=bool)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(1, K + 1):
-            det = np.exp(lp0 - np.asarray(scene.logp[k], dtype=np.float64))[tris].mean(-1)
-            out[k] = np.abs(signed_areas(scene.mesh[k], tris)) > STRETCH * base * det  # NaN: False
-    return out
 
 
 def segments_only_in(segments: np.ndarray, tris: np.ndarray, flags: np.ndarray) -> np.ndarray:

@@ -18,12 +18,25 @@ import traitlets
 from ..flows import Flow, Planar, Radial
 from ..flows.base import check_count, check_whole
 from ..scene import PlayerScene, SceneCache, player_scene
+from ..scene.mesh import stretch_flags
 from .base import ArrayWidget
 from .controls import Control, apply_control, control_value, layer_controls, parse_id
 from .lut import colormap_lut
 from .wire import encode_array, encode_arrays
 
-__all__ = ["FlowPlayer"]
+__all__ = ["AUTO_GRID", "AUTO_UNRESOLVED", "FlowPlayer", "unresolved_share"]
+
+#: ``grid="auto"``: the base mesh's vertices per side, and the finer one taken when the first leaves more than
+#: AUTO_UNRESOLVED of some state's triangles unresolved (a trained flow's tails; the lecture's maps leave none)
+AUTO_GRID = (65, 129)
+AUTO_UNRESOLVED = 0.005
+
+
+def unresolved_share(scene: PlayerScene) -> float:
+    """The largest share, over the states, of mesh triangles the mesh does not resolve (they are left unfilled:
+    :func:`flowviz.scene.mesh.stretch_flags`)."""
+    flags = stretch_flags(scene)
+    return float(flags.mean(axis=1).max()) if flags.size else 0.0
 
 GLOBAL_CONTROLS = [
     Control("n_points", 0, "points", 100, 100_000, 100),
@@ -38,7 +51,11 @@ class FlowPlayer(ArrayWidget):
     ----------
     flow: a :class:`flowviz.flows.Flow` with dim 2, on any device.
     n_points: number of base samples z ~ pi pushed through the layers.
-    grid: vertices per side of the base-space mesh (the density map and the grid lines).
+    grid: vertices per side of the base-space mesh (the density map, hover readouts and grid lines; about 16
+        grid lines are drawn each way whatever the mesh), or "auto" (the default): 65, or 129 where the 65 mesh
+        leaves more than 0.5% of some layer's triangles unresolved (a trained flow: there the map bends faster
+        than a 65 mesh follows, and such triangles are left unfilled). Chosen again by every full
+        :meth:`recompute`; moving the grid slider fixes it. ``player.grid`` is the number in use.
     seed: seed of the base samples (the same points move when a parameter changes).
     linked: show z-space and x-space side by side, with brushing.
     follow: the x camera follows the layer shown (its points' robust bounds, mixed between layers) instead
@@ -64,8 +81,8 @@ class FlowPlayer(ArrayWidget):
     selection = traitlets.List(traitlets.Int()).tag(sync=True)
     renderer = traitlets.Unicode("auto").tag(sync=True)
 
-    def __init__(self, flow: Flow, *, n_points: int = 5000, grid: int = 65, seed: int = 0, linked: bool = False,
-                 preset: str = "notebook", **kwargs: Any) -> None:
+    def __init__(self, flow: Flow, *, n_points: int = 5000, grid: int | str = "auto", seed: int = 0,
+                 linked: bool = False, preset: str = "notebook", **kwargs: Any) -> None:
         if not isinstance(flow, Flow):
             raise TypeError(f"FlowPlayer needs a flowviz.flows.Flow, got {type(flow).__name__}")
         if flow.dim != 2:
@@ -82,7 +99,10 @@ class FlowPlayer(ArrayWidget):
         self._version = 0
         self._scene: PlayerScene | None = None
         self._cache = SceneCache()  # layers before the one a control changed are not recomputed
-        self._n_points, self._grid = self._check_sizes(n_points, grid)
+        self._auto_grid = isinstance(grid, str) and grid == "auto"
+        if isinstance(grid, str) and not self._auto_grid:
+            raise ValueError(f"grid must be a whole number of vertices per side or 'auto', got {grid!r}")
+        self._n_points, self._grid = self._check_sizes(n_points, AUTO_GRID[0] if self._auto_grid else grid)
         self._z = self._draw_base(self._n_points)
         self._controls = [c for k, layer in enumerate(flow.bijections, 1) for c in layer_controls(layer, k)]
         self._controls += GLOBAL_CONTROLS
@@ -147,6 +167,8 @@ class FlowPlayer(ArrayWidget):
                                      value if control_id == "grid" else self._grid)
             if n != self._n_points:
                 self._n_points, self._z = n, self._draw_base(n)
+            if control_id == "grid":
+                self._auto_grid = False  # the user's choice from now on
             self._grid = g
             return ""
         k, name, index = parse_id(control_id)
@@ -167,8 +189,13 @@ class FlowPlayer(ArrayWidget):
         """
         if not reuse:
             self._cache.clear()
+        auto = self._auto_grid and not reuse  # a control's change keeps the mesh chosen
+        grid = AUTO_GRID[0] if auto else self._grid
         try:
-            scene = player_scene(self.flow, self._z, gx=self._grid, enabled=self._enabled, cache=self._cache)
+            scene = player_scene(self.flow, self._z, gx=grid, enabled=self._enabled, cache=self._cache)
+            if auto and unresolved_share(scene) > AUTO_UNRESOLVED:
+                grid = AUTO_GRID[1]
+                scene = player_scene(self.flow, self._z, gx=grid, enabled=self._enabled, cache=self._cache)
         except Exception as err:  # keep the last picture; say what went wrong instead of a blank widget
             self._version += 1
             meta = dict(self.meta) if self.meta else {"K": len(self.flow.layers), "layers": []}
@@ -176,7 +203,7 @@ class FlowPlayer(ArrayWidget):
             self.meta = meta
             self._last_error = traceback.format_exc()
             return
-        self._scene = scene
+        self._scene, self._grid = scene, grid
         self._version += 1
         meta = scene.meta(self._version)
         meta["handles"] = self._handles()
@@ -214,6 +241,11 @@ class FlowPlayer(ArrayWidget):
         self.recompute()
 
     # -- reading the state -----------------------------------------------------------------------
+    @property
+    def grid(self) -> int:
+        """Vertices per side of the base mesh in use (``grid="auto"`` picks it: see the class docstring)."""
+        return self._grid
+
     @property
     def scene(self) -> PlayerScene:
         """The arrays currently shown (see :class:`flowviz.scene.PlayerScene`)."""
