@@ -352,3 +352,32 @@ def test_scene_cache_is_not_used_across_inputs_sizes_or_foreign_layers() -> None
     player_scene(flow, z, gx=9, cache=small)
     player_scene(flow, z, gx=9, cache=small)
     assert small.reused == 0 and small.states is None
+
+
+def test_auto_grid_is_the_finer_mesh_only_where_the_default_leaves_triangles_unresolved() -> None:
+    """player_scene(gx="auto") (FlowPlayer's and flowviz.plot's default): the 65 mesh where it resolves the map,
+    else 129; the share of unresolved triangles is stretch_flags' count, checked here by hand for one state."""
+    from flowviz import pretrained
+    from flowviz.plot._view import as_scene
+    from flowviz.scene.mesh import STRETCH, signed_areas, triangles
+    from flowviz.scene.player import AUTO_UNRESOLVED, unresolved_share
+
+    z = torch.randn(300, 2, generator=torch.Generator().manual_seed(0))
+    lecture = flows.Flow([flows.Affine(2, scale=[1.5, 0.6], shift=[0.5, 0.0]), flows.Radial(2, centre=[0.5, -0.5])])
+    assert player_scene(lecture, z, gx="auto").gx == 65
+    moons = pretrained.load("moons-realnvp")
+    s65 = player_scene(moons, z, gx=65)
+    share = unresolved_share(s65)
+    # by hand, from the definition: a triangle whose image is > STRETCH x its base area x mean |det J_cum|
+    tris = triangles(65, 65)
+    base = np.abs(signed_areas(s65.mesh[0], tris))
+    by_hand = max(float(np.mean(np.abs(signed_areas(s65.mesh[k], tris))
+                                > STRETCH * base * np.exp(s65.logp[0] - s65.logp[k].astype(np.float64))[tris].mean(-1)))
+                  for k in range(1, s65.K + 1))
+    assert share == pytest.approx(by_hand) and share > AUTO_UNRESOLVED
+    auto = player_scene(moons, z, gx="auto")
+    assert (auto.gx, auto.gy) == (129, 129)
+    np.testing.assert_array_equal(auto.logp, player_scene(moons, z, gx=129).logp)
+    assert as_scene(moons, n_points=300).gx == 129 and as_scene(moons, n_points=300, grid=33).gx == 33
+    with pytest.raises(ValueError, match="'auto'"):
+        player_scene(moons, z, gx="fine")

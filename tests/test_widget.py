@@ -384,7 +384,7 @@ def test_auto_grid_takes_a_finer_mesh_only_where_the_default_leaves_triangles_un
     RealNVP, whose 65 mesh leaves ~5% of the last state's triangles unfilled, gets the 129 mesh, the same arrays
     as asking for it, with a smaller unresolved share. A chosen grid, or a move of the grid slider, is kept."""
     from flowviz import pretrained
-    from flowviz.widgets.player import AUTO_GRID, AUTO_UNRESOLVED, unresolved_share
+    from flowviz.scene.player import AUTO_GRID, AUTO_UNRESOLVED, unresolved_share
 
     lecture = FlowPlayer(flows.Flow([flows.Affine(2, scale=[1.5, 0.6], shift=[0.5, 0.0]),
                                      flows.Planar(2, u=[1.0, 0.5], w=[1.2, 0.3], b=0.0)]), n_points=500)

@@ -115,9 +115,10 @@ def status_text(scene: PlayerScene) -> str:
     return f"{text} \u2014 {scene.message}" if scene.message else text
 
 
-def as_scene(scene_or_flow: Any, *, n_points: int = 2000, grid: int = 65, seed: int = 0) -> PlayerScene:
+def as_scene(scene_or_flow: Any, *, n_points: int = 2000, grid: int | str = "auto", seed: int = 0) -> PlayerScene:
     """A PlayerScene as is, or the scene of a Flow: ``n_points`` base samples z ~ pi (seeded) and a
-    grid x grid base mesh pushed forward (base -> data) through every layer."""
+    grid x grid base mesh pushed forward (base -> data) through every layer (``"auto"``: 65, or 129 where 65
+    leaves triangles unresolved, as FlowPlayer)."""
     if isinstance(scene_or_flow, PlayerScene):
         return scene_or_flow
     from ..flows import Flow
@@ -128,4 +129,4 @@ def as_scene(scene_or_flow: Any, *, n_points: int = 2000, grid: int = 65, seed: 
     g = torch.Generator(device=flow.device).manual_seed(int(seed))
     with torch.no_grad():
         z = flow.base.sample(int(n_points), g)
-    return player_scene(flow, z, gx=int(grid))
+    return player_scene(flow, z, gx=grid if isinstance(grid, str) else int(grid))

@@ -37,7 +37,8 @@ def frame_positions(K: int, fps: float = 20, seconds_per_layer: float = 1.0) -> 
 def animate(scene_or_flow: PlayerScene | Any, path: str | os.PathLike[str], *, fps: float = 20,
             seconds_per_layer: float = 1.0, dpi: int = 100, figsize: tuple[float, float] = (4.6, 4.0),
             show_points: bool = True, show_grid: bool = True, show_density: bool = True,
-            cmap: str = "viridis", n_points: int = 2000, grid: int = 65, seed: int = 0, follow: bool = False) -> Path:
+            cmap: str = "viridis", n_points: int = 2000, grid: int | str = "auto", seed: int = 0,
+            follow: bool = False) -> Path:
     """Write the animation of a flow, base -> data, through all its layers to ``path`` and return it.
 
     ``.gif``: Pillow (always available). ``.mp4`` (and .m4v/.mov/.mkv/.webm): ffmpeg, which must be on

@@ -196,7 +196,7 @@ def add_colorbar(fig: Figure, axes: Sequence[Axes] | Axes, scene: PlayerScene, c
 def plot_layers(scene_or_flow: PlayerScene | Any, *, layers: Sequence[float] | None = None,
                 ncols: int | None = None, show_points: bool = True, show_grid: bool = True,
                 show_density: bool = True, cmap: str = "viridis", figsize: tuple[float, float] | None = None,
-                n_points: int = 2000, grid: int = 65, seed: int = 0, follow: bool = False) -> Figure:
+                n_points: int = 2000, grid: int | str = "auto", seed: int = 0, follow: bool = False) -> Figure:
     """Small multiples of a flow, base -> data: one panel per state k in ``layers`` (default 0..K;
     fractional positions allowed), panel 0 the base pi(z), panel k the distribution after layer k.
 

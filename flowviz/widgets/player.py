@@ -18,25 +18,13 @@ import traitlets
 from ..flows import Flow, Planar, Radial
 from ..flows.base import check_count, check_whole
 from ..scene import PlayerScene, SceneCache, player_scene
-from ..scene.mesh import stretch_flags
+from ..scene.player import AUTO_GRID
 from .base import ArrayWidget
 from .controls import Control, apply_control, control_value, layer_controls, parse_id
 from .lut import colormap_lut
 from .wire import encode_array, encode_arrays
 
-__all__ = ["AUTO_GRID", "AUTO_UNRESOLVED", "FlowPlayer", "unresolved_share"]
-
-#: ``grid="auto"``: the base mesh's vertices per side, and the finer one taken when the first leaves more than
-#: AUTO_UNRESOLVED of some state's triangles unresolved (a trained flow's tails; the lecture's maps leave none)
-AUTO_GRID = (65, 129)
-AUTO_UNRESOLVED = 0.005
-
-
-def unresolved_share(scene: PlayerScene) -> float:
-    """The largest share, over the states, of mesh triangles the mesh does not resolve (they are left unfilled:
-    :func:`flowviz.scene.mesh.stretch_flags`)."""
-    flags = stretch_flags(scene)
-    return float(flags.mean(axis=1).max()) if flags.size else 0.0
+__all__ = ["FlowPlayer"]
 
 GLOBAL_CONTROLS = [
     Control("n_points", 0, "points", 100, 100_000, 100),
@@ -190,12 +178,9 @@ class FlowPlayer(ArrayWidget):
         if not reuse:
             self._cache.clear()
         auto = self._auto_grid and not reuse  # a control's change keeps the mesh chosen
-        grid = AUTO_GRID[0] if auto else self._grid
         try:
-            scene = player_scene(self.flow, self._z, gx=grid, enabled=self._enabled, cache=self._cache)
-            if auto and unresolved_share(scene) > AUTO_UNRESOLVED:
-                grid = AUTO_GRID[1]
-                scene = player_scene(self.flow, self._z, gx=grid, enabled=self._enabled, cache=self._cache)
+            scene = player_scene(self.flow, self._z, gx="auto" if auto else self._grid, enabled=self._enabled,
+                                 cache=self._cache)
         except Exception as err:  # keep the last picture; say what went wrong instead of a blank widget
             self._version += 1
             meta = dict(self.meta) if self.meta else {"K": len(self.flow.layers), "layers": []}
@@ -203,7 +188,7 @@ class FlowPlayer(ArrayWidget):
             self.meta = meta
             self._last_error = traceback.format_exc()
             return
-        self._scene, self._grid = scene, grid
+        self._scene, self._grid = scene, scene.gx
         self._version += 1
         meta = scene.meta(self._version)
         meta["handles"] = self._handles()
