@@ -90,7 +90,7 @@ class FlowPlayer(ArrayWidget):
         self._auto_grid = isinstance(grid, str) and grid == "auto"
         if isinstance(grid, str) and not self._auto_grid:
             raise ValueError(f"grid must be a whole number of vertices per side or 'auto', got {grid!r}")
-        self._n_points, self._grid = self._check_sizes(n_points, AUTO_GRID[0] if self._auto_grid else grid)
+        self._n_points, self._grid = self._check_sizes(n_points, AUTO_GRID[0] if isinstance(grid, str) else grid)
         self._z = self._draw_base(self._n_points)
         self._controls = [c for k, layer in enumerate(flow.bijections, 1) for c in layer_controls(layer, k)]
         self._controls += GLOBAL_CONTROLS

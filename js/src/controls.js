@@ -217,6 +217,12 @@ export function createParamControls(onChange, { kernel = true } = {}) {
 
   return {
     el,
+    /** Fold (false) or unfold (true) a long list of controls, now and across rebuilds. */
+    setOpen(b) {
+      open = !!b;
+      const box = el.querySelector("details.fv-params-box");
+      if (box) box.open = open;
+    },
     /** Show `controls` with values from `params` (falling back to each control's value). */
     update(controls = [], params = {}, layers = []) {
       const sig = JSON.stringify([controls.map(({ value, ...rest }) => rest), layers.map((l) => l.name)]);

@@ -4,6 +4,7 @@
 // holds; only control changes (params), throttled positions, selection and toggles
 // go back to the model. State names and formats: js/WIRE.md.
 
+import { fitToSlide } from "./slides.js";
 import { buildScene, statusText, offscreen } from "./scene.js";
 import { layerSpan } from "./interp.js";
 import { fitView, makeTransform } from "./view.js";
@@ -60,6 +61,9 @@ export function renderPlayer({ model, el, signal }) {
   main.className = "fv-main";
   main.append(panelsEl, readout.el);
   el.append(toolbar.el, params.el, main);
+  // on a Reveal.js slide (Voila's slides): the plot shrinks so that the whole player fits the slide, and
+  // the sliders start folded so that the plot shows first
+  fitToSlide(el, main, { signal: alive, onSlide: () => params.setOpen(false) });
 
   const prefer = val("renderer", globalThis.FLOWVIZ_RENDERER || "auto");
   let panels = null;

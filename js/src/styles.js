@@ -10,6 +10,9 @@ export const CSS = `
   padding: calc(8px * var(--fv-scale)); outline: none; user-select: none; -webkit-user-select: none; }
 .flowviz-player:focus-visible { box-shadow: 0 0 0 2px var(--fv-accent); }
 .flowviz-player *, .flowviz-player *::before, .flowviz-player *::after { box-sizing: border-box; }
+/* host pages style bare elements (Voila's slides: .reveal table { font-size: ... }): ours keep the view's type */
+.flowviz-player.flowviz-player table, .flowviz-player.flowviz-player th, .flowviz-player.flowviz-player td {
+  font-size: inherit; line-height: inherit; }
 .flowviz-player .fv-toolbar { display: flex; flex-direction: column; gap: 6px; margin-bottom: 6px; }
 .flowviz-player .fv-row { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
 .flowviz-player .fv-row2 { gap: 14px; font-size: 0.92em; color: var(--fv-muted); }
@@ -53,7 +56,8 @@ export const CSS = `
 .flowviz-player.fv-linked .fv-readout { flex: 0 1 auto; display: flex; flex-wrap: wrap; gap: 0 22px; }
 .flowviz-player.fv-linked .fv-legend { flex: 1 1 240px; }
 .flowviz-player .fv-panel { position: relative; flex: 1 1 0; min-width: 0; aspect-ratio: 1 / 1.02;
-  max-height: calc(560px * var(--fv-scale)); max-width: calc(549px * var(--fv-scale)); touch-action: none; }
+  max-height: min(calc(560px * var(--fv-scale)), var(--fv-fit-height, 100000px));
+  max-width: min(calc(549px * var(--fv-scale)), calc(var(--fv-fit-height, 100000px) / 1.02)); touch-action: none; }
 .flowviz-player .fv-panel canvas { position: absolute; inset: 0; width: 100%; height: 100%; display: block; }
 .flowviz-player .fv-panel .fv-overlay { cursor: crosshair; }
 .flowviz-player .fv-status { position: absolute; left: 50%; top: calc(38px * var(--fv-scale)); transform: translateX(-50%);
@@ -67,6 +71,8 @@ export const CSS = `
 .flowviz-player .fv-status[hidden] { display: none; }
 .flowviz-player .fv-side { flex: 0 1 calc(270px * var(--fv-scale)); min-width: calc(230px * var(--fv-scale));
   display: flex; flex-direction: column; gap: 6px; }
+/* on a slide (js/src/slides.js) the readout beside the plot scrolls within the plot's height: a slide does not */
+.flowviz-player[data-slide] .fv-side { max-height: var(--fv-fit-height, none); overflow-y: auto; }
 .flowviz-player .fv-readout { font-family: ${MONO_FONT}; font-size: 0.86em; line-height: 1.4;
   border: 1px solid var(--fv-border); border-radius: 6px; padding: 6px 8px; background: var(--fv-panel-bg);
   white-space: pre; overflow-x: auto; user-select: text; -webkit-user-select: text; }

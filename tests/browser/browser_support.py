@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tarfile
 import time
 import urllib.error
 import urllib.request
@@ -559,6 +560,27 @@ def assert_vertex_under_pointer(r: dict[str, Any], mesh_k: Any, valid: Any = Non
                 if (s1 >= 0 and s2 >= 0 and s3 >= 0) or (s1 <= 0 and s2 <= 0 and s3 <= 0):
                     corners.update(tri)
     assert v in corners, f"readout vertex {v} is no corner of a mesh triangle under the pointer ({sorted(corners)})"
+
+
+def npm_package(spec: str, dest: Path) -> Path:
+    """The unpacked ``package/`` directory of the npm package ``spec`` (name@version), fetched once into ``dest``
+    with ``npm pack`` (npm checks its integrity against the registry); serves CDN files to offline pages."""
+    name = spec.rsplit("@", 1)[0].lstrip("@").replace("/", "-")
+    version = spec.rsplit("@", 1)[1]
+    out = dest / f"{name}-{version}"
+    if not (out / "package" / "package.json").exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm is needed to fetch the embedding's front-end packages (it also builds js/)")
+        proc = subprocess.run([npm, "pack", spec, "--pack-destination", str(dest), "--silent"],
+                              capture_output=True, text=True, timeout=300)
+        if proc.returncode != 0:
+            pytest.fail(f"npm pack {spec} failed (the npm registry must be reachable, as for js/):\n{proc.stderr}")
+        tgz = dest / f"{name}-{version}.tgz"
+        out.mkdir(exist_ok=True)
+        with tarfile.open(tgz) as tar:
+            tar.extractall(out, filter="data")
+    return out / "package"
 
 
 def block_network(page: Any, own: str) -> list[str]:

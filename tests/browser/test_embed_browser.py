@@ -13,9 +13,6 @@ and for an anywidget that includes the front end itself (``_esm``) and the view'
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +24,7 @@ from browser_support import (
     assert_not_blank,
     coloured_spots,
     lecture_flow,
+    npm_package,
     pixel_difference,
     plot_png,
     set_range,
@@ -43,36 +41,16 @@ REQUIREJS = "2.3.4"  # the page's require.js (cdnjs serves it minified; npm has 
 LOCAL_TRY = (re.compile(r"^Failed to load resource: net::ERR_FILE_NOT_FOUND$"), re.compile(r"/anywidget\.js$"))
 
 
-def _npm_pack(spec: str, dest: Path) -> Path:
-    """The unpacked ``package/`` directory of the npm package ``spec`` (name@version), fetched once."""
-    name = spec.rsplit("@", 1)[0].lstrip("@").replace("/", "-")
-    version = spec.rsplit("@", 1)[1]
-    out = dest / f"{name}-{version}"
-    if not (out / "package" / "package.json").exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("npm is needed to fetch the embedding's front-end packages (it also builds js/)")
-        proc = subprocess.run([npm, "pack", spec, "--pack-destination", str(dest), "--silent"],
-                              capture_output=True, text=True, timeout=300)
-        if proc.returncode != 0:
-            pytest.fail(f"npm pack {spec} failed (the npm registry must be reachable, as for js/):\n{proc.stderr}")
-        tgz = dest / f"{name}-{version}.tgz"
-        out.mkdir(exist_ok=True)
-        with tarfile.open(tgz) as tar:
-            tar.extractall(out, filter="data")
-    return out / "package"
-
-
 @pytest.fixture(scope="module")
 def cdn(request: pytest.FixtureRequest) -> dict[str, Path]:
     """URL pattern -> local file or directory serving it."""
     import anywidget
 
     dest = Path(request.config.cache.mkdir("npm-embed-assets"))
-    manager = _npm_pack(f"@jupyter-widgets/html-manager@{HTML_MANAGER}", dest)
+    manager = npm_package(f"@jupyter-widgets/html-manager@{HTML_MANAGER}", dest)
     # the anywidget release of the Python package, whose front end the page asks for (~0.11.*)
-    front = _npm_pack(f"anywidget@{anywidget.__version__}", dest)
-    requirejs = _npm_pack(f"requirejs@{REQUIREJS}", dest)
+    front = npm_package(f"anywidget@{anywidget.__version__}", dest)
+    requirejs = npm_package(f"requirejs@{REQUIREJS}", dest)
     return {
         rf"^https://cdnjs\.cloudflare\.com/ajax/libs/require\.js/{re.escape(REQUIREJS)}/require\.min\.js$":
             requirejs / "require.js",

@@ -702,6 +702,9 @@ def test_static_export_works_offline(page: Any, exported: Export) -> None:
     wait_until(lambda: float(p.get_attribute("data-position")) == 0, 5, what="Home")
     frame0 = int(p.get_attribute("data-frame"))
     draws0 = int(p.get_attribute("data-canvas-draws"))
+    # half a layer per second: the samples and shots below take a few seconds on a loaded machine (at 1x the
+    # playback once ended before the second shot)
+    p.locator(".fv-speed").select_option("0.5")
     p.locator(".fv-play").click()
     seen = []
     for _ in range(4):
@@ -720,6 +723,7 @@ def test_static_export_works_offline(page: Any, exported: Export) -> None:
     print(f"two shots 0.3 s apart while playing: {moved:.3f} of the pixels differ")
     assert moved > 0.005, "two shots taken while playing show the same picture"
     K = ref["K"]
+    p.locator(".fv-speed").select_option("4")
     wait_until(lambda: float(p.get_attribute("data-position")) == K, 10, what="playback to reach the last layer")
     # no draggable radial centre without a kernel to recompute (the kernel page shows one at this position)
     assert p.locator(".fv-panel").last.get_attribute("data-handle") is None

@@ -1,0 +1,242 @@
+"""FlowPlayer on lecture slides: Voila's reveal template (``voila --template=reveal``), real Voila on 127.0.0.1,
+real headless Chromium.
+
+The template loads reveal.js 4.0.2 from unpkg; the test serves that release from its npm package (fetched once
+with ``npm pack``) and aborts every other outside request (the template's jQuery and icon CSS, which the
+slides do without). A Reveal slide has a fixed logical size (960 x 700), scaled to the window with a CSS
+transform, and does not scroll.
+
+Checked: the arrow keys move the deck while the player does not have focus and step the player while it
+does, and not both; on its slide the whole player fits (sliders folded at first; unfolded, the plot shrinks so
+that everything still fits), in both presets; the hover reads the vertex under the pointer through the
+slide's scaling.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_support import (
+    LECTURE_FLOW,
+    THREADS_CELL,
+    VOILA_BENIGN,
+    Voila,
+    assert_not_blank,
+    assert_vertex_under_pointer,
+    coloured_spots,
+    lecture_flow,
+    npm_package,
+    plot_png,
+    settle,
+    start_voila,
+    wait_until,
+)
+
+pytestmark = pytest.mark.browser
+
+REVEAL = "4.0.2"  # what Voila's (nbconvert's) reveal template asks unpkg for
+REVEAL_URL = f"https://unpkg.com/reveal.js@{REVEAL}/"
+#: the template's other outside requests, aborted here (reveal.js itself does not need them)
+TEMPLATE_EXTRAS = re.compile(r"^https://(cdnjs\.cloudflare\.com/ajax/libs/jquery/|cdn\.jsdelivr\.net/npm/@fortawesome/)")
+ABORTED = (re.compile(r"^Failed to load resource: net::ERR_FAILED$"), TEMPLATE_EXTRAS)
+#: the template's slide-change handler calls MathJax.Hub, which it loads from a CDN: offline, every slide change
+#: throws in Voila's own reveal.js (not flowviz's code; the deck works on)
+MATHJAX = re.compile(r"^pageerror: TypeError: Cannot read properties of undefined \(reading 'Hub'\)\n"
+                     r".*\n\s+at \S+ \(http://127\.0\.0\.1:\d+/voila/static/reveal\.js:")
+
+
+def _errors(page: Any) -> list[str]:
+    """Console errors and page errors, less the template's own offline failures."""
+    return [e for e in page.console.errors(benign=[*VOILA_BENIGN, ABORTED]) if not MATHJAX.match(e)]
+
+
+def _slides(path: Path, preset: str) -> Path:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    title = nbformat.v4.new_markdown_cell("# Flows, layer by layer")
+    code = nbformat.v4.new_code_cell(
+        f"{THREADS_CELL}\nfrom flowviz import flows\nfrom flowviz.widgets import FlowPlayer\n"
+        f"FlowPlayer({LECTURE_FLOW}, n_points=2000, grid=33, position=4.0, preset={preset!r})")
+    for cell in (title, code):
+        cell.metadata["slideshow"] = {"slide_type": "slide"}
+    nb.cells = [title, code]
+    nbformat.write(nb, str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def deck(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[tuple[Voila, Path]]:
+    """Voila with the reveal template serving a two-slide deck per preset, and reveal.js's package."""
+    reveal = npm_package(f"reveal.js@{REVEAL}", Path(request.config.cache.mkdir("npm-embed-assets")))
+    root = tmp_path_factory.mktemp("slides")
+    nb_dir = root / "notebooks"
+    nb_dir.mkdir()
+    for preset in ("notebook", "presentation"):
+        _slides(nb_dir / f"{preset}.ipynb", preset)
+    server = start_voila(nb_dir, root, ["--template=reveal"])
+    try:
+        yield server, reveal
+    finally:
+        server.server.stop()
+
+
+def _open(page: Any, voila: Voila, reveal: Path, name: str) -> tuple[Any, list[str]]:
+    left: list[str] = []
+
+    def handle(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(voila.server.base):
+            route.continue_()
+        elif url.startswith(REVEAL_URL) and (reveal / url[len(REVEAL_URL):]).is_file():
+            file = reveal / url[len(REVEAL_URL):]
+            route.fulfill(body=file.read_bytes(), status=200,
+                          content_type="text/css" if file.suffix == ".css" else "text/javascript")
+        else:
+            left.append(url)
+            route.abort()
+
+    page.context.route("**/*", handle)
+    page.goto(voila.url(name))
+    wait_until(lambda: page.evaluate("() => !!document.querySelector('.reveal.ready .slides > section.present')"),
+               120, what="reveal.js to start the deck")
+    return page.locator(".flowviz-player"), left
+
+
+def _inside(page: Any, player: Any) -> dict[str, float]:
+    """The player's and the slide's rectangles on screen (the slide: ``.reveal .slides``, 960 x 700 scaled)."""
+    return page.evaluate("(el) => { const a = el.getBoundingClientRect(),"
+                         " b = document.querySelector('.reveal .slides').getBoundingClientRect();"
+                         " return {top: a.top, bottom: a.bottom, left: a.left, right: a.right,"
+                         " slide_top: b.top, slide_bottom: b.bottom, slide_left: b.left, slide_right: b.right}; }",
+                         player.element_handle())
+
+
+def _assert_fits(page: Any, player: Any, what: str) -> dict[str, float]:
+    _steady(page, player)
+    r = _inside(page, player)
+    assert r["slide_top"] - 1 <= r["top"] and r["bottom"] <= r["slide_bottom"] + 1, f"{what}: off the slide {r}"
+    assert r["slide_left"] - 1 <= r["left"] and r["right"] <= r["slide_right"] + 1, f"{what}: off the slide {r}"
+    return r
+
+
+def _steady(page: Any, locator: Any) -> dict[str, float]:
+    """The locator's box once it stays put for 300 ms (Reveal lays the slide out again, re-centring it, after
+    the player has drawn and after its height changes)."""
+    last: list[Any] = [None]
+
+    def same() -> Any:
+        box = locator.bounding_box()
+        ok = last[0] is not None and all(abs(box[k] - last[0][k]) < 0.5 for k in box)
+        last[0] = box
+        return box if ok else None
+
+    return wait_until(same, 10, interval=0.3, what="the slide's layout to settle")
+
+
+def _hover(page: Any, player: Any, mesh: Any, n: int) -> None:
+    readout = player.locator(".fv-readout")
+    panel = player.locator(".fv-panel").last
+    box = _steady(page, panel.locator("canvas.fv-overlay"))
+    for fx, fy in coloured_spots(plot_png(player), n):
+        before = readout.get_attribute("data-vertex")
+        px, py = fx * box["width"], fy * box["height"]  # screen pixels, as the slide is scaled
+        page.mouse.move(box["x"] + px, box["y"] + py)
+        wait_until(lambda before=before: readout.get_attribute("data-vertex") not in (None, before), 5,
+                   what=f"a readout at {fx:.2f}, {fy:.2f}")
+        k, v = int(readout.get_attribute("data-k")), int(readout.get_attribute("data-vertex"))
+        x0, x1, y0, y1 = (float(t) for t in panel.get_attribute("data-view").split(","))
+        left, top, width, height = (float(t) for t in panel.get_attribute("data-plot").split(","))
+        assert abs(width / (x1 - x0) - height / (y1 - y0)) <= 0.01 * width / (x1 - x0), "unequal scales"
+        r = {"vertex": v, "pointer": (x0 + (px - left) / width * (x1 - x0), y1 - (py - top) / height * (y1 - y0)),
+             "px_per_unit": width / (x1 - x0)}
+        assert_vertex_under_pointer(r, mesh[k])
+
+
+def _slide_index(page: Any) -> int:
+    """The deck's current slide (Reveal marks it ``present``)."""
+    return int(page.evaluate("() => [...document.querySelectorAll('.reveal .slides > section')]"
+                             ".findIndex((s) => s.classList.contains('present'))"))
+
+
+def test_player_on_a_slide_fits_it_and_shares_the_keys(page: Any, deck: tuple[Voila, Path]) -> None:
+    voila, reveal = deck
+    p, left = _open(page, voila, reveal, "notebook.ipynb")
+    assert _slide_index(page) == 0
+    page.keyboard.press("ArrowRight")  # the deck's key: the player does not have focus
+    wait_until(lambda: _slide_index(page) == 1, 10, what="the deck to move to the player's slide")
+    wait_until(lambda: p.count() == 1 and int(p.get_attribute("data-frame") or 0) > 0, 120,
+               what="the player to draw on its slide")
+    settle(page)
+    assert p.get_attribute("data-position") == "4"
+    assert page.evaluate("() => document.querySelector('.reveal .slides').style.transform").find("scale(") >= 0
+
+    # on its slide: sliders folded at first, and the whole player on the slide
+    wait_until(lambda: p.get_attribute("data-slide") == "1", 10, what="the player to see its slide")
+    box = p.locator("details.fv-params-box")
+    assert box.count() == 1 and box.evaluate("(d) => d.open") is False, "the sliders did not start folded"
+    folded = _assert_fits(page, p, "sliders folded")
+    assert_not_blank(plot_png(p), "the plot on the slide")
+    _hover(page, p, lecture_flow_mesh(), 3)
+
+    # unfolded: the plot shrinks so that the player still fits
+    plot_h = p.locator(".fv-panel").last.bounding_box()["height"]
+    box.locator("summary").click()
+    wait_until(lambda: box.evaluate("(d) => d.open"), 5, what="the sliders to unfold")
+    wait_until(lambda: p.locator(".fv-panel").last.bounding_box()["height"] < plot_h - 50, 10,
+               what="the plot to shrink to make room for the sliders")
+    settle(page)
+    _assert_fits(page, p, "sliders unfolded")
+    assert_not_blank(plot_png(p), "the smaller plot")
+    _hover(page, p, lecture_flow_mesh(), 2)
+    assert folded["bottom"] > folded["top"]
+
+    # focused (Tab, or the click on its summary), the player takes the arrows and the deck stays
+    p.focus()
+    page.keyboard.press("ArrowLeft")
+    wait_until(lambda: p.get_attribute("data-position") == "3", 5, what="ArrowLeft to step the player")
+    settle(page, 5)
+    assert _slide_index(page) == 1, "the deck moved too"
+    # focus elsewhere: the arrows are the deck's again
+    page.evaluate("() => document.activeElement.blur()")
+    page.keyboard.press("ArrowLeft")
+    wait_until(lambda: _slide_index(page) == 0, 10, what="the deck to go back a slide")
+    assert p.get_attribute("data-position") == "3"
+
+    assert all(TEMPLATE_EXTRAS.match(u) for u in left), f"unexpected outside requests: {left}"
+    errors = _errors(page)
+    assert not errors, "console errors:\n" + "\n".join(errors)
+
+
+def test_presentation_preset_fits_the_slide(page: Any, deck: tuple[Voila, Path]) -> None:
+    """Type 1.6 times larger leaves less room on a 700 px slide: the plot gives way, the player still fits."""
+    voila, reveal = deck
+    p, _ = _open(page, voila, reveal, "presentation.ipynb")
+    page.keyboard.press("ArrowRight")
+    wait_until(lambda: p.count() == 1 and int(p.get_attribute("data-frame") or 0) > 0, 120,
+               what="the player to draw on its slide")
+    wait_until(lambda: p.get_attribute("data-slide") == "1", 10, what="the player to see its slide")
+    settle(page)
+    assert p.get_attribute("data-preset") == "presentation"
+    _assert_fits(page, p, "presentation preset")
+    assert_not_blank(plot_png(p), "the plot on the slide")
+    _hover(page, p, lecture_flow_mesh(), 2)
+    errors = _errors(page)
+    assert not errors, "console errors:\n" + "\n".join(errors)
+
+
+_MESH: list[Any] = []
+
+
+def lecture_flow_mesh() -> Any:
+    """The mesh (K+1, V, 2) the slides' player shows, computed here (same flow, points and grid)."""
+    if not _MESH:
+        from flowviz.widgets import FlowPlayer
+
+        _MESH.append(FlowPlayer(lecture_flow(), n_points=2000, grid=33).scene.mesh)
+    return _MESH[0]
