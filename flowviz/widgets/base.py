@@ -81,8 +81,8 @@ class ArrayWidget(anywidget.AnyWidget):
     def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict[str, Any]:
         """The widget's state, always whole: ``drop_defaults`` is ignored.
 
-        ipywidgets' standard embedding (``ipywidgets.embed.embed_minimal_html``, "Save widget state",
-        nbconvert) asks for the state without the values equal to their trait defaults. For an anywidget
+        ipywidgets' standard embedding (``ipywidgets.embed``: ``embed_minimal_html``, ``embed_snippet``,
+        ``embed_data``) asks for the state without the values equal to their trait defaults. For an anywidget
         that drops the front end itself (``_esm`` is a trait whose default is the bundle), the view's class
         names and every setting left at its default: the page then fails with "Class null not found in
         module @jupyter-widgets/base" (anywidget issue #339). The defaults are a few hundred bytes beside

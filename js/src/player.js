@@ -4,7 +4,6 @@
 // holds; only control changes (params), throttled positions, selection and toggles
 // go back to the model. State names and formats: js/WIRE.md.
 
-import { fitToSlide } from "./slides.js";
 import { buildScene, statusText, offscreen } from "./scene.js";
 import { layerSpan } from "./interp.js";
 import { fitView, makeTransform } from "./view.js";
@@ -18,6 +17,7 @@ import { createReadoutPanel, hoverShapes, panelText } from "./readout-view.js";
 import { handleSpecs, handleShown, handleValue, hitHandle, beginDrag, dragTo, handleParams } from "./handles.js";
 import { CSS } from "./styles.js";
 import { boundsAt, boxAreaPx, crowding } from "./points.js";
+import { fitToSlide } from "./slides.js";
 
 const SYNC_MS = 200; // position written back at most ~5 times a second
 const clamp = (x, a, b) => Math.min(Math.max(x, a), b);
