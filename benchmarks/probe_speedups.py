@@ -22,6 +22,10 @@
               SceneCache (the layers before the changed one reused; current) and without; Affine + 8 RealNVP
               at 10k points and the lecture flow at 5k points
 
+  auto_grid    what grid="auto" costs (not a speed-up: the price of a finer mesh where 65 leaves triangles
+              unresolved): player_scene of the shipped moons RealNVP, 5000 points, at gx=65 and gx="auto" (65, then
+              129), with each one's share of unresolved triangles; and the lecture flow, which stays at 65
+
     python benchmarks/probe_speedups.py            # ~1-2 min on 2 cores
     python benchmarks/probe_speedups.py scene_cache jacobians   # some of them
 """
@@ -331,9 +335,27 @@ def probe_scene_cache() -> None:
                   + f" ({med['no cache'] / med['cache (current)']:.2f}x)")
 
 
+def probe_auto_grid() -> None:
+    """player_scene at gx=65 and gx="auto" for the shipped moons RealNVP and the lecture flow (5000 points):
+    the mesh auto picks, the share of unresolved triangles (scene_player.unresolved_share) and the time."""
+    from flowviz import pretrained
+    from flowviz.flows import Linear, Planar, Radial
+
+    lecture = Flow([Affine(2, scale=[1.5, 0.6], shift=[0.5, 0.0]), Linear(2, matrix=[[1.0, 1.0], [2.0, 0.0]]),
+                    Planar(2, u=[1.0, 0.5], w=[1.2, 0.3], b=0.0), Radial(2, centre=[0.5, -0.5], alpha=0.5, beta=1.0)])
+    for label, flow in (("moons RealNVP (pretrained)", pretrained.load("moons-realnvp")), ("lecture flow", lecture)):
+        z = flow.base.sample(5000, torch.Generator().manual_seed(0))
+        shown = {g: scene_player.player_scene(flow, z, gx=g) for g in (65, "auto")}
+        med = interleaved({str(g): (lambda g=g: scene_player.player_scene(flow, z, gx=g)) for g in (65, "auto")}, 9)
+        print(f"player_scene, {label}, 5000 points: " + ", ".join(
+            f"gx={g}: {shown[g].gx} x {shown[g].gy}, unresolved {100 * scene_player.unresolved_share(shown[g]):.1f}%, "
+            f"{1e3 * med[str(g)]:.0f} ms" for g in (65, "auto")) + f" ({med['auto'] / med['65']:.2f}x the time)")
+
+
 PROBES = {"spline": probe_spline, "relu": probe_relu, "select": probe_select, "ar_forward": probe_ar_forward,
           "made_block": probe_made_block, "jacobians": probe_jacobians, "scene_chunks": probe_scene_chunks,
-          "scene_finite": probe_scene_finite, "scene_cache": probe_scene_cache}
+          "scene_finite": probe_scene_finite, "scene_cache": probe_scene_cache,
+          "auto_grid": probe_auto_grid}
 
 
 def main() -> None:
