@@ -583,6 +583,47 @@ def npm_package(spec: str, dest: Path) -> Path:
     return out / "package"
 
 
+def steady_box(locator: Any, timeout: float = 10) -> dict[str, float]:
+    """The locator's bounding box once it stays put for 300 ms (a page still laying itself out: Reveal
+    re-centres a slide after a widget on it has drawn)."""
+    last: list[Any] = [None]
+
+    def same() -> Any:
+        box = locator.bounding_box()
+        ok = last[0] is not None and all(abs(box[k] - last[0][k]) < 0.5 for k in box)
+        last[0] = box
+        return box if ok else None
+
+    return wait_until(same, timeout, interval=0.3, what="the layout to settle")
+
+
+def hover_reads_vertex_under_pointer(page: Any, player: Any, mesh: Any, n: int = 3) -> list[tuple[int, int]]:
+    """Hover ``n`` coloured places of a FlowPlayer's x panel; each time the readout's vertex must be the one
+    under the pointer (:func:`assert_vertex_under_pointer`, positions ``mesh`` (K+1, V, 2) computed by the
+    test) and the panel's scales equal. Pointer offsets are in screen pixels, the units of ``data-plot``
+    (a transformed ancestor, like a scaled slide, included). Returns the (k, vertex) read."""
+    readout = player.locator(".fv-readout")
+    panel = player.locator(".fv-panel").last
+    box = steady_box(panel.locator("canvas.fv-overlay"))
+    out = []
+    for fx, fy in coloured_spots(plot_png(player), n):
+        before = readout.get_attribute("data-vertex")
+        px, py = fx * box["width"], fy * box["height"]
+        page.mouse.move(box["x"] + px, box["y"] + py)
+        wait_until(lambda before=before: readout.get_attribute("data-vertex") not in (None, before), 5,
+                   what=f"a readout at {fx:.2f}, {fy:.2f}")
+        k, v = int(readout.get_attribute("data-k")), int(readout.get_attribute("data-vertex"))
+        x0, x1, y0, y1 = (float(t) for t in panel.get_attribute("data-view").split(","))
+        left, top, width, height = (float(t) for t in panel.get_attribute("data-plot").split(","))
+        sx, sy = width / (x1 - x0), height / (y1 - y0)
+        assert abs(sx - sy) <= 0.01 * sx, f"unequal scales: {sx:.3f} vs {sy:.3f} px per unit"
+        r = {"vertex": v, "pointer": (x0 + (px - left) / sx, y1 - (py - top) / sy), "px_per_unit": sx}
+        assert_vertex_under_pointer(r, mesh[k])
+        out.append((k, v))
+    page.mouse.move(0, 0)
+    return out
+
+
 def block_network(page: Any, own: str) -> list[str]:
     """For an exported page opened from ``own`` (a file:// URL): abort every request that is not the file
     itself or a blob: URL (the page imports its own bundle from one) and record it, together with requests

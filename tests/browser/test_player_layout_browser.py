@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 from browser_support import (
     assert_not_blank,
-    assert_vertex_under_pointer,
-    coloured_spots,
+    hover_reads_vertex_under_pointer,
     lecture_flow,
     new_page,
     open_export,
@@ -50,26 +49,6 @@ def _check_layout(lay: dict[str, Any], dpr: int) -> None:
     assert abs(sx - sy) <= 0.01 * sx, f"unequal scales: {sx:.3f} vs {sy:.3f} px per unit ({lay})"
 
 
-def _hover_reads_the_vertex_under_the_pointer(page: Any, player: Any, mesh: Any, n: int = 3) -> None:
-    readout = player.locator(".fv-readout")
-    panel = player.locator(".fv-panel").last
-    overlay = panel.locator("canvas.fv-overlay")
-    box = overlay.bounding_box()
-    for fx, fy in coloured_spots(plot_png(player), n):
-        before = readout.get_attribute("data-vertex")
-        px, py = fx * box["width"], fy * box["height"]
-        page.mouse.move(box["x"] + px, box["y"] + py)
-        wait_until(lambda before=before: readout.get_attribute("data-vertex") not in (None, before), 5,
-                   what=f"a readout at {fx:.2f}, {fy:.2f}")
-        k, v = int(readout.get_attribute("data-k")), int(readout.get_attribute("data-vertex"))
-        x0, x1, y0, y1 = (float(t) for t in panel.get_attribute("data-view").split(","))
-        left, top, width, height = (float(t) for t in panel.get_attribute("data-plot").split(","))
-        r = {"vertex": v, "pointer": (x0 + (px - left) / width * (x1 - x0), y1 - (py - top) / height * (y1 - y0)),
-             "px_per_unit": width / (x1 - x0)}
-        assert_vertex_under_pointer(r, mesh[k])
-    page.mouse.move(0, 0)
-
-
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Any]:
     """The lecture flow's player at its last layer, exported with each preset; and its scene."""
@@ -97,7 +76,7 @@ def test_player_resizes_with_its_cell(browser: Any, exported: tuple[Path, Path, 
         wide = _layout(p)
         _check_layout(wide, dpr)
         assert_not_blank(plot_png(p), "the plot at full width")
-        _hover_reads_the_vertex_under_the_pointer(page, p, scene.mesh)
+        hover_reads_vertex_under_pointer(page, p, scene.mesh)
 
         root = page.locator("#flowviz-root")
         draws = int(p.get_attribute("data-canvas-draws"))
@@ -109,13 +88,13 @@ def test_player_resizes_with_its_cell(browser: Any, exported: tuple[Path, Path, 
         _check_layout(narrow, dpr)
         assert narrow["box"]["x"] + narrow["box"]["width"] <= root.bounding_box()["x"] + 420 + 1, "wider than its cell"
         assert_not_blank(plot_png(p), "the plot at 420 px")
-        _hover_reads_the_vertex_under_the_pointer(page, p, scene.mesh)
+        hover_reads_vertex_under_pointer(page, p, scene.mesh)
 
         root.evaluate("(el) => { el.style.width = ''; }")
         wait_until(lambda: abs(_layout(p)["box"]["width"] - wide["box"]["width"]) <= 1, 10, what="the plot to widen")
         settle(page)
         _check_layout(_layout(p), dpr)
-        _hover_reads_the_vertex_under_the_pointer(page, p, scene.mesh, n=2)
+        hover_reads_vertex_under_pointer(page, p, scene.mesh, n=2)
         assert not left, f"requests left the page: {left}"
         assert not page.console.errors()
     finally:
@@ -136,7 +115,7 @@ def test_presentation_preset_enlarges_type_plot_and_marks(browser: Any, exported
             lay = _layout(p)
             _check_layout(lay, 1)
             assert_not_blank(plot_png(p), f"the {name} plot")
-            _hover_reads_the_vertex_under_the_pointer(page, p, scene.mesh, n=1)
+            hover_reads_vertex_under_pointer(page, p, scene.mesh, n=1)
             got[name] = {
                 "font": float(p.evaluate("(el) => parseFloat(getComputedStyle(el).fontSize)")),
                 "label": float(p.locator(".fv-layer-label").first.evaluate(

@@ -26,13 +26,13 @@ from browser_support import (
     VOILA_BENIGN,
     Voila,
     assert_not_blank,
-    assert_vertex_under_pointer,
-    coloured_spots,
+    hover_reads_vertex_under_pointer,
     lecture_flow,
     npm_package,
     plot_png,
     settle,
     start_voila,
+    steady_box,
     wait_until,
 )
 
@@ -118,44 +118,11 @@ def _inside(page: Any, player: Any) -> dict[str, float]:
 
 
 def _assert_fits(page: Any, player: Any, what: str) -> dict[str, float]:
-    _steady(page, player)
+    steady_box(player)
     r = _inside(page, player)
     assert r["slide_top"] - 1 <= r["top"] and r["bottom"] <= r["slide_bottom"] + 1, f"{what}: off the slide {r}"
     assert r["slide_left"] - 1 <= r["left"] and r["right"] <= r["slide_right"] + 1, f"{what}: off the slide {r}"
     return r
-
-
-def _steady(page: Any, locator: Any) -> dict[str, float]:
-    """The locator's box once it stays put for 300 ms (Reveal lays the slide out again, re-centring it, after
-    the player has drawn and after its height changes)."""
-    last: list[Any] = [None]
-
-    def same() -> Any:
-        box = locator.bounding_box()
-        ok = last[0] is not None and all(abs(box[k] - last[0][k]) < 0.5 for k in box)
-        last[0] = box
-        return box if ok else None
-
-    return wait_until(same, 10, interval=0.3, what="the slide's layout to settle")
-
-
-def _hover(page: Any, player: Any, mesh: Any, n: int) -> None:
-    readout = player.locator(".fv-readout")
-    panel = player.locator(".fv-panel").last
-    box = _steady(page, panel.locator("canvas.fv-overlay"))
-    for fx, fy in coloured_spots(plot_png(player), n):
-        before = readout.get_attribute("data-vertex")
-        px, py = fx * box["width"], fy * box["height"]  # screen pixels, as the slide is scaled
-        page.mouse.move(box["x"] + px, box["y"] + py)
-        wait_until(lambda before=before: readout.get_attribute("data-vertex") not in (None, before), 5,
-                   what=f"a readout at {fx:.2f}, {fy:.2f}")
-        k, v = int(readout.get_attribute("data-k")), int(readout.get_attribute("data-vertex"))
-        x0, x1, y0, y1 = (float(t) for t in panel.get_attribute("data-view").split(","))
-        left, top, width, height = (float(t) for t in panel.get_attribute("data-plot").split(","))
-        assert abs(width / (x1 - x0) - height / (y1 - y0)) <= 0.01 * width / (x1 - x0), "unequal scales"
-        r = {"vertex": v, "pointer": (x0 + (px - left) / width * (x1 - x0), y1 - (py - top) / height * (y1 - y0)),
-             "px_per_unit": width / (x1 - x0)}
-        assert_vertex_under_pointer(r, mesh[k])
 
 
 def _slide_index(page: Any) -> int:
@@ -182,7 +149,7 @@ def test_player_on_a_slide_fits_it_and_shares_the_keys(page: Any, deck: tuple[Vo
     assert box.count() == 1 and box.evaluate("(d) => d.open") is False, "the sliders did not start folded"
     folded = _assert_fits(page, p, "sliders folded")
     assert_not_blank(plot_png(p), "the plot on the slide")
-    _hover(page, p, lecture_flow_mesh(), 3)
+    hover_reads_vertex_under_pointer(page, p, lecture_flow_mesh(), 3)
 
     # unfolded: the plot shrinks so that the player still fits
     plot_h = p.locator(".fv-panel").last.bounding_box()["height"]
@@ -193,7 +160,7 @@ def test_player_on_a_slide_fits_it_and_shares_the_keys(page: Any, deck: tuple[Vo
     settle(page)
     _assert_fits(page, p, "sliders unfolded")
     assert_not_blank(plot_png(p), "the smaller plot")
-    _hover(page, p, lecture_flow_mesh(), 2)
+    hover_reads_vertex_under_pointer(page, p, lecture_flow_mesh(), 2)
     assert folded["bottom"] > folded["top"]
 
     # focused (Tab, or the click on its summary), the player takes the arrows and the deck stays
@@ -225,7 +192,7 @@ def test_presentation_preset_fits_the_slide(page: Any, deck: tuple[Voila, Path])
     assert p.get_attribute("data-preset") == "presentation"
     _assert_fits(page, p, "presentation preset")
     assert_not_blank(plot_png(p), "the plot on the slide")
-    _hover(page, p, lecture_flow_mesh(), 2)
+    hover_reads_vertex_under_pointer(page, p, lecture_flow_mesh(), 2)
     errors = _errors(page)
     assert not errors, "console errors:\n" + "\n".join(errors)
 
