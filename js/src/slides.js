@@ -30,10 +30,11 @@ export function fitHeight({ slideHeight, content, body, margin = 12, floor = 160
 /**
  * Keep `el` (a view's root) within its slide: sets `--fv-fit-height` on `el` from `fitHeight`, with `body`
  * the element the plot lives in (its height is what the variable bounds). `onSlide()` runs once, the first
- * time `el` is found on a slide (the player folds its sliders there). Ends with `signal`.
+ * time `el` is found on a slide (the player folds its sliders there); `onFit(px)` after each new bound, in the
+ * next animation frame (a view whose canvases size themselves when drawn redraws then). Ends with `signal`.
  * Returns `measure()` (call it after changing what the view shows).
  */
-export function fitToSlide(el, body, { signal, onSlide = () => {}, win = globalThis } = {}) {
+export function fitToSlide(el, body, { signal, onSlide = () => {}, onFit = () => {}, win = globalThis } = {}) {
   let entered = false;
   let last = "";
   function measure() {
@@ -51,7 +52,11 @@ export function fitToSlide(el, body, { signal, onSlide = () => {}, win = globalT
     if (v === last) return; // e.g. a hover readout grew beside the plot: no new layout (the plot stays put)
     last = v;
     el.style.setProperty("--fv-fit-height", v);
-    win.requestAnimationFrame?.(() => { if (!signal?.aborted) win.dispatchEvent?.(new Event("resize")); });
+    win.requestAnimationFrame?.(() => {
+      if (signal?.aborted) return;
+      win.dispatchEvent?.(new Event("resize"));
+      onFit(h);
+    });
   }
   if (typeof ResizeObserver === "function") {
     const ro = new ResizeObserver(() => measure());

@@ -10,9 +10,10 @@ export const CSS = `
   padding: calc(8px * var(--fv-scale)); outline: none; user-select: none; -webkit-user-select: none; }
 .flowviz-player:focus-visible { box-shadow: 0 0 0 2px var(--fv-accent); }
 .flowviz-player *, .flowviz-player *::before, .flowviz-player *::after { box-sizing: border-box; }
-/* host pages style bare elements (Voila's slides: .reveal table { font-size: ... }): ours keep the view's type */
+/* host pages style bare elements (Voila's slides: .reveal table { font-size: ... }, reveal.js themes' cell
+   borders): ours keep the view's type and have no borders */
 .flowviz-player.flowviz-player table, .flowviz-player.flowviz-player th, .flowviz-player.flowviz-player td {
-  font-size: inherit; line-height: inherit; }
+  font-size: inherit; line-height: inherit; border: 0; }
 .flowviz-player .fv-toolbar { display: flex; flex-direction: column; gap: 6px; margin-bottom: 6px; }
 .flowviz-player .fv-row { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
 .flowviz-player .fv-row2 { gap: 14px; font-size: 0.92em; color: var(--fv-muted); }

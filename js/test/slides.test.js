@@ -61,8 +61,9 @@ test("on a slide: the plot's bound is set, onSlide runs once, Reveal is asked to
   const d = deck();
   const win = fakeWindow();
   let entered = 0;
+  const fits = [];
   const ac = new AbortController();
-  const measure = fitToSlide(d.root, d.main, { signal: ac.signal, onSlide: () => entered++, win });
+  const measure = fitToSlide(d.root, d.main, { signal: ac.signal, onSlide: () => entered++, onFit: (h) => fits.push(h), win });
   assert.equal(d.root.style.vars.get("--fv-fit-height"), `${700 - 300 - 12}px`);
   assert.equal(d.root.dataset.slide, "1");
   win.flush();
@@ -79,6 +80,7 @@ test("on a slide: the plot's bound is set, onSlide runs once, Reveal is asked to
   d.section.scrollHeight = 1100; measure(); win.flush();
   assert.equal(d.root.style.vars.get("--fv-fit-height"), `${700 - 500 - 12}px`);
   assert.deepEqual(win.events, ["resize", "resize"]);
+  assert.deepEqual(fits, [700 - 300 - 12, 700 - 500 - 12]); // onFit after each new bound, not for the readout
   assert.equal(entered, 1);
   // after the view ends nothing more happens
   ac.abort(); d.section.scrollHeight = 800; measure(); win.flush();

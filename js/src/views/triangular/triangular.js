@@ -8,6 +8,7 @@ import { mountView } from "../../mount.js";
 import { niceTicks, tickLabel } from "../../view.js";
 import { formatNumber } from "../../readout.js";
 import { CSS } from "../../styles.js";
+import { fitToSlide } from "../../slides.js";
 import { heatColor, fitLogLog, zeroPattern } from "./heat.js";
 
 const TRI_CSS = `
@@ -17,6 +18,14 @@ const TRI_CSS = `
 .flowviz-player.flowviz-triangular .fv-side { flex: 1 1 calc(380px * var(--fv-scale)); }
 .flowviz-player .fv-tri-timing, .flowviz-player .fv-tri-info { white-space: pre-wrap; }
 .flowviz-player .fv-tri-timing:empty { display: none; } /* no empty box before the first measurement */
+/* on a slide (js/src/slides.js): the heatmap, its column of text and the timing plot below share the height */
+.flowviz-player.flowviz-triangular[data-slide] .fv-tri-canvas {
+  width: min(calc(380px * var(--fv-scale)), calc(var(--fv-fit-height, 100000px) * 0.56));
+  height: min(calc(380px * var(--fv-scale)), calc(var(--fv-fit-height, 100000px) * 0.56)); }
+.flowviz-player.flowviz-triangular[data-slide] .fv-side { max-height: calc(var(--fv-fit-height, 100000px) * 0.56); }
+.flowviz-player.flowviz-triangular[data-slide] .fv-tri-plot {
+  width: min(calc(420px * var(--fv-scale)), calc(var(--fv-fit-height, 100000px) * 0.6));
+  height: min(calc(300px * var(--fv-scale)), calc(var(--fv-fit-height, 100000px) * 0.42)); }
 .flowviz-player .fv-tri-btn { font: inherit; padding: 0.25em 0.8em; border: 1px solid var(--fv-border); border-radius: 6px; background: var(--fv-btn); color: var(--fv-fg); cursor: pointer; }
 `;
 const f = (x) => formatNumber(x);
@@ -59,6 +68,8 @@ export function renderTriangular({ model, el, signal }) {
   side.append(info, hov, timingText);
   main.append(heat, side, plot);
   el.append(bar, params.el, main);
+  // on a Reveal.js slide: heatmap and timing plot shrink so that the view fits the slide (redrawn at that size)
+  fitToSlide(el, main, { signal: alive, onFit: () => requestDraw() });
 
   kindSel.addEventListener("change", () => save({ kind: kindSel.value }), { signal: alive });
   measureBtn.addEventListener("click", () => save({ measure_request: (val("measure_request", 0) | 0) + 1 }), { signal: alive });

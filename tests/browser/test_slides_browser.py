@@ -1,5 +1,5 @@
-"""FlowPlayer on lecture slides: Voila's reveal template (``voila --template=reveal``), real Voila on 127.0.0.1,
-real headless Chromium.
+"""FlowPlayer and the lecture views on lecture slides: Voila's reveal template (``voila --template=reveal``),
+real Voila on 127.0.0.1, real headless Chromium.
 
 The template loads reveal.js 4.0.2 from unpkg; the test serves that release from its npm package (fetched once
 with ``npm pack``) and aborts every other outside request (the template's jQuery and icon CSS, which the
@@ -9,7 +9,7 @@ transform, and does not scroll.
 Checked: the arrow keys move the deck while the player does not have focus and step the player while it
 does, and not both; on its slide the whole player fits (sliders folded at first; unfolded, the plot shrinks so
 that everything still fits), in both presets; the hover reads the vertex under the pointer through the
-slide's scaling.
+slide's scaling. Each lecture view, one per slide, draws and fits its slide.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from browser_support import (
     THREADS_CELL,
     VOILA_BENIGN,
     Voila,
+    assert_drawn,
     assert_not_blank,
     hover_reads_vertex_under_pointer,
     lecture_flow,
@@ -54,20 +55,38 @@ def _errors(page: Any) -> list[str]:
     return [e for e in page.console.errors(benign=[*VOILA_BENIGN, ABORTED]) if not MATHJAX.match(e)]
 
 
-def _slides(path: Path, preset: str) -> Path:
+def _deck(path: Path, *slides: str) -> Path:
+    """A notebook of slides: a title, then one code cell per slide."""
     import nbformat
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    title = nbformat.v4.new_markdown_cell("# Flows, layer by layer")
-    code = nbformat.v4.new_code_cell(
-        f"{THREADS_CELL}\nfrom flowviz import flows\nfrom flowviz.widgets import FlowPlayer\n"
-        f"FlowPlayer({LECTURE_FLOW}, n_points=2000, grid=33, position=4.0, preset={preset!r})")
-    for cell in (title, code):
+    cells = [nbformat.v4.new_markdown_cell("# Flows, layer by layer")]
+    cells += [nbformat.v4.new_code_cell(src) for src in slides]
+    for cell in cells:
         cell.metadata["slideshow"] = {"slide_type": "slide"}
-    nb.cells = [title, code]
+    nb.cells = cells
     nbformat.write(nb, str(path))
     return path
+
+
+def _slides(path: Path, preset: str) -> Path:
+    return _deck(path, f"{THREADS_CELL}\nfrom flowviz import flows\nfrom flowviz.widgets import FlowPlayer\n"
+                       f"FlowPlayer({LECTURE_FLOW}, n_points=2000, grid=33, position=4.0, preset={preset!r})")
+
+
+#: one lecture view per slide, and the class its root carries
+LECTURE_VIEWS = [
+    ("fv-cov1d", f"{THREADS_CELL}\nfrom flowviz.widgets.cov1d import ChangeOfVariables1D\nChangeOfVariables1D()"),
+    ("flowviz-lens", "from flowviz.widgets.lens import JacobianLens\nJacobianLens(n_samples=3000)"),
+    ("fv-lik", "import torch\nfrom flowviz import flows\nfrom flowviz.data import Crescent\n"
+               "from flowviz.widgets.likelihood import LikelihoodSplit\n"
+               "flow = flows.Flow([flows.Affine(2, scale=[1.5, -0.6], shift=[0.5, 0.2]),"
+               " flows.SinhArcsinh(2, skew=[0.3, -0.2], tailweight=[0.8, 1.3])])\n"
+               "LikelihoodSplit(flow, Crescent().sample(800, torch.Generator().manual_seed(1)))"),
+    ("flowviz-triangular", "from flowviz.widgets.triangular import TriangularJacobian\n"
+                           "TriangularJacobian(kind='maf', n=16, sizes=(16, 32, 64), repeats=3, diag_sizes=(4096,))"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +98,7 @@ def deck(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReques
     nb_dir.mkdir()
     for preset in ("notebook", "presentation"):
         _slides(nb_dir / f"{preset}.ipynb", preset)
+    _deck(nb_dir / "lecture.ipynb", *(src for _, src in LECTURE_VIEWS))
     server = start_voila(nb_dir, root, ["--template=reveal"])
     try:
         yield server, reveal
@@ -193,6 +213,30 @@ def test_presentation_preset_fits_the_slide(page: Any, deck: tuple[Voila, Path])
     _assert_fits(page, p, "presentation preset")
     assert_not_blank(plot_png(p), "the plot on the slide")
     hover_reads_vertex_under_pointer(page, p, lecture_flow_mesh(), 2)
+    errors = _errors(page)
+    assert not errors, "console errors:\n" + "\n".join(errors)
+
+
+def test_lecture_views_fit_their_slides(page: Any, deck: tuple[Voila, Path]) -> None:
+    """ChangeOfVariables1D, JacobianLens, LikelihoodSplit and TriangularJacobian, one per slide: each draws and
+    lies within its slide (the triangular view shrinks its heatmap and timing plot to fit; the others fit as
+    they are at the default preset)."""
+    voila, reveal = deck
+    _, left = _open(page, voila, reveal, "lecture.ipynb")
+    views = page.locator(".flowviz-player")
+    wait_until(lambda: views.count() == len(LECTURE_VIEWS)
+               and all(int(views.nth(i).get_attribute("data-frame") or 0) > 0 for i in range(len(LECTURE_VIEWS))),
+               120, what="every lecture view to draw")
+    for i, (cls, _) in enumerate(LECTURE_VIEWS, 1):
+        page.keyboard.press("ArrowRight")
+        wait_until(lambda i=i: _slide_index(page) == i, 10, what=f"slide {i}")
+        view = page.locator(f".reveal .slides > section.present .flowviz-player.{cls}")
+        assert view.count() == 1, cls
+        if cls == "flowviz-triangular":  # the view that fits itself to the slide
+            wait_until(lambda view=view: view.get_attribute("data-slide") == "1", 10, what=f"{cls} to see its slide")
+        _assert_fits(page, view, cls)
+        assert_drawn(view.screenshot(), f"{cls} on its slide")
+    assert all(TEMPLATE_EXTRAS.match(u) for u in left), f"unexpected outside requests: {left}"
     errors = _errors(page)
     assert not errors, "console errors:\n" + "\n".join(errors)
 
