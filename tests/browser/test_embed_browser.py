@@ -46,7 +46,7 @@ def cdn(request: pytest.FixtureRequest) -> dict[str, Path]:
     """URL pattern -> local file or directory serving it."""
     import anywidget
 
-    dest = Path(request.config.cache.mkdir("npm-embed-assets"))
+    dest = Path(request.config.cache.mkdir("npm-packages"))
     manager = npm_package(f"@jupyter-widgets/html-manager@{HTML_MANAGER}", dest)
     # the anywidget release of the Python package, whose front end the page asks for (~0.11.*)
     front = npm_package(f"anywidget@{anywidget.__version__}", dest)

@@ -92,7 +92,7 @@ LECTURE_VIEWS = [
 @pytest.fixture(scope="module")
 def deck(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[tuple[Voila, Path]]:
     """Voila with the reveal template serving a two-slide deck per preset, and reveal.js's package."""
-    reveal = npm_package(f"reveal.js@{REVEAL}", Path(request.config.cache.mkdir("npm-embed-assets")))
+    reveal = npm_package(f"reveal.js@{REVEAL}", Path(request.config.cache.mkdir("npm-packages")))
     root = tmp_path_factory.mktemp("slides")
     nb_dir = root / "notebooks"
     nb_dir.mkdir()
