@@ -35,7 +35,7 @@ from browser_support import (
 pytestmark = pytest.mark.browser
 
 HTML_MANAGER = "1.0.15"  # the newest 1.0.x: the page asks for @jupyter-widgets/html-manager@^1.0.1
-REQUIREJS = "2.3.4"  # the page's require.js (cdnjs serves it minified; npm has the same release unminified
+REQUIREJS = "2.3.4"  # the page's require.js (cdnjs serves it minified; npm has the same release unminified)
 
 #: the page's own first try at a module, relative to the page (html-manager looks there before the CDN)
 LOCAL_TRY = (re.compile(r"^Failed to load resource: net::ERR_FILE_NOT_FOUND$"), re.compile(r"/anywidget\.js$"))
