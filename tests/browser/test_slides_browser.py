@@ -98,7 +98,10 @@ def deck(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReques
     nb_dir.mkdir()
     for preset in ("notebook", "presentation"):
         _slides(nb_dir / f"{preset}.ipynb", preset)
-    _deck(nb_dir / "lecture.ipynb", *(src for _, src in LECTURE_VIEWS))
+    for preset in ("notebook", "presentation"):  # the view is the cell's last line; its preset set after it
+        _deck(nb_dir / f"lecture-{preset}.ipynb",
+              *(f"{src[:src.rindex(chr(10)) + 1]}view = {src[src.rindex(chr(10)) + 1:]}\nview.preset = {preset!r}\nview"
+                for _, src in LECTURE_VIEWS))
     server = start_voila(nb_dir, root, ["--template=reveal"])
     try:
         yield server, reveal
@@ -217,12 +220,14 @@ def test_presentation_preset_fits_the_slide(page: Any, deck: tuple[Voila, Path])
     assert not errors, "console errors:\n" + "\n".join(errors)
 
 
-def test_lecture_views_fit_their_slides(page: Any, deck: tuple[Voila, Path]) -> None:
+@pytest.mark.parametrize("preset", ["notebook", "presentation"])
+def test_lecture_views_fit_their_slides(page: Any, deck: tuple[Voila, Path], preset: str) -> None:
     """ChangeOfVariables1D, JacobianLens, LikelihoodSplit and TriangularJacobian, one per slide: each draws and
-    lies within its slide (the triangular view shrinks its heatmap and timing plot to fit; the others fit as
-    they are at the default preset)."""
+    lies within its slide, at both presets (the change-of-variables, likelihood and triangular views shrink
+    their plots to fit; at the presentation preset the likelihood view's three panels overflowed by 946 of
+    700 px, the change-of-variables view by 119)."""
     voila, reveal = deck
-    _, left = _open(page, voila, reveal, "lecture.ipynb")
+    _, left = _open(page, voila, reveal, f"lecture-{preset}.ipynb")
     views = page.locator(".flowviz-player")
     wait_until(lambda: views.count() == len(LECTURE_VIEWS)
                and all(int(views.nth(i).get_attribute("data-frame") or 0) > 0 for i in range(len(LECTURE_VIEWS))),
@@ -232,7 +237,8 @@ def test_lecture_views_fit_their_slides(page: Any, deck: tuple[Voila, Path]) -> 
         wait_until(lambda i=i: _slide_index(page) == i, 10, what=f"slide {i}")
         view = page.locator(f".reveal .slides > section.present .flowviz-player.{cls}")
         assert view.count() == 1, cls
-        if cls == "flowviz-triangular":  # the view that fits itself to the slide
+        assert view.get_attribute("data-preset") == preset
+        if cls != "flowviz-lens":  # the views that fit themselves to the slide (the lens fits as it is)
             wait_until(lambda view=view: view.get_attribute("data-slide") == "1", 10, what=f"{cls} to see its slide")
         _assert_fits(page, view, cls)
         assert_drawn(view.screenshot(), f"{cls} on its slide")

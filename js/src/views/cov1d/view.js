@@ -12,12 +12,15 @@ import { createParamControls } from "../../controls.js";
 import { mountView } from "../../mount.js";
 import { formatNumber } from "../../readout.js";
 import { CSS } from "../../styles.js";
+import { fitToSlide } from "../../slides.js";
 import { stripReadout, clampStrip, zOfX, interp1 as interpAt } from "./math.js";
 
 export const COV_CSS = `
 .flowviz-player.fv-cov1d .fv-panel { aspect-ratio: 1.25 / 1; }
 .flowviz-player.fv-cov1d .fv-panel .fv-overlay { cursor: ew-resize; }
 .flowviz-player.fv-cov1d .fv-readout { flex: 1 1 100%; }
+/* on a slide (js/src/slides.js): both panels as tall as the slide leaves room for */
+.flowviz-player.fv-cov1d[data-slide] .fv-panel { max-width: calc(var(--fv-fit-height, 100000px) * 1.25); }
 .flowviz-player .fv-swatch { display: inline-block; width: 0.8em; height: 0.8em; border-radius: 2px; margin-right: 0.3em; vertical-align: -0.05em; }
 `;
 const BLUE = [31, 119, 180, 1], GREEN = [44, 160, 44, 1];
@@ -51,6 +54,7 @@ export function renderCov1d({ model, el, signal }) {
   main.className = "fv-main";
   main.append(panelsEl, readoutEl);
   el.append(params.el, main);
+  fitToSlide(el, panelsEl, { signal: alive }); // on a Reveal.js slide: the panels shrink so that the view fits
   const panels = { z: makePanel("z"), x: makePanel("x") };
   panelsEl.append(panels.z.el, panels.x.el);
   const banner = createBanner(panelsEl);

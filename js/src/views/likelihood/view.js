@@ -14,6 +14,7 @@ import { mountView } from "../../mount.js";
 import { lutIndex } from "../../colormap.js";
 import { formatNumber } from "../../readout.js";
 import { CSS } from "../../styles.js";
+import { fitToSlide } from "../../slides.js";
 import { robustRange, averagesAtC, extent } from "./math.js";
 
 const LIK_CSS = `
@@ -21,13 +22,16 @@ const LIK_CSS = `
 .flowviz-player.fv-lik .fv-panel { flex: 1 1 300px; aspect-ratio: 1 / 1; }
 .flowviz-player.fv-lik .fv-panel .fv-overlay { cursor: default; }
 .flowviz-player.fv-lik .fv-readout { flex: 1 1 100%; }
+/* on a slide (js/src/slides.js): the three panels in one row, as tall as the slide leaves room for */
+.flowviz-player.fv-lik[data-slide] .fv-panels { flex-wrap: nowrap; }
+.flowviz-player.fv-lik[data-slide] .fv-panel { flex: 1 1 0; max-width: var(--fv-fit-height, none); }
 `;
 const COLORS = { t1: [31, 119, 180, 1], t2: [214, 39, 40, 1], total: [44, 44, 44, 1] };
 const rgba = (c, a = 1) => `rgba(${c[0]},${c[1]},${c[2]},${c[3] * a})`;
 const num = (v) => (Number.isFinite(v) ? formatNumber(v) : v === -Infinity ? "\u2212\u221e" : "non-finite");
 
 export function renderLikelihood({ model, el, signal }) {
-  const { val, save, listen, requestDraw, followTheme, onCleanup, cleanup } =
+  const { alive, val, save, listen, requestDraw, followTheme, onCleanup, cleanup } =
     mountView({ model, el, signal }, { classes: ["fv-lik"], css: CSS + LIK_CSS, frame });
   const S = { a: null, error: "", c: +val("c", 1), dirty: true, version: undefined, frame: 0, lastSync: 0, timer: 0 };
   let theme;
@@ -53,6 +57,7 @@ export function renderLikelihood({ model, el, signal }) {
   main.className = "fv-main";
   main.append(panelsEl, readoutEl);
   el.append(params.el, main);
+  fitToSlide(el, panelsEl, { signal: alive }); // on a Reveal.js slide: the panels shrink so that the view fits
   const panels = ["t1", "t2", "avg"].map((which) => {
     const p = createPanel({ prefer: "canvas2d", onChange: () => requestDraw() });
     p.which = which;
