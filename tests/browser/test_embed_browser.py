@@ -106,16 +106,11 @@ def open_embed(page: Any, path: Path, cdn: dict[str, Path], selector: str) -> tu
     page.on("websocket", lambda ws: left.append(f"websocket {ws.url}"))
     page.goto(path.as_uri())
     view = page.locator(selector)
-
-    def drawn() -> bool:
-        if page.console.page_errors:  # e.g. "[anywidget] Failed to initialize model": fail now, with the reason
-            raise AssertionError("the embedded page failed:\n" + page.console.text())
-        return view.count() == 1 and int(view.get_attribute("data-frame") or 0) > 0
-
-    try:
-        wait_until(drawn, 60, what=f"the embedded page to draw {selector}")
-    except AssertionError as err:
-        raise AssertionError(f"{err}\nconsole:\n{page.console.text()}") from None
+    # a page error (e.g. "[anywidget] Failed to initialize model") ends the wait at once, with the reason
+    drawn = lambda: view.count() == 1 and int(view.get_attribute("data-frame") or 0) > 0  # noqa: E731
+    wait_until(lambda: page.console.page_errors or drawn(), 60,
+               what=f"the embedded page to draw {selector} (its console: test-artifacts/)")
+    assert not page.console.page_errors, "the embedded page failed:\n" + page.console.text()
     settle(page)
     return view, served, left
 

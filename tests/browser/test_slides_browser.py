@@ -14,6 +14,7 @@ slide's scaling. Each lecture view, one per slide, draws and fits its slide.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -170,7 +171,7 @@ def test_player_on_a_slide_fits_it_and_shares_the_keys(page: Any, deck: tuple[Vo
     wait_until(lambda: p.get_attribute("data-slide") == "1", 10, what="the player to see its slide")
     box = p.locator("details.fv-params-box")
     assert box.count() == 1 and box.evaluate("(d) => d.open") is False, "the sliders did not start folded"
-    folded = _assert_fits(page, p, "sliders folded")
+    _assert_fits(page, p, "sliders folded")
     assert_not_blank(plot_png(p), "the plot on the slide")
     hover_reads_vertex_under_pointer(page, p, lecture_flow_mesh(), 3)
 
@@ -184,7 +185,6 @@ def test_player_on_a_slide_fits_it_and_shares_the_keys(page: Any, deck: tuple[Vo
     _assert_fits(page, p, "sliders unfolded")
     assert_not_blank(plot_png(p), "the smaller plot")
     hover_reads_vertex_under_pointer(page, p, lecture_flow_mesh(), 2)
-    assert folded["bottom"] > folded["top"]
 
     # focused (Tab, or the click on its summary), the player takes the arrows and the deck stays
     p.focus()
@@ -224,8 +224,8 @@ def test_presentation_preset_fits_the_slide(page: Any, deck: tuple[Voila, Path])
 def test_lecture_views_fit_their_slides(page: Any, deck: tuple[Voila, Path], preset: str) -> None:
     """ChangeOfVariables1D, JacobianLens, LikelihoodSplit and TriangularJacobian, one per slide: each draws and
     lies within its slide, at both presets (the change-of-variables, likelihood and triangular views shrink
-    their plots to fit; at the presentation preset the likelihood view's three panels overflowed by 946 of
-    700 px, the change-of-variables view by 119)."""
+    their plots to fit; before that, at the presentation preset, the likelihood view's three panels overflowed
+    a 700 px slide by 946 px and the change-of-variables view by 119, measured ad hoc)."""
     voila, reveal = deck
     _, left = _open(page, voila, reveal, f"lecture-{preset}.ipynb")
     views = page.locator(".flowviz-player")
@@ -247,13 +247,9 @@ def test_lecture_views_fit_their_slides(page: Any, deck: tuple[Voila, Path], pre
     assert not errors, "console errors:\n" + "\n".join(errors)
 
 
-_MESH: list[Any] = []
-
-
+@functools.cache
 def lecture_flow_mesh() -> Any:
     """The mesh (K+1, V, 2) the slides' player shows, computed here (same flow, points and grid)."""
-    if not _MESH:
-        from flowviz.widgets import FlowPlayer
+    from flowviz.widgets import FlowPlayer
 
-        _MESH.append(FlowPlayer(lecture_flow(), n_points=2000, grid=33).scene.mesh)
-    return _MESH[0]
+    return FlowPlayer(lecture_flow(), n_points=2000, grid=33).scene.mesh
