@@ -3,9 +3,12 @@ the n slider recomputes, and the measure button brings back timing medians."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
+import numpy as np
 import pytest
+from PIL import Image
 from browser_support import (
     NEEDS_KERNEL,
     THREADS_CELL,
@@ -51,6 +54,25 @@ def assert_heatmap_lower_triangular(tri: Any, n: int) -> None:
     (zero,) = upper
     assert sum(c != zero for c in lower) > 0.5 * len(lower), f"most cells below the diagonal look like zeros ({zero})"
     assert len(set(lower)) > 5
+
+
+def assert_colour_key(tri: Any, jac: np.ndarray, n: int) -> None:
+    """The key under the heatmap: its end labels are -max|J| and +max|J|, and the end of the ramp on the side
+    of the largest entry has that entry's colour in the heatmap (screenshot pixels against canvas pixels)."""
+    labels = [float(t) for t in tri.locator(".fv-tri-tick").all_inner_texts()]
+    m = float(np.abs(jac).max())
+    assert labels[0] == pytest.approx(-m, rel=0.05) and labels[-1] == pytest.approx(m, rel=0.05), labels
+    i, j = np.unravel_index(int(np.abs(jac).argmax()), jac.shape)
+    cell = tri.locator("canvas.fv-tri-canvas").evaluate(
+        """(c, [i, j, n]) => { const x = Math.floor((j + 0.5) * c.width / n), y = Math.floor((i + 0.5) * c.height / n);
+             return Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3)); }""", [int(i), int(j), n])
+    ramp = Image.open(io.BytesIO(tri.locator(".fv-tri-ramp").screenshot())).convert("RGB")
+    end = ramp.getpixel((ramp.width - 3 if jac[i, j] > 0 else 2, ramp.height // 2))
+    assert max(abs(a - b) for a, b in zip(end, cell, strict=True)) <= 8, (end, cell)
+    zero = tri.locator(".fv-tri-zero i").evaluate("(e) => getComputedStyle(e).backgroundColor")
+    upper = tri.locator("canvas.fv-tri-canvas").evaluate(
+        "(c) => Array.from(c.getContext('2d').getImageData(c.width - 2, 1, 1, 1).data.slice(0, 3))")  # (0, n-1)
+    assert zero == "rgb({}, {}, {})".format(*upper), (zero, upper)
 
 
 def test_triangular_renders_and_measures(page: Any, server: Voila) -> None:
@@ -103,5 +125,6 @@ def test_exported_page_keeps_the_heatmap_and_the_timing_offline(page: Any, tmp_p
                    5, what=f"the readout of cell ({i}, {j})")
         assert float(tri.get_attribute("data-hover-value")) == pytest.approx(float(view.scene.jac[i, j]), abs=1e-6)
     assert "0 (exact zero)" in tri.locator(".fv-tri-hover").inner_text()  # (2, 9): above the diagonal
+    assert_colour_key(tri, view.scene.jac, 12)
     assert not left, f"requests left the page: {left}"
     assert not page.console.errors()

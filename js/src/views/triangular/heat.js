@@ -5,16 +5,48 @@
  * non-zeros a diverging blue (negative) - red (positive) scale on t = log1p(|v|/s)/log1p(max/s).
  * Returns [r, g, b] in 0..255.
  */
-export function heatColor(v, maxAbs, zero = [236, 238, 242]) {
+export function heatColor(v, maxAbs, zero = HEAT_ZERO) {
   if (v === 0) return zero.slice();
   if (!Number.isFinite(v)) return [0, 0, 0];
+  return tintOf(Math.sign(v) * heatPosition(Math.abs(v), maxAbs));
+}
+
+/** The neutral colour of an exact zero. */
+export const HEAT_ZERO = [236, 238, 242];
+
+/** Where |v| lies on the scale, t = log1p(|v|/s)/log1p(max/s) in [0, 1], s = max/100. */
+export function heatPosition(absV, maxAbs) {
   const m = maxAbs > 0 ? maxAbs : 1;
   const s = m / 100;
-  const t = Math.min(1, Math.log1p(Math.abs(v) / s) / Math.log1p(m / s));
-  const lo = 0.25 + 0.75 * t; // even the smallest non-zero is clearly tinted
-  const c = v > 0 ? [178, 24, 43] : [33, 102, 172];
+  return Math.min(1, Math.log1p(absV / s) / Math.log1p(m / s));
+}
+
+// the colour at signed scale position t in [-1, 1] (t != 0): white tinted towards red (t > 0) or blue
+function tintOf(t) {
+  const lo = 0.25 + 0.75 * Math.abs(t); // even the smallest non-zero is clearly tinted
+  const c = t > 0 ? [178, 24, 43] : [33, 102, 172];
   const w = [247, 247, 247];
   return [0, 1, 2].map((i) => Math.round(w[i] + (c[i] - w[i]) * lo));
+}
+
+/**
+ * The colour key of the heatmap, -maxAbs at the left to +maxAbs at the right: `gradient`, a CSS
+ * linear-gradient with the same colours as heatColor (a hard step at the centre, where the smallest
+ * non-zeros of either sign meet), and `ticks` [{pos (0..1), label}] at -max, -max/10, +max/10, +max
+ * (each placed where heatColor puts that value).
+ */
+export function heatKey(maxAbs, steps = 8) {
+  const m = maxAbs > 0 ? maxAbs : 1;
+  const stops = [];
+  const stop = (t) => `rgb(${tintOf(t).join(",")}) ${(50 + 50 * t).toFixed(2)}%`;
+  for (let i = steps; i >= 1; i--) stops.push(stop(-i / steps));
+  stops.push(stop(-Number.MIN_VALUE), stop(Number.MIN_VALUE)); // the smallest non-zeros of either sign meet
+  for (let i = 1; i <= steps; i++) stops.push(stop(i / steps));
+  const label = (v) => Number(v.toPrecision(2)).toString();
+  const ticks = [-m, -m / 10, m / 10, m].map((v) => ({
+    pos: 0.5 + 0.5 * Math.sign(v) * heatPosition(Math.abs(v), m), label: label(v),
+  }));
+  return { gradient: `linear-gradient(to right, ${stops.join(", ")})`, ticks };
 }
 
 /** Least-squares slope and intercept of log10(y) against log10(x), over finite positive pairs. */

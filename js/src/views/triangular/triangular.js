@@ -9,19 +9,28 @@ import { niceTicks, tickLabel } from "../../view.js";
 import { formatNumber } from "../../readout.js";
 import { CSS } from "../../styles.js";
 import { fitToSlide } from "../../slides.js";
-import { heatColor, fitLogLog, zeroPattern } from "./heat.js";
+import { heatColor, heatKey, HEAT_ZERO, fitLogLog, zeroPattern } from "./heat.js";
 
 const TRI_CSS = `
 .flowviz-player .fv-tri-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; margin-bottom: 6px; }
 .flowviz-player .fv-tri-canvas { width: calc(380px * var(--fv-scale)); height: calc(380px * var(--fv-scale)); border: 1px solid var(--fv-border); image-rendering: pixelated; }
+.flowviz-player .fv-tri-heatcol { display: flex; flex-direction: column; flex: 0 0 auto; }
+/* the colour key under the heatmap: the ramp from -max to +max, tick labels, the swatch of an exact zero */
+.flowviz-player .fv-tri-key { position: relative; height: 2.5em; font-size: 0.8em; color: var(--fv-muted); margin-top: 4px; }
+.flowviz-player .fv-tri-ramp { height: 0.8em; border: 1px solid var(--fv-border); box-sizing: border-box; }
+.flowviz-player .fv-tri-tick { position: absolute; top: 1em; transform: translateX(-50%); white-space: nowrap; }
+.flowviz-player .fv-tri-tick:first-of-type { transform: none; }
+.flowviz-player .fv-tri-tick.fv-last { transform: translateX(-100%); }
+.flowviz-player .fv-tri-zero { position: absolute; top: 1em; left: 50%; transform: translateX(-50%); white-space: nowrap; }
+.flowviz-player .fv-tri-zero i { display: inline-block; width: 0.8em; height: 0.8em; vertical-align: -0.1em; border: 1px solid var(--fv-border); margin-right: 0.3em; }
 .flowviz-player .fv-tri-plot { width: calc(420px * var(--fv-scale)); height: calc(300px * var(--fv-scale)); border: 1px solid var(--fv-border); }
 .flowviz-player.flowviz-triangular .fv-side { flex: 1 1 calc(380px * var(--fv-scale)); }
 .flowviz-player .fv-tri-timing, .flowviz-player .fv-tri-info { white-space: pre-wrap; }
 .flowviz-player .fv-tri-timing:empty { display: none; } /* no empty box before the first measurement */
 /* on a slide (js/src/slides.js): the heatmap, its column of text and the timing plot below share the height */
 .flowviz-player.flowviz-triangular[data-slide] .fv-tri-canvas {
-  width: min(calc(380px * var(--fv-scale)), calc(var(--fv-fit-height, 100000px) * 0.56));
-  height: min(calc(380px * var(--fv-scale)), calc(var(--fv-fit-height, 100000px) * 0.56)); }
+  width: min(calc(380px * var(--fv-scale)), calc(var(--fv-fit-height, 100000px) * 0.56 - 2.4em));
+  height: min(calc(380px * var(--fv-scale)), calc(var(--fv-fit-height, 100000px) * 0.56 - 2.4em)); }
 .flowviz-player.flowviz-triangular[data-slide] .fv-side { max-height: calc(var(--fv-fit-height, 100000px) * 0.56); }
 .flowviz-player.flowviz-triangular[data-slide] .fv-tri-plot {
   width: min(calc(420px * var(--fv-scale)), calc(var(--fv-fit-height, 100000px) * 0.6));
@@ -56,6 +65,13 @@ export function renderTriangular({ model, el, signal }) {
   heat.className = "fv-tri-canvas";
   const plot = document.createElement("canvas");
   plot.className = "fv-tri-plot";
+  const key = document.createElement("div");
+  key.className = "fv-tri-key";
+  key.title = "J\u1d62\u2c7c: blue negative, red positive, shade on a log scale of |J\u1d62\u2c7c|; grey: exactly zero";
+  const heatCol = document.createElement("div");
+  heatCol.className = "fv-tri-heatcol";
+  heatCol.append(heat, key);
+  let keyMax = null;
   const side = document.createElement("div");
   side.className = "fv-side";
   const info = document.createElement("div");
@@ -66,7 +82,7 @@ export function renderTriangular({ model, el, signal }) {
   const timingText = document.createElement("div");
   timingText.className = "fv-readout fv-tri-timing";
   side.append(info, hov, timingText);
-  main.append(heat, side, plot);
+  main.append(heatCol, side, plot);
   el.append(bar, params.el, main);
   // on a Reveal.js slide: heatmap and timing plot shrink so that the view fits the slide (redrawn at that size)
   fitToSlide(el, main, { signal: alive, onFit: () => requestDraw() });
@@ -121,6 +137,7 @@ export function renderTriangular({ model, el, signal }) {
     const ctx = heat.getContext("2d");
     const img = ctx.createImageData(n, n);
     const maxAbs = meta.max_abs || 1;
+    if (keyMax !== maxAbs) drawKey(maxAbs);
     for (let k = 0; k < n * n; k++) {
       const c = heatColor(J.data[k], maxAbs);
       img.data[4 * k] = c[0]; img.data[4 * k + 1] = c[1]; img.data[4 * k + 2] = c[2]; img.data[4 * k + 3] = 255;
@@ -156,6 +173,28 @@ export function renderTriangular({ model, el, signal }) {
       `(Jacobian by autograd, ${meta.method || "?"} pass)`,
       errLine,
     ].filter((l, i, a) => l !== "" || i < a.length - 1).join("\n");
+  }
+
+  function drawKey(maxAbs) {
+    keyMax = maxAbs;
+    const { gradient, ticks } = heatKey(maxAbs);
+    const ramp = document.createElement("div");
+    ramp.className = "fv-tri-ramp";
+    ramp.style.background = gradient;
+    const labels = ticks.map(({ pos, label }, i) => {
+      const t = document.createElement("span");
+      t.className = i === ticks.length - 1 ? "fv-tri-tick fv-last" : "fv-tri-tick";
+      t.style.left = `${(100 * pos).toFixed(2)}%`;
+      t.textContent = label;
+      return t;
+    });
+    const zero = document.createElement("span");
+    zero.className = "fv-tri-zero";
+    const swatch = document.createElement("i");
+    swatch.style.background = `rgb(${HEAT_ZERO.join(",")})`;
+    zero.append(swatch, "exact 0");
+    key.replaceChildren(ramp, ...labels, zero);
+    el.dataset.keyMax = String(maxAbs);
   }
 
   function drawTiming(T) {
