@@ -82,6 +82,11 @@ def test_plot_twin():
     matplotlib.use("Agg")
     from flowviz.plot.triangular import plot_triangular
     w = TriangularJacobian(kind="coupling", n=10)
-    assert len(plot_triangular(w)) == 1
+    (ax,) = plot_triangular(w)
+    # the colour bar spans -max|J| .. +max|J|, the heatmap's own norm
+    (image,) = ax.get_images()
+    m = float(np.abs(w.scene.jac).max())
+    assert image.colorbar is not None
+    assert image.colorbar.norm.vmin == pytest.approx(-m) and image.colorbar.norm.vmax == pytest.approx(m)
     axes = plot_triangular(w.scene, timing=time_logdet((8, 16, 32), repeats=2))
     assert len(axes) == 2

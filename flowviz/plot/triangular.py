@@ -14,7 +14,8 @@ __all__ = ["plot_triangular"]
 
 def plot_triangular(view_or_scene: Any, timing: dict[str, Any] | None = None, ax: Any = None) -> list[Any]:
     """Draw a TriangularJacobian (or a TriangularScene, with an optional ``timing`` dict from
-    :func:`~flowviz.scene.triangular.time_logdet`). Returns the Axes (one, or two with timing)."""
+    :func:`~flowviz.scene.triangular.time_logdet`). The heatmap has a colour bar from -max|J| to +max|J|.
+    Returns the Axes (one, or two with timing)."""
     import matplotlib.pyplot as plt
     from matplotlib.colors import SymLogNorm
 
@@ -34,7 +35,9 @@ def plot_triangular(view_or_scene: Any, timing: dict[str, Any] | None = None, ax
     m = max(float(np.abs(scene.jac).max()), 1e-12)
     shown = np.ma.masked_where(scene.jac == 0, scene.jac)
     cmap = plt.get_cmap("RdBu_r").with_extremes(bad="#eceef2")
-    a0.imshow(shown, cmap=cmap, norm=SymLogNorm(linthresh=m / 100, vmin=-m, vmax=m), interpolation="nearest")
+    im = a0.imshow(shown, cmap=cmap, norm=SymLogNorm(linthresh=m / 100, vmin=-m, vmax=m), interpolation="nearest")
+    # the key, as under the widget's heatmap: -max|J| .. +max|J| on the same symmetric-log scale
+    a0.figure.colorbar(im, ax=a0, fraction=0.046, pad=0.04, label="J_ij")
     a0.set_title(f"J = ∂x/∂z ({scene.kind}, n={scene.n}); zeros grey\n"
                  f"log|det|: slogdet {scene.logdet_slogdet:.6g}, Σlog|diag| {scene.logdet_diag:.6g}, "
                  f"layer {scene.logdet_layer:.6g}", fontsize=8)
