@@ -1,6 +1,8 @@
 // controls.js: the player's own HTML controls (no ipywidgets): transport bar, view
 // toggles, and the parameter sliders/toggles generated from the `controls` list.
 
+import { decimalsOf } from "./view.js";
+
 export const SPEEDS = [0.25, 0.5, 1, 2, 4];
 
 const SVG = {
@@ -30,9 +32,7 @@ function h(tag, props = {}, children = []) {
 
 /** Decimals to show for a slider step. */
 export function stepDecimals(step) {
-  if (!(step > 0)) return 2;
-  const s = String(+Number(step).toPrecision(6));
-  return s.includes("e") ? Math.ceil(-Math.log10(step)) : (s.split(".")[1] || "").length;
+  return step > 0 ? decimalsOf(step) : 2;
 }
 
 function checkbox(label, title, onChange) {

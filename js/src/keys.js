@@ -28,6 +28,8 @@ export function keyAction(key, position, K) {
 
 /** Should the player handle this keydown? Only on the focused root, without modifiers. */
 export function isOwnKeyEvent(event, root) {
-  if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return false;
+  // Shift too: Shift+Space is a deck's "previous slide"; isComposing: a key that belongs to an input method
+  if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey
+      || event.isComposing) return false;
   return event.target === root;
 }

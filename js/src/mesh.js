@@ -177,11 +177,12 @@ export class MeshTopology {
       this.placed.push(placed ? validVertices(pos, null, placed.subarray(k * V, (k + 1) * V)) : valid);
       this.flips.push(flips);
       this.flipCount.push(n);
-      let ns = 0;
-      for (let t = 0; t < T; t++) ns += stretched[t] && !flips[t] ? 1 : 0;
+      let ns = 0, any = false;
+      for (let t = 0; t < T; t++) { ns += stretched[t] && !flips[t] ? 1 : 0; any ||= !!stretched[t]; }
       this.stretched.push(stretched);
       this.stretchCount.push(ns);
-      this.lost.push(ns ? segmentsOnlyIn(this.grid, gx, gy, stretched) : new Uint8Array(this.grid.length / 2));
+      // folded triangles may be over-drawn too: their segments are lost as well (flowviz.plot's Topology.of)
+      this.lost.push(any ? segmentsOnlyIn(this.grid, gx, gy, stretched) : new Uint8Array(this.grid.length / 2));
     }
     this.cache = new Map();
   }

@@ -164,9 +164,21 @@ export function renderPlayer({ model, el, signal }) {
     "change:params": () => updateParams(),
     "change:position": () => {
       const p = +model.get("position");
-      if (Number.isFinite(p) && p !== S.lastWritten && Math.abs(p - S.t) > 1e-9) { S.t = clamp(p, 0, K()); requestDraw(); }
+      // (p === lastWritten: the echo of this view's own last write, stale if the view has moved on since)
+      if (Number.isFinite(p) && p !== S.lastWritten && Math.abs(p - S.t) > 1e-9) {
+        S.t = clamp(p, 0, K());
+        S.lastWritten = p; // a value from elsewhere: a later one equal to this view's earlier write is not an echo
+        requestDraw();
+      }
     },
-    "change:playing": () => { const b = !!model.get("playing"); if (b !== S.playing) { S.playing = b; S.lastNow = 0; requestDraw(); } },
+    "change:playing": () => {
+      const b = !!model.get("playing");
+      if (b === S.playing) return;
+      S.playing = b;
+      S.lastNow = 0;
+      if (b && !S.loop && S.t >= K() - 1e-9) { S.t = 0; syncPosition(true); } // as the play button: from the start
+      requestDraw();
+    },
     "change:speed": () => { S.speed = +model.get("speed") || 1; requestDraw(); },
     "change:loop": () => { S.loop = !!model.get("loop"); requestDraw(); },
     "change:show_points": () => { S.show_points = !!model.get("show_points"); requestDraw(); },

@@ -11,7 +11,7 @@ export function formatNumber(x, digits = 5) {
   if (x === Infinity || x === -Infinity) return `${x > 0 ? "+" : "\u2212"}inf (non-finite)`;
   if (typeof x !== "number" || !Number.isFinite(x)) return "non-finite";
   if (x === 0) return "0";
-  const a = Math.abs(x);
+  const a = Math.abs(+x.toPrecision(digits)); // as rounded: 99999.7 shows as 1e5, not "1.0000e+5"
   if (a >= 1e5 || a < 1e-4) {
     const [m, e] = x.toExponential(digits - 1).split("e");
     return `${trimZeros(m)}e${Number(e)}`;

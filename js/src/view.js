@@ -52,10 +52,14 @@ export function niceTicks(lo, hi, count = 5) {
   return out;
 }
 
+/** Decimals that show `step` (to 6 significant digits) exactly: 0.25 -> 2, 2.5e-7 -> 8, 50 -> 0. */
+export function decimalsOf(step) {
+  const [m, e] = String(+Number(step).toPrecision(6)).split("e");
+  return Math.max(0, (m.split(".")[1] || "").length - Number(e || 0));
+}
+
 /** Tick label with as many decimals as the tick step has. */
 export function tickLabel(v, step) {
-  const s = String(+step.toPrecision(6));
-  const d = s.includes("e") ? Math.max(0, -Math.floor(Math.log10(step))) : (s.split(".")[1] || "").length;
-  const t = v.toFixed(Math.min(d, 10));
+  const t = v.toFixed(Math.min(decimalsOf(step), 20));
   return /^-0(\.0*)?$/.test(t) ? t.slice(1) : t;
 }

@@ -22,5 +22,9 @@ test("keys are ours only on the focused root without modifiers", () => {
   assert.equal(isOwnKeyEvent({ target: child }, root), false, "e.g. a slider inside keeps its arrows");
   assert.equal(isOwnKeyEvent({ target: root, ctrlKey: true }, root), false);
   assert.equal(isOwnKeyEvent({ target: root, metaKey: true }, root), false);
+  // Shift+Space is Reveal.js's "previous slide"; Shift+arrows are the page's, not a step
+  assert.equal(isOwnKeyEvent({ target: root, key: " ", shiftKey: true }, root), false);
+  assert.equal(isOwnKeyEvent({ target: root, key: "ArrowLeft", shiftKey: true }, root), false);
+  assert.equal(isOwnKeyEvent({ target: root, key: " ", isComposing: true }, root), false);
   assert.equal(isOwnKeyEvent({ target: root, defaultPrevented: true }, root), false);
 });

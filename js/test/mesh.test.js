@@ -106,6 +106,31 @@ test("Python's per-vertex fold flags decide folded triangles when given", async 
   assert.equal(new MeshTopology(3, 2, mesh, logp, null, null, flags4).flipCount[1], 3);
 });
 
+test("grid segments of over-drawn cells are lost whether or not those cells are folded too", () => {
+  // 5 x 2 vertices (4 cells in a row), K = 1, positions unchanged: the left cell's corners get
+  // log p_1 = log p_0 + 10 (|det J_cum| = e^-10), so both its triangles are over-drawn, and Python's fold flag
+  // on vertex 0 folds them as well. Its outer segments are lost (as flowviz.plot's Topology.of hides them)
+  // whether or not an unrelated cell (the right one) is over-drawn without a fold.
+  const gx = 5, gy = 2, V = gx * gy;
+  const base = [];
+  for (let r = 0; r < gy; r++) for (let c = 0; c < gx; c++) base.push(c, r);
+  for (const right of [false, true]) {
+    const mesh = Float32Array.from([...base, ...base]);
+    const logp = new Float32Array(2 * V).fill(-1);
+    for (const v of [0, 1, 5, 6]) logp[V + v] = 9;
+    if (right) for (const v of [3, 4, 8, 9]) logp[V + v] = 9;
+    const folded = new Float32Array(2 * V);
+    folded[V + 0] = 1;
+    const topo = new MeshTopology(gx, gy, mesh, logp, null, null, folded, null);
+    assert.deepEqual(Array.from(topo.stretched[1]).slice(0, 2), [1, 1], "the left cell is over-drawn");
+    assert.ok(topo.flips[1][0] && topo.flips[1][1], "and folded");
+    const idx = topo.indices(1, 1, 1), drawn = new Set();
+    for (let s = 0; s < idx.grid.length; s += 2) drawn.add(`${idx.grid[s]}-${idx.grid[s + 1]}`);
+    for (const seg of ["0-1", "5-6", "0-5"]) assert.ok(!drawn.has(seg), `segment ${seg} drawn (right cell over-drawn: ${right})`);
+    assert.ok(drawn.has("1-2") && drawn.has("2-3"), "the other bottom segments stay");
+  }
+});
+
 test("placed vertices without a density carry grid lines in the plain colour, never cells", async () => {
   const { MeshTopology } = await import("../src/mesh.js");
   // 3 x 2 grid; state 1 squashes it onto the line y = 2x (a singular linear map): positions finite,

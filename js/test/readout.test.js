@@ -91,6 +91,13 @@ test("number formatting", () => {
   assert.equal(formatNumber(123456789), "1.2346e8");
   assert.equal(formatNumber(2.5e-7), "2.5e-7");
   assert.equal(formatNumber(3), "3");
+  // the notation follows the value as rounded: 99999.7 is 1e5 to 5 digits (not "1.0000e+5")
+  assert.equal(formatNumber(99999.4), "99999");
+  assert.equal(formatNumber(99999.5), "1e5");
+  assert.equal(formatNumber(-99999.7), "-1e5");
+  assert.equal(formatNumber(9.99999), "10");
+  assert.equal(formatNumber(0.000099999), "9.9999e-5");
+  assert.equal(formatNumber(0.0000999999), "0.0001");
   assert.equal(formatNumber(0), "0");
   assert.equal(formatNumber(NaN), "non-finite");
   assert.equal(formatNumber(-Infinity), "\u2212inf (non-finite)");

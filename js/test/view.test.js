@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fitView, makeTransform, niceTicks, tickLabel, unionBounds } from "../src/view.js";
+import { decimalsOf, fitView, makeTransform, niceTicks, tickLabel, unionBounds } from "../src/view.js";
+import { stepDecimals } from "../src/controls.js";
 
 test("fitView keeps equal scales and contains the bounds", () => {
   const v = fitView([-1, 3, 0, 1], 400, 200);
@@ -33,6 +34,19 @@ test("nice ticks", () => {
   assert.equal(tickLabel(0, 0.25), "0.00");
   assert.equal(tickLabel(4, 2), "4");
   assert.equal(tickLabel(-0.0000001, 0.1), "0.0");
+});
+
+test("decimals of a step, also below 1e-6 where String() writes an exponent", () => {
+  for (const [step, d] of [[0.25, 2], [2, 0], [50, 0], [1e21, 0], [0.1, 1], [1e-7, 7], [2.5e-7, 8], [1.25e-9, 11]]) {
+    assert.equal(decimalsOf(step), d, String(step));
+  }
+  // ticks 2.5e-7 apart read their true values, and so does a slider of that step
+  const ticks = niceTicks(0, 1e-6, 4);
+  assert.deepEqual(ticks.map((t) => tickLabel(t, ticks[1] - ticks[0])),
+    ["0.00000000", "0.00000025", "0.00000050", "0.00000075", "0.00000100"]);
+  assert.equal(stepDecimals(2.5e-7), 8);
+  assert.equal(stepDecimals(0.05), 2);
+  assert.equal(stepDecimals(0), 2);
 });
 
 test("unionBounds skips non-finite boxes", () => {
