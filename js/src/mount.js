@@ -56,6 +56,9 @@ export function mountView({ model, el, signal }, { classes = [], css = "", frame
   const ac = new AbortController();
   const alive = ac.signal;
   signal?.addEventListener("abort", () => ac.abort(), { once: true });
+  // a view whose signal has already aborted (its cell was removed before it rendered) ends as soon as the
+  // render function has registered everything to `alive`: an "abort" listener added now would never run
+  if (signal?.aborted) queueMicrotask(() => ac.abort());
   const cleanups = [];
   let raf = 0;
 

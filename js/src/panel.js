@@ -5,6 +5,28 @@
 import { createWebGLRenderer } from "./renderer-webgl.js";
 import { createCanvasRenderer } from "./renderer-canvas2d.js";
 
+/** The device pixel ratio the canvases use: the page's, clamped to [1, 3]. */
+export function deviceRatio() {
+  return Math.min(Math.max(globalThis.devicePixelRatio || 1, 1), 3);
+}
+
+/**
+ * Call `onChange()` whenever devicePixelRatio changes: the window moved to a screen of another pixel density
+ * (a laptop's to a projector's) or the page was zoomed. No element changes size then, so ResizeObserver says
+ * nothing; a resolution media query for the current ratio does (re-armed for each new ratio). Returns stop().
+ */
+export function watchDeviceRatio(onChange) {
+  let query = null;
+  const changed = () => { arm(); onChange(); };
+  function arm() {
+    query?.removeEventListener?.("change", changed);
+    query = globalThis.matchMedia?.(`(resolution: ${globalThis.devicePixelRatio || 1}dppx)`) ?? null;
+    query?.addEventListener?.("change", changed);
+  }
+  arm();
+  return () => { query?.removeEventListener?.("change", changed); query = null; };
+}
+
 /**
  * @param {{prefer?: "auto"|"webgl"|"canvas2d", onChange?: () => void}} opts
  *   onChange is called after a resize or a renderer switch (redraw then).
@@ -55,7 +77,7 @@ export function createPanel({ prefer = "auto", onChange = () => {} } = {}) {
 
   /** Re-read the size; returns true if the backing stores changed. */
   panel.measure = () => {
-    const dpr = Math.min(Math.max(globalThis.devicePixelRatio || 1, 1), 3);
+    const dpr = deviceRatio();
     const r = el.getBoundingClientRect();
     const w = Math.max(1, Math.round(r.width)), h = Math.max(1, Math.round(r.height));
     if (w === panel.cssW && h === panel.cssH && dpr === panel.dpr) return false;
@@ -66,6 +88,7 @@ export function createPanel({ prefer = "auto", onChange = () => {} } = {}) {
 
   const ro = typeof ResizeObserver === "function" ? new ResizeObserver(() => { if (panel.measure()) onChange(); }) : null;
   ro?.observe(el);
+  const stopRatio = watchDeviceRatio(() => { if (panel.measure()) onChange(); });
 
   /**
    * Run `draw()` (which draws the renderer canvas) only when `key`, a string naming everything its
@@ -85,6 +108,7 @@ export function createPanel({ prefer = "auto", onChange = () => {} } = {}) {
   panel.destroy = () => {
     panel.destroyed = true;
     ro?.disconnect();
+    stopRatio();
     panel.renderer?.destroy();
     el.remove();
   };

@@ -8,7 +8,7 @@ import { buildScene, statusText, offscreen } from "./scene.js";
 import { layerSpan } from "./interp.js";
 import { fitView, makeTransform } from "./view.js";
 import { layoutPlot, drawOverlay, createBanner } from "./overlay.js";
-import { createPanel } from "./panel.js";
+import { createPanel, deviceRatio } from "./panel.js";
 import { createToolbar, createParamControls } from "./controls.js";
 import { mountView } from "./mount.js";
 import { keyAction, isOwnKeyEvent } from "./keys.js";
@@ -403,7 +403,7 @@ export function renderPlayer({ model, el, signal }) {
 
   function drawPanel(p, sc, span, kr) {
     if (!p.cssW) p.measure();
-    else if ((globalThis.devicePixelRatio || 1) !== p.dpr) p.measure();
+    else if (deviceRatio() !== p.dpr) p.measure();
     const isX = p.which === "x";
     const plot = layoutPlot(p.cssW, p.cssH, theme, { colorbar: isX && S.show_density && !!sc });
     p.plot = plot;

@@ -19,6 +19,13 @@ export function formatNumber(x, digits = 5) {
   return trimZeros(x.toPrecision(digits));
 }
 
+/** The density exp(logp), written as "exp(logp)" where a finite log-density over- or underflows a double
+ * (log p > 709.78 or < -745.13): such a density is finite and not zero, only too large or small to print. */
+export function formatDensity(logp) {
+  const d = Math.exp(logp);
+  return Number.isFinite(logp) && (d === Infinity || d === 0) ? `exp(${formatNumber(logp)})` : formatNumber(d);
+}
+
 function trimZeros(s) {
   return s.includes(".") ? s.replace(/\.?0+$/, "") : s;
 }
@@ -128,7 +135,7 @@ export function readoutRows(r) {
   sections.push({
     title: `density after ${r.k} layer${r.k === 1 ? "" : "s"}`,
     rows: [
-      [`p${sub(r.k)}(x)`, f(r.density)],
+      [`p${sub(r.k)}(x)`, formatDensity(r.logp)],
       [`log p${sub(r.k)}(x)`, f(r.logp)],
     ],
   });

@@ -75,6 +75,17 @@ test("a = 0: not invertible, no NaN", () => {
   assert.ok(!Number.isNaN(r.px) && !Number.isNaN(r.areaZ));
 });
 
+test("a strip ending exactly on a grid point does not read the invalid point beyond it", () => {
+  // grid z = 0..1 step 0.1, the map invalid (G' = 0) only at z = 1
+  const z = Float64Array.from({ length: 11 }, (_, i) => i / 10);
+  const a = { z, pi: z.map(() => 1), x: z.map((v) => 2 * v), dxdz: z.map((v, i) => (i === 10 ? 0 : 2)),
+    px: z.map(() => 0.5), valid: z.map((v, i) => (i === 10 ? 0 : 1)) };
+  assert.equal(z[9], 0.5 + 0.4);
+  for (const [z0, dz] of [[0.5, 0.39], [0.5, 0.4]]) assert.equal(stripReadout(a, z0, dz).ok, true, `[${z0}, +${dz}]`);
+  // a strip whose end interpolates towards the invalid point is refused
+  assert.equal(stripReadout(a, 0.5, 0.45).ok, false);
+});
+
 test("clampStrip and zOfX", () => {
   const a = arrays(101, 0, 1, (z) => -3 * z + 2, () => -3, () => 1);
   assert.equal(clampStrip(a.z, 0.95, 0.1), 0.9);

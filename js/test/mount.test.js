@@ -99,6 +99,23 @@ test("listen: handlers run on model changes and are removed when anywidget's sig
   assert.deepEqual(seen, ["a", "b"]);
 });
 
+test("a view whose signal has already aborted ends right after its render function returns", async () => {
+  const model = createFakeModel({ theme: "light", preset: "notebook" });
+  const el = fakeNode("div");
+  const outer = new AbortController();
+  outer.abort();
+  const view = mountView({ model, el, signal: outer.signal }, { classes: ["fv-test"], css: "" });
+  view.listen({ "change:a": () => {} }); // what a render function registers, synchronously
+  let cleaned = 0;
+  view.onCleanup(() => cleaned++);
+  assert.ok(model.listenerCount() >= 1);
+  await Promise.resolve(); // the microtask queued at mount
+  assert.equal(view.alive.aborted, true);
+  assert.equal(model.listenerCount(), 0, "every handler is gone");
+  assert.equal(cleaned, 1);
+  assert.equal(el.children.length, 0);
+});
+
 test("listen: handlers are removed by cleanup(); listen after the end registers nothing", () => {
   const { model, view } = setup();
   let n = 0;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { computeReadout, formatNumber, formatDet, readoutRows, readoutText, det2, matrixText } from "../src/readout.js";
+import { computeReadout, formatNumber, formatDensity, formatDet, readoutRows, readoutText, det2, matrixText } from "../src/readout.js";
 
 // K = 2 layers, V = 2 vertices
 const V = 2, K = 2;
@@ -98,6 +98,12 @@ test("number formatting", () => {
   assert.equal(formatNumber(9.99999), "10");
   assert.equal(formatNumber(0.000099999), "9.9999e-5");
   assert.equal(formatNumber(0.0000999999), "0.0001");
+  // a density whose finite log overflows or underflows a double is written through its log, not as inf or 0
+  assert.equal(formatDensity(Math.log(0.25)), "0.25");
+  assert.equal(formatDensity(750.5), "exp(750.5)");
+  assert.equal(formatDensity(-800), "exp(-800)");
+  assert.equal(formatDensity(Infinity), "+inf (non-finite)");
+  assert.equal(formatDensity(NaN), "non-finite");
   assert.equal(formatNumber(0), "0");
   assert.equal(formatNumber(NaN), "non-finite");
   assert.equal(formatNumber(-Infinity), "\u2212inf (non-finite)");

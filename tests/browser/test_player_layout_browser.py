@@ -101,6 +101,48 @@ def test_player_resizes_with_its_cell(browser: Any, exported: tuple[Path, Path, 
         context.close()
 
 
+def test_player_follows_a_change_of_pixel_density(browser: Any, exported: tuple[Path, Path, Any]) -> None:
+    """The window moves to a screen of another pixel density (a laptop's at 1 to a projector's at 2, and back):
+    no element changes size, yet the canvases get the new backing store and are redrawn, with nothing else
+    happening on the page (the player is idle).
+
+    Chromium's device emulation changes devicePixelRatio and what resolution media queries match, but (measured
+    here, headless) fires neither their "change" event nor "resize", which a real move between screens fires.
+    So the page records the resolution queries it creates, and the test fires "change" on them after the
+    emulated change, as the browser would; everything else is the browser's own."""
+    path, _, scene = exported
+    context, page, _ = new_page(browser, device_scale_factor=1)
+    page.add_init_script("""(() => { const mm = window.matchMedia.bind(window); window.__fvResolutionQueries = [];
+        window.matchMedia = (q) => { const m = mm(q); if (/resolution/.test(q)) window.__fvResolutionQueries.push(m);
+                                     return m; }; })();""")
+    try:
+        p, left = open_export(page, path, ".flowviz-player")
+        assert page.evaluate("window.__fvResolutionQueries.length") >= 1, "the player watches no resolution query"
+        _check_layout(_layout(p), 1)
+        cdp = context.new_cdp_session(page)
+        vp = page.viewport_size
+        for dpr in (2, 1):
+            draws = int(p.get_attribute("data-canvas-draws"))
+            cdp.send("Emulation.setDeviceMetricsOverride",
+                     {"width": vp["width"], "height": vp["height"], "deviceScaleFactor": dpr, "mobile": False})
+            assert page.evaluate("devicePixelRatio") == dpr
+            page.evaluate("window.__fvResolutionQueries.filter((m) => !m.matches)"
+                          ".forEach((m) => m.dispatchEvent(new Event('change')))")
+            wait_until(lambda dpr=dpr: _layout(p)["backing"][0] == round(_layout(p)["box"]["width"] * dpr), 10,
+                       what=f"the backing store at device pixel ratio {dpr}")
+            wait_until(lambda draws=draws: int(p.get_attribute("data-canvas-draws")) > draws, 10,
+                       what=f"a redraw at device pixel ratio {dpr}")
+            settle(page)
+            _check_layout(_layout(p), dpr)
+        # (screenshots and the hover last: Playwright's screenshot re-applies its own device metrics)
+        assert_not_blank(plot_png(p), "the plot back at device pixel ratio 1")
+        hover_reads_vertex_under_pointer(page, p, scene.mesh, n=2)
+        assert not left, f"requests left the page: {left}"
+        assert not page.console.errors()
+    finally:
+        context.close()
+
+
 def test_presentation_preset_enlarges_type_plot_and_marks(browser: Any, exported: tuple[Path, Path, Any]) -> None:
     """``preset="presentation"``: type 1.6 times larger and a larger plot (on a wide screen), with equal scales
     and the hover reading the vertex under the pointer."""

@@ -64,7 +64,10 @@ export function integrateImage(a, z0, z1) {
 /** Is every grid point inside [z0, z1] (and the ends) valid? */
 function allValid(a, z0, z1) {
   if (!a.valid) return true;
-  const i0 = bracket(a.z, z0), i1 = Math.min(bracket(a.z, z1) + 1, a.z.length - 1);
+  // the grid points the strip's values are read from: those inside, and the neighbours its ends interpolate
+  // between (an end exactly on a grid point reads that point alone)
+  const i0 = bracket(a.z, z0), b1 = bracket(a.z, z1);
+  const i1 = Math.min(a.z[b1] === z1 ? b1 : b1 + 1, a.z.length - 1);
   for (let i = Math.max(i0, 0); i <= i1; i++) if (!a.valid[i]) return false;
   return true;
 }

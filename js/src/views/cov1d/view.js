@@ -7,7 +7,7 @@
 import { decodeArrays } from "../../wire.js";
 import { makeTransform } from "../../view.js";
 import { layoutPlot, drawOverlay, createBanner } from "../../overlay.js";
-import { createPanel } from "../../panel.js";
+import { createPanel, deviceRatio } from "../../panel.js";
 import { createParamControls } from "../../controls.js";
 import { mountView } from "../../mount.js";
 import { formatNumber } from "../../readout.js";
@@ -175,7 +175,7 @@ export function renderCov1d({ model, el, signal }) {
 
   function drawPanel(p, meta, a, r) {
     if (!p.cssW) p.measure();
-    else if ((globalThis.devicePixelRatio || 1) !== p.dpr) p.measure();
+    else if (deviceRatio() !== p.dpr) p.measure();
     const isZ = p.which === "z";
     const plot = layoutPlot(p.cssW, p.cssH, theme, { caption: true });
     p.plot = plot;

@@ -8,7 +8,7 @@ import { buildScene, statusText } from "../../scene.js";
 import { decodeArray } from "../../wire.js";
 import { fitView, makeTransform } from "../../view.js";
 import { layoutPlot, drawOverlay, createBanner } from "../../overlay.js";
-import { createPanel } from "../../panel.js";
+import { createPanel, deviceRatio } from "../../panel.js";
 import { mountView } from "../../mount.js";
 import { hoverShapes } from "../../readout-view.js";
 import { formatNumber, matrixText, det2 } from "../../readout.js";
@@ -202,7 +202,7 @@ export function renderLens({ model, el, signal }) {
     if (mode === "3d") { drawThree(); return; }
     info.textContent = infoText(meta);
     for (const p of [px, ph]) {
-      if (!p.cssW || (globalThis.devicePixelRatio || 1) !== p.dpr) p.measure();
+      if (!p.cssW || deviceRatio() !== p.dpr) p.measure();
     }
     // main panel: deformed grid coloured by log p, unit square and its image, hover
     const plot = layoutPlot(px.cssW, px.cssH, theme, { colorbar: !!sc });
@@ -328,7 +328,7 @@ export function renderLens({ model, el, signal }) {
   function drawThree() {
     const T = val("three", {});
     ph.el.hidden = true;
-    if (!px.cssW || (globalThis.devicePixelRatio || 1) !== px.dpr) px.measure();
+    if (!px.cssW || deviceRatio() !== px.dpr) px.measure();
     // the entries as typed (the matrix3 trait, set here at once) are what is drawn and summed, so a static
     // page without a kernel follows them too; Python's det is shown once it has the same matrix
     const typed = val("matrix3", null);

@@ -9,6 +9,7 @@ import { niceTicks, tickLabel } from "../../view.js";
 import { formatNumber } from "../../readout.js";
 import { CSS } from "../../styles.js";
 import { fitToSlide } from "../../slides.js";
+import { deviceRatio, watchDeviceRatio } from "../../panel.js";
 import { heatColor, heatKey, HEAT_ZERO, fitLogLog, zeroPattern } from "./heat.js";
 
 const TRI_CSS = `
@@ -40,7 +41,7 @@ const TRI_CSS = `
 const f = (x) => formatNumber(x);
 
 export function renderTriangular({ model, el, signal }) {
-  const { alive, val, save, listen, requestDraw, followTheme, cleanup } =
+  const { alive, val, save, listen, requestDraw, followTheme, onCleanup, cleanup } =
     mountView({ model, el, signal }, { classes: ["flowviz-triangular"], css: CSS + TRI_CSS, frame: draw });
   let theme, frameNo = 0, J = null, n = 0, hoverIJ = null;
 
@@ -129,7 +130,7 @@ export function renderTriangular({ model, el, signal }) {
   function drawHeat(meta) {
     const errLine = meta.status === "error" ? `cannot show this: ${meta.message}` : "";
     if (!J) { info.textContent = errLine || "waiting for data\u2026"; return; }
-    const dpr = Math.min(Math.max(globalThis.devicePixelRatio || 1, 1), 3);
+    const dpr = deviceRatio();
     const r = heat.getBoundingClientRect();
     const W = Math.max(n, Math.round(r.width * dpr)), H = Math.max(n, Math.round(r.height * dpr));
     if (heat.width !== W) heat.width = W;
@@ -198,7 +199,7 @@ export function renderTriangular({ model, el, signal }) {
   }
 
   function drawTiming(T) {
-    const dpr = Math.min(Math.max(globalThis.devicePixelRatio || 1, 1), 3);
+    const dpr = deviceRatio();
     const r = plot.getBoundingClientRect();
     const W = Math.max(1, Math.round(r.width * dpr)), H = Math.max(1, Math.round(r.height * dpr));
     if (plot.width !== W) plot.width = W;
@@ -263,6 +264,7 @@ export function renderTriangular({ model, el, signal }) {
   }
 
   followTheme((t) => { theme = t; });
+  onCleanup(watchDeviceRatio(() => requestDraw())); // canvases sized when drawn: redraw at a new pixel density
   rebuild();
   requestDraw();
   return cleanup;
