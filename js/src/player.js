@@ -87,18 +87,23 @@ export function renderPlayer({ model, el, signal }) {
   function makePanel(which) {
     const p = createPanel({ prefer, onChange: () => { markRenderer(); requestDraw(); } });
     p.which = which;
+    // the overlay's listeners end with the panel (the z panel goes when "linked" is turned off), or with the view
+    const own = new AbortController(), signal = own.signal;
+    alive.addEventListener("abort", () => own.abort(), { once: true, signal });
+    const destroy = p.destroy;
+    p.destroy = () => { own.abort(); destroy(); };
     const o = p.overlay;
-    o.addEventListener("pointerdown", (e) => pointerDown(e, p), { signal: alive });
-    o.addEventListener("pointermove", (e) => pointerMove(e, p), { signal: alive });
-    o.addEventListener("pointerup", (e) => pointerUp(e, p), { signal: alive });
+    o.addEventListener("pointerdown", (e) => pointerDown(e, p), { signal });
+    o.addEventListener("pointermove", (e) => pointerMove(e, p), { signal });
+    o.addEventListener("pointerup", (e) => pointerUp(e, p), { signal });
     o.addEventListener("pointercancel", () => {
       cancelHandleDrag();
       S.drag = S.brush = S.heldView = null;
       requestDraw();
-    }, { signal: alive });
+    }, { signal });
     o.addEventListener("pointerleave", () => {
       if (!S.drag && !S.handleDrag) { S.pointer = null; S.hoverV = -1; S.heldView = null; requestDraw(); }
-    }, { signal: alive });
+    }, { signal });
     // touch drags brush and move handles instead of panning the page (pinch-zoom still works)
     o.style.touchAction = "pinch-zoom";
     return p;

@@ -52,21 +52,25 @@ export function createCanvasRenderer(canvas) {
   const rctx = raster.getContext("2d");
   let hatch = null, hatchKey = "";
 
-  function hatchPattern(color, dpr) {
-    const key = `${color}|${dpr}`;
+  // The fold hatching, as the WebGL renderer's: stripes "\\" with a period of 6 * scale CSS pixels along x
+  // and y. The tile is drawn in device pixels; the pattern undoes the context's dpr transform (without
+  // DOMMatrix it is left scaled: coarser, still a hatch).
+  function hatchPattern(color, dpr, scale = 1) {
+    const key = `${color}|${dpr}|${scale}`;
     if (hatch && hatchKey === key) return hatch;
-    const s = Math.max(4, Math.round(6 * dpr));
+    const s = Math.max(4, Math.round(6 * dpr * scale));
     const tile = document.createElement("canvas");
     tile.width = tile.height = s;
     const t = tile.getContext("2d");
     t.strokeStyle = color;
     t.lineWidth = Math.max(1, s / 3);
     t.beginPath();
-    t.moveTo(-1, s + 1); t.lineTo(s + 1, -1);
-    t.moveTo(-1, 1); t.lineTo(1, -1);
-    t.moveTo(s - 1, s + 1); t.lineTo(s + 1, s - 1);
+    t.moveTo(-1, -1); t.lineTo(s + 1, s + 1);
+    t.moveTo(s - 1, -1); t.lineTo(s + 1, 1);
+    t.moveTo(-1, s - 1); t.lineTo(1, s + 1);
     t.stroke();
     hatch = ctx.createPattern(tile, "repeat");
+    if (typeof DOMMatrix === "function" && hatch?.setTransform) hatch.setTransform(new DOMMatrix().scale(1 / dpr));
     hatchKey = key;
     return hatch;
   }
@@ -126,7 +130,7 @@ export function createCanvasRenderer(canvas) {
           trianglePath(folded, px);
           ctx.fillStyle = css(style.fold, f.show.density ? 0.35 : 0.18);
           ctx.fill();
-          ctx.fillStyle = hatchPattern(css(style.fold, 0.8), dpr);
+          ctx.fillStyle = hatchPattern(css(style.fold, 0.8), dpr, style.scale || 1);
           ctx.fill();
         }
         const lines = (segs, color) => {

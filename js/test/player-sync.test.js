@@ -44,3 +44,35 @@ test("playing set from Python at the last layer restarts from the start, as the 
   assert.ok(+model.get("position") < 1, "and the model knows");
   ac.abort();
 });
+
+test("turning the linked z panel off removes its overlay's listeners, each time", () => {
+  const { model, el, ac } = mount();
+  const overlays = () => findAll(el, (n) => n.className === "fv-overlay");
+  const [x] = overlays();
+  const removed = [];
+  for (let i = 0; i < 3; i++) {
+    model.set("linked", true);
+    runFrames(16);
+    const z = overlays().filter((o) => o !== x);
+    assert.equal(z.length, 1, "a z panel while linked");
+    assert.equal(z[0].listenerCount("pointermove"), 1);
+    removed.push(z[0]);
+    model.set("linked", false);
+    runFrames(32);
+    assert.deepEqual(overlays(), [x], "the x panel alone again");
+  }
+  for (const o of removed) {
+    for (const type of ["pointerdown", "pointermove", "pointerup", "pointercancel", "pointerleave"]) {
+      assert.equal(o.listenerCount(type), 0, `${type} listener left on a removed z overlay`);
+    }
+  }
+  assert.equal(x.listenerCount("pointermove"), 1, "the x panel keeps its own");
+  ac.abort();
+  assert.equal(x.listenerCount("pointermove"), 0, "and loses it when the view ends");
+});
+
+function findAll(node, pred, out = []) {
+  if (pred(node)) out.push(node);
+  for (const c of node.children || []) findAll(c, pred, out);
+  return out;
+}
