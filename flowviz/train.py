@@ -2,13 +2,15 @@
 NLL = -mean_i log p(x_i) = -mean_i [log pi(G^{-1}(x_i)) + log|det J_{G^{-1}}(x_i)|] with Adam.
 
 A :class:`Trainer` can be stepped, paused, resumed and stopped between steps (the training widget
-drives one from a thread); :func:`fit` is the one-call form. On a non-finite loss the trainer stops,
-restores the last parameters that gave a finite loss and says which layer produced NaN/inf.
+drives one from a thread); :func:`fit` is the one-call form. On a non-finite loss, non-finite gradients
+or a flow that is no longer invertible the trainer stops, restores the last parameters that gave a finite
+loss together with the optimizer's state at that point, and says which layer was at fault.
 Flows save and load (configuration plus parameters) with an exact round trip: :func:`save`, :func:`load`.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 import warnings
@@ -34,7 +36,8 @@ class History:
 
     ``train_nll[i]`` is the minibatch NLL at step ``steps[i]`` (before that step's update);
     ``test_nll[j]`` the NLL of the held-out set at step ``test_steps[j]``.
-    ``status``: "idle", "running", "paused", "done", "stopped" or "non-finite"; ``message`` says why.
+    ``status``: "idle", "running", "paused", "done", "stopped", "non-finite" (a NaN/inf loss or gradient) or
+    "not invertible" (a layer folds: the density is undefined); ``message`` says why.
     """
 
     steps: list[int] = field(default_factory=list)
@@ -101,7 +104,9 @@ class Trainer:
         self.optimizer = torch.optim.Adam(flow.parameters(), lr=lr)
         self.history = History()
         self.step_count = 0
+        # the last parameters that gave a finite loss, and the optimizer's state that goes with them
         self._good_state = {k: v.detach().clone() for k, v in flow.state_dict().items()}
+        self._good_optimizer: dict[Tensor, dict[str, Any]] = {}  # per parameter: Adam's step and moments
         self._resume = threading.Event()
         self._resume.set()
         self._stop = threading.Event()
@@ -156,31 +161,96 @@ class Trainer:
             report += ("; " if report else "") + f"non-finite parameters: {', '.join(bad[:5])}"
         return report or "the loss was non-finite"
 
-    def step(self) -> float:
-        """One Adam step on a fresh minibatch; returns that minibatch's NLL (before the update).
-
-        On a non-finite loss: restores the last good parameters, sets status "non-finite" and
-        returns NaN without updating.
-        """
-        self.flow.train()
-        batch = self._batch()
-        loss = -self.flow.log_prob(batch).mean()
-        value = loss.item()
-        if not math.isfinite(value):
-            message = self._diagnose(batch)
-            self.flow.load_state_dict(self._good_state)
-            self.history.status = "non-finite"
-            self.history.message = (f"step {self.step_count}: non-finite loss; restored the last good "
-                                    f"parameters. {message}")
-            return math.nan
+    def _snapshot(self) -> None:
+        """Remember the current parameters and the optimizer's per-parameter state as the last good pair,
+        copied into kept tensors (a deepcopy of the optimizer's state_dict costs ~15% of a small step)."""
         with torch.no_grad():
             for k, v in self.flow.state_dict().items():
                 self._good_state[k].copy_(v)
+            good, state = self._good_optimizer, self.optimizer.state
+            for p in [p for p in good if p not in state]:
+                del good[p]
+            for p, entries in state.items():
+                kept = good.setdefault(p, {})
+                for k, v in entries.items():
+                    old = kept.get(k)
+                    if not isinstance(v, Tensor):
+                        kept[k] = copy.deepcopy(v)
+                    elif (isinstance(old, Tensor) and old.shape == v.shape and old.dtype == v.dtype
+                          and old.device == v.device):
+                        old.copy_(v)
+                    else:
+                        kept[k] = v.detach().clone()
+
+    def _fail(self, status: str, what: str, detail: str) -> float:
+        """Restore the last good parameters and optimizer state (Adam's moments too: NaN there would spoil
+        every later step), record ``status`` and why, and return NaN (the step is not recorded)."""
+        self.flow.load_state_dict(self._good_state)
+        self.optimizer.state.clear()
+        for p, kept in self._good_optimizer.items():
+            self.optimizer.state[p] = {k: v.clone() if isinstance(v, Tensor) else copy.deepcopy(v)
+                                       for k, v in kept.items()}
+        self.optimizer.zero_grad(set_to_none=True)
+        self.history.status = status
+        self.history.message = (f"step {self.step_count}: {what}; restored the last good parameters and "
+                                f"optimizer state. {detail}")
+        return math.nan
+
+    def _layers_of(self, names: list[str]) -> str:
+        """Where parameters ``layers.<k-1>.<...>`` of the flow are: "layer k (Planar): layers.<k-1>.u, ..."."""
+        groups: dict[str, list[str]] = {}
+        for name in names:
+            parts = name.split(".")
+            where = "the flow"
+            if len(parts) > 2 and parts[0] == "layers" and parts[1].isdigit():
+                k = int(parts[1])
+                where = f"layer {k + 1} ({type(self.flow.layers[k]).__name__})"
+            groups.setdefault(where, []).append(name)
+        return "; ".join(f"{where}: {', '.join(found[:5])}" + (", ..." if len(found) > 5 else "")
+                         for where, found in groups.items())
+
+    def _nonfinite_gradients(self) -> list[str]:
+        """Names of the parameters whose gradient holds NaN or inf (one device sync when there are none)."""
+        named = [(n, p.grad) for n, p in self.flow.named_parameters() if p.grad is not None]
+        if not named or bool(torch.stack([torch.isfinite(g).all() for _, g in named]).all()):
+            return []
+        return [n for n, g in named if not bool(torch.isfinite(g).all())]
+
+    def _folds(self) -> str:
+        """"" when every layer is invertible, else which ones are not and why."""
+        return "; ".join(f"layer {k} ({type(layer).__name__}): {layer.invertibility_message()}"
+                         for k, layer in enumerate(self.flow.bijections, 1) if not layer.is_invertible())
+
+    def step(self) -> float:
+        """One Adam step on a fresh minibatch; returns that minibatch's NLL (before the update).
+
+        Returns NaN without updating, after restoring the last good parameters and optimizer state, when
+        the loss is non-finite or its gradients are (status "non-finite"), or when the flow is not
+        invertible, before the step or after its update (status "not invertible"); the message names the
+        layer.
+        """
+        self.flow.train()
+        batch = self._batch()
+        try:
+            loss = -self.flow.log_prob(batch).mean()
+        except NotInvertibleError as err:
+            return self._fail("not invertible", "the flow is not invertible", str(err))
+        value = loss.item()
+        if not math.isfinite(value):
+            return self._fail("non-finite", "non-finite loss", self._diagnose(batch))
+        self._snapshot()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        bad = self._nonfinite_gradients()
+        if bad:
+            return self._fail("non-finite", f"non-finite gradients (NaN/inf) at a finite loss ({value:.4g})",
+                              f"gradients non-finite in {self._layers_of(bad)}")
         if self.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.flow.parameters(), self.grad_clip)
         self.optimizer.step()
+        folds = self._folds()
+        if folds:
+            return self._fail("not invertible", "the update made the flow non-invertible", folds)
         self.history.steps.append(self.step_count)
         self.history.train_nll.append(value)
         self.step_count += 1
@@ -214,7 +284,7 @@ class Trainer:
                     break
                 self.history.status = "running"
                 value = self.step()
-                if self.history.status == "non-finite":
+                if self.history.status in ("non-finite", "not invertible"):
                     warnings.warn(self.history.message, RuntimeWarning, stacklevel=2)
                     break
                 bar.update(1)

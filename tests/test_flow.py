@@ -107,6 +107,51 @@ def test_chunked_evaluation_equals_whole_batch() -> None:
     torch.testing.assert_close(flow.forward(x)[0], whole[1][-1], rtol=0, atol=1e-12)
 
 
+def _sorted_data(n: int = 30) -> torch.Tensor:
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n, 2, generator=g) * torch.tensor([3.0, 0.5]) + torch.tensor([2.0, -1.0])
+    x[: n // 3] += 5.0  # e.g. data sorted by some key: the first chunk is not like the rest
+    return x
+
+
+def test_actnorm_initialises_from_the_whole_batch_when_the_flow_chunks_it() -> None:
+    """Chunking stays invisible for ActNorm's data-dependent initialisation: the first training-mode pass
+    that initialises it runs on the whole batch, whatever chunk_size says (log_prob, trace_inverse, and
+    forward through Inverse(ActNorm), where ActNorm's inverse is the forward pass)."""
+    x = _sorted_data()
+    for method in ("log_prob", "trace_inverse", "forward"):
+        flows = []
+        for chunk_size in (10_000, 10, 7):
+            act = F.ActNorm(2)
+            layers = [F.Affine(2, scale=1.5, shift=0.5), act if method != "forward" else F.Inverse(act)]
+            flows.append((F.Flow(layers, chunk_size=chunk_size), act))
+        results = []
+        for flow, act in flows:
+            out = getattr(flow, method)(x)
+            results.append(out.states if method == "trace_inverse" else out[0] if method == "forward" else out)
+            h = x * 1.5 + 0.5 if method == "forward" else x  # the ActNorm's input (the inverse meets it first)
+            torch.testing.assert_close(act.shift.detach(), h.mean(0))  # the whole batch, not its first chunk
+            torch.testing.assert_close(act.log_scale.detach(), torch.log(h.std(0)))
+        for other in results[1:]:
+            torch.testing.assert_close(other, results[0], rtol=0, atol=0)
+    # once initialised, the flow chunks again
+    flow = flows[1][0]
+    assert not flow.needs_whole_batch() and len(flow._pieces(30)) == 3
+    assert F.Flow([F.ActNorm(2)], chunk_size=10).eval()._pieces(30) == F.Flow([F.Affine(2)], chunk_size=10)._chunks(30)
+
+
+def test_chunk_size_must_be_a_positive_integer() -> None:
+    with pytest.raises(ValueError, match="Flow: chunk_size must be an integer >= 1, got 0"):
+        F.Flow([F.Affine(2)], chunk_size=0)
+    flow = F.Flow([F.Affine(2)], chunk_size=np.int64(5))
+    assert flow.chunk_size == 5 and type(flow.chunk_size) is int
+    with pytest.raises(ValueError, match="chunk_size must be an integer >= 1, got -3"):
+        flow.chunk_size = -3
+    with pytest.raises(TypeError, match=r"chunk_size must be an integer >= 1, got 2.5 \(float\)"):
+        flow.chunk_size = 2.5  # type: ignore[assignment]
+    assert flow.chunk_size == 5
+
+
 def test_row_chunks_are_equal_pieces_of_at_most_chunk_size_covering_every_row() -> None:
     flow = F.realnvp(2, layers=2, hidden=8)
     assert flow.chunk_size == 16384
@@ -365,6 +410,35 @@ def test_planar_constraint_keeps_it_invertible_for_any_raw_u() -> None:
     torch.testing.assert_close(layer.inverse(layer(z)[0])[0], z)
 
 
+@pytest.mark.parametrize("dtype, scale", [(torch.float32, 6.5), (torch.float64, 11.0)])
+def test_planar_constraint_holds_where_softplus_underflows(dtype: torch.dtype, scale: float) -> None:
+    """A strongly negative raw w . u: softplus underflows and w . u_hat lands a few ulps below -1. The
+    constraint is analytic, so the layer is invertible and a Flow evaluates its density."""
+    w = torch.tensor([0.7, -1.3, 0.4])
+    layer = F.Planar(3, u=-scale * w, w=w).to(dtype)
+    assert float((layer.w @ layer.u_hat()).detach()) < -1  # the rounding this test is about
+    assert layer.is_invertible() and layer.invertibility_message() == ""
+    z = torch.randn(200, 3, generator=torch.Generator().manual_seed(0), dtype=dtype)
+    # away from the plane w . z + b = 0, where w . u_hat = -1 makes the map singular (so its inverse ill-conditioned)
+    z = z[(z @ layer.w.detach() + layer.b.detach()).abs() > 1][:20]
+    x, log_det = layer(z)
+    log_prob = F.Flow([layer]).log_prob(x)
+    assert torch.isfinite(log_prob).all()
+    torch.testing.assert_close(log_prob, F.StandardNormal(3).log_prob(z) - log_det)
+
+
+def test_planar_fold_message_prints_enough_digits() -> None:
+    """A fold a hair below -1 (unconstrained) is reported with the digits that show it, not as "-1 < -1"."""
+    layer = F.Planar(2, u=[-1.0 - 2.0**-40, 0.0], w=[1.0, 0.0], constrained=False).double()
+    with torch.no_grad():
+        layer.u.copy_(torch.tensor([-1.0 - 2.0**-40, 0.0], dtype=torch.float64))  # exact in float64
+    assert not layer.is_invertible()
+    message = layer.invertibility_message()
+    assert "-1 < -1" not in message
+    assert float(message.split("=")[1].split("<")[0]) < -1, message
+    assert "w . u = -2.5 < -1" in F.Planar(2, u=[-2.5, 0.0], w=[1.0, 0.0], constrained=False).invertibility_message()
+
+
 # -- save / load ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("build", [lambda: mixed_flow(2), lambda: F.nsf(2, layers=2), lambda: F.realnvp(3, layers=2),
                                    lambda: F.Flow([F.Affine(1, scale=2.0, shift=1.0)], base=F.Uniform(1))])
@@ -380,6 +454,44 @@ def test_save_load_round_trip_is_exact(tmp_path, build) -> None:  # type: ignore
         assert k1 == k2 and torch.equal(v1, v2), k1
     x = flow.sample(50, torch.Generator().manual_seed(0))
     assert torch.equal(flow.log_prob(x), back.log_prob(x))
+
+
+@pytest.mark.parametrize("build", [
+    lambda: F.realnvp(np.int64(2), layers=2, hidden=np.int64(8), depth=np.int32(1)),
+    lambda: F.maf(2, layers=np.int64(2), hidden=np.int64(8)),
+    lambda: F.nsf(2, layers=1, hidden=8, bins=np.int64(4), bound=np.float32(4.0)),
+    lambda: F.Flow([F.SplineCoupling(2, hidden=8, bound=np.float32(4.0)), F.Planar(2, b=np.float32(0.25)),
+                    F.Radial(2, alpha=np.float64(0.5), beta=np.float32(0.25))], chunk_size=np.int64(100)),
+])
+def test_numpy_scalar_arguments_build_evaluate_save_and_load(tmp_path, build) -> None:  # type: ignore[no-untyped-def]
+    """numpy integers and floats pass the argument checks; the layers and the saved configuration get the
+    Python numbers (a numpy bound broke the spline, a numpy count broke save())."""
+    flow = build()
+    for m in flow.modules():
+        for name in ("bins", "hidden", "dim"):
+            if name in vars(m):
+                assert type(vars(m)[name]) is int, (type(m).__name__, name)
+        if isinstance(m, (F.SplineCoupling, F.MaskedAutoregressive)):
+            assert type(m.bound) is float
+    x = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
+    log_prob = flow.log_prob(x)
+    assert torch.isfinite(log_prob).all()
+    F.save(flow, tmp_path / "flow.pt")
+    back = F.load(tmp_path / "flow.pt")
+    assert back.config() == flow.config()
+    assert torch.equal(back.log_prob(x), log_prob)
+
+    def plain(value: object) -> None:
+        if isinstance(value, dict):
+            for v in value.values():
+                plain(v)
+        elif isinstance(value, list):
+            for v in value:
+                plain(v)
+        else:
+            assert value is None or type(value) in (bool, int, float, str), (value, type(value))
+
+    plain(flow.config())
 
 
 def test_load_refuses_other_files(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -4,6 +4,8 @@ Property-based over dimensions, batch sizes and (perturbed, non-identity) parame
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -151,3 +153,76 @@ def test_actnorm_initialises_from_the_first_data_it_inverts() -> None:
     loaded.load_state_dict(layer.state_dict())
     loaded.inverse(x * 10)  # already initialised by the loaded state
     assert torch.equal(loaded.shift, kept[0])
+
+
+def _radial_at(centre: list[float], alpha: float, beta: float) -> tuple[F.Radial, float, torch.Tensor]:
+    """A float64 Radial layer, its 1 + beta/alpha (from the stored parameters) and its centre as a (1, 2) batch."""
+    layer = F.Radial(2, centre=centre, alpha=alpha, beta=beta).double()
+    return layer, float((1 + layer.beta / layer.alpha).detach()), torch.tensor([centre], dtype=torch.float64)
+
+
+def test_radial_jacobian_and_gradients_at_its_centre_are_finite() -> None:
+    """At z = z0: x = z0 and J = (1 + beta/alpha) I (the radial term vanishes with z - z0); r = |z - z0| must
+    not be sqrt(sum (z - z0)^2), whose derivative at 0 is 0 * inf = NaN in autograd."""
+    layer, scale, z0 = _radial_at([0.5, -0.25], alpha=0.7, beta=0.4)
+    eye = torch.eye(2, dtype=torch.float64)
+    torch.testing.assert_close(F.jacobian(layer, z0)[0], scale * eye, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(F.jacobian(layer, z0, direction="inverse")[0], eye / scale, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(layer(z0)[1], torch.tensor([2 * math.log(scale)], dtype=torch.float64))
+    # a data point exactly at the centre: the NLL's gradients are finite (NaN before)
+    flow = F.Flow([layer])
+    (-flow.log_prob(torch.tensor([[0.5, -0.25], [1.0, 1.0]], dtype=torch.float64)).mean()).backward()
+    for name, p in layer.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+
+
+def test_player_readout_jacobian_at_the_radial_centre_vertex() -> None:
+    """The FlowPlayer's readout (scene.player.forward_with_jacobian) at a mesh vertex on the centre:
+    (1 + beta/alpha) I, and autograd's Jacobian (float64 jacrev) at the other vertices."""
+    from flowviz.scene.player import forward_with_jacobian
+
+    layer, scale, _ = _radial_at([0.5, -0.5], alpha=0.5, beta=1.0)
+    t = torch.linspace(-1.5, 2.5, 9, dtype=torch.float64)  # 0.5 is a grid value: one vertex on the centre
+    u = torch.linspace(-2.5, 1.5, 9, dtype=torch.float64)  # -0.5 too
+    vertices = torch.cartesian_prod(t, u)
+    at_centre = ((vertices - torch.tensor([0.5, -0.5], dtype=torch.float64)).abs().sum(-1) == 0).nonzero()[:, 0]
+    assert at_centre.numel() == 1
+    out, log_det, J = forward_with_jacobian(layer, vertices)
+    assert torch.isfinite(J).all()
+    torch.testing.assert_close(J[at_centre[0]], scale * torch.eye(2, dtype=torch.float64), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(J, F.jacobian(layer, vertices), rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(log_det, torch.linalg.slogdet(J)[1], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("tail", [2.0, 0.5])
+def test_sinh_arcsinh_log_det_stays_finite_at_huge_inputs(tail: float) -> None:
+    """log|det J| at |z| up to 1e30 in float32 (z * z and cosh overflow there) against autograd in float64."""
+    layer = F.SinhArcsinh(1, skew=0.3, tailweight=tail)
+    z = torch.tensor([[1e20], [-3e25], [1e30], [0.5], [-2.0]])
+    reference = F.log_abs_det_jacobian(F.SinhArcsinh(1, skew=0.3, tailweight=tail).double(), z.double())
+    log_det = layer(z)[1]
+    assert torch.isfinite(log_det).all()
+    torch.testing.assert_close(log_det.double(), reference, rtol=1e-6, atol=1e-5)
+    # the inverse at huge x, against autograd of the inverse map in float64
+    x = torch.tensor([[1e20], [-3e25], [0.5]])
+    reference = F.log_abs_det_jacobian(F.SinhArcsinh(1, skew=0.3, tailweight=tail).double(), x.double(), "inverse")
+    inv_log_det = layer.inverse(x)[1]
+    assert torch.isfinite(inv_log_det).all()
+    torch.testing.assert_close(inv_log_det.double(), reference, rtol=1e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["SplineCoupling", "MAFSpline", "MAFSplineDensity", "Affine", "Planar"])
+def test_jacobian_of_an_empty_batch_is_empty(name: str) -> None:
+    """N = 0 rows: an empty (0, d, d) tensor (vmap over no rows broke the spline layers' reshapes)."""
+    layer = make(name, 3, 0)
+    empty = torch.zeros(0, 3, dtype=torch.float64)
+    for direction in ("forward", "inverse"):
+        J = F.jacobian(layer, empty, direction=direction)
+        assert J.shape == (0, 3, 3) and J.dtype == torch.float64
+    assert F.log_abs_det_jacobian(layer, empty).shape == (0,)
+
+
+def test_jacobian_of_an_empty_batch_is_empty_for_flows_and_functions() -> None:
+    flow = F.nsf(2, layers=1)
+    assert F.jacobian(flow, torch.zeros(0, 2)).shape == (0, 2, 2)
+    assert F.jacobian(lambda v: v[:, :1] * 2, torch.zeros(0, 2)).shape == (0, 1, 2)  # a plain function

@@ -81,6 +81,7 @@ def test_non_finite_loss_restores_last_good_parameters_and_names_the_layer() -> 
     for _ in range(2):
         trainer.step()
     good = {k: v.clone() for k, v in flow.state_dict().items()}
+    good_adam = _adam_state(trainer)  # the optimizer's state that goes with `good` (2 updates)
     trainer.step()  # its loss is evaluated at `good`: the last parameters known to give a finite loss
     # poison layer 3's conditioner after a (good) step
     with torch.no_grad():
@@ -97,6 +98,111 @@ def test_non_finite_loss_restores_last_good_parameters_and_names_the_layer() -> 
     for k, v in flow.state_dict().items():
         torch.testing.assert_close(v, good[k])
     assert len(history.train_nll) == 3  # the non-finite step was not recorded as a step
+    # and Adam's state is the one that goes with them (its moments and step count after 2 updates, not 3)
+    _assert_same_state(_adam_state(trainer), good_adam)
+
+
+def _adam_state(trainer: train.Trainer) -> list[dict[str, torch.Tensor]]:
+    """A copy of Adam's per-parameter state (step, exp_avg, exp_avg_sq), in parameter order."""
+    return [{k: v.detach().clone() for k, v in trainer.optimizer.state[p].items()}
+            for p in trainer.flow.parameters() if p in trainer.optimizer.state]
+
+
+def _assert_same_state(got: list[dict[str, torch.Tensor]], expected: list[dict[str, torch.Tensor]]) -> None:
+    assert len(got) == len(expected) > 0
+    for a, b in zip(got, expected, strict=True):
+        assert a.keys() == b.keys()
+        for k in a:
+            assert torch.isfinite(a[k]).all() and torch.equal(a[k], b[k]), k
+
+
+def test_non_finite_gradients_at_a_finite_loss_restore_parameters_and_optimizer_state() -> None:
+    """A finite loss whose gradients are NaN (here a hook on one conditioner's bias; in practice e.g. an
+    operation with an infinite derivative): no update happens, parameters and Adam's state stay the last good
+    pair, the message names the layer, and training continues once the gradients are finite again."""
+    torch.manual_seed(0)
+    flow = flows.Flow([flows.Affine(2), flows.AffineCoupling(2, hidden=8)])
+    poison = {"on": False}
+    flow.layers[1].conditioner[-1].bias.register_hook(
+        lambda g: torch.full_like(g, float("nan")) if poison["on"] else g)
+    trainer = train.Trainer(flow, "moons", batch_size=64, lr=1e-2)
+    for _ in range(2):
+        trainer.step()
+    good = {k: v.clone() for k, v in flow.state_dict().items()}
+    good_adam = _adam_state(trainer)
+    poison["on"] = True
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = trainer.run(5, progress=False)
+    assert history.status == "non-finite" and len(history.steps) == 2
+    assert "gradients" in history.message and "layer 2 (AffineCoupling): layers.1.conditioner.4.bias" in history.message
+    assert "restored" in history.message and any("gradients" in str(w.message) for w in caught)
+    for k, v in flow.state_dict().items():
+        assert torch.equal(v, good[k]), k
+    _assert_same_state(_adam_state(trainer), good_adam)
+    poison["on"] = False  # the cause is gone: training goes on from the restored state
+    history = trainer.run(5, progress=False)
+    assert history.status == "done" and len(history.steps) == 7
+    assert all(torch.isfinite(p).all() for p in flow.parameters())
+    assert all(math.isfinite(v) for v in history.train_nll)
+
+
+def test_data_at_a_radial_centre_trains_with_finite_gradients() -> None:
+    """A data point exactly at a Radial layer's centre: its derivative there is finite, so training runs."""
+    torch.manual_seed(0)
+    data = torch.randn(400, 2)
+    data[::7] = 0.0
+    flow = flows.Flow([flows.Radial(2), flows.Affine(2)])
+    history = train.Trainer(flow, data, batch_size=64, seed=0).run(5, progress=False)
+    assert history.status == "done", history.message
+    assert all(torch.isfinite(p).all() for p in flow.parameters())
+
+
+def test_a_flow_that_is_not_invertible_stops_training_restores_and_names_the_layer() -> None:
+    """Flow.log_prob raising NotInvertibleError inside a step (here: parameters set by hand between steps) is
+    handled like a non-finite loss: restore the last good parameters and optimizer state, status
+    "not invertible", a message naming the layer, a warning; run returns instead of raising."""
+    torch.manual_seed(0)
+    flow = flows.Flow([flows.Planar(2, u=[0.5, 0.0], w=[1.0, 0.0], constrained=False), flows.Affine(2)])
+    trainer = train.Trainer(flow, "moons", batch_size=64, lr=0.05)
+    for _ in range(2):
+        trainer.step()
+    good = {k: v.clone() for k, v in flow.state_dict().items()}
+    good_adam = _adam_state(trainer)
+    trainer.step()  # evaluated at `good`
+    with torch.no_grad():  # as if the update had crossed w . u < -1
+        flow.layers[0].u.copy_(torch.tensor([-3.0, 0.0]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = trainer.run(5, progress=False)
+    assert history.status == "not invertible"
+    assert "not invertible" in history.message and "layer 1 (Planar)" in history.message
+    assert "restored" in history.message and any("not invertible" in str(w.message) for w in caught)
+    for k, v in flow.state_dict().items():
+        assert torch.equal(v, good[k]), k
+    _assert_same_state(_adam_state(trainer), good_adam)
+    assert flow.is_invertible() and len(history.steps) == 3
+
+
+def test_an_update_that_makes_the_flow_not_invertible_is_undone() -> None:
+    """An Adam update that crosses the planar constraint (unconstrained layer; the gradient is forced by a hook
+    so the first step of size lr = 3 moves u by -3) is caught right after the update, before the test-set
+    evaluation that would need the inverse: the update is undone, the step not recorded."""
+    torch.manual_seed(0)
+    planar = flows.Planar(2, u=[0.5, 0.0], w=[1.0, 0.0], constrained=False)
+    flow = flows.Flow([planar, flows.Affine(2)])
+    planar.u.register_hook(lambda g: torch.tensor([1.0, 0.0], dtype=g.dtype))
+    planar.w.requires_grad_(False)  # w stays (1, 0): w . u goes from 0.5 to -2.5
+    trainer = train.Trainer(flow, "moons", batch_size=64, lr=3.0, eval_every=1)
+    before = {k: v.clone() for k, v in flow.state_dict().items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        history = trainer.run(3, progress=False)
+    assert history.status == "not invertible" and "the update made" in history.message, history.message
+    assert "layer 1 (Planar): w . u = " in history.message
+    for k, v in flow.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    assert history.steps == [] and history.test_nll == [] and trainer.optimizer.state == {}
 
 
 def test_progress_bar_prints_unless_disabled(capsys: pytest.CaptureFixture[str]) -> None:

@@ -46,6 +46,11 @@ class ActNorm(Bijection):
         self.initialized.fill_(True)
         self._is_initialized = True
 
+    def needs_whole_batch(self) -> bool:
+        """Until initialised, the next ``inverse`` in training mode sets the parameters from its input: a
+        :class:`~flowviz.flows.Flow` must hand it the whole batch, not its first row chunk."""
+        return self.training and not self._is_initialized
+
     def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:
         """x = z * exp(log_scale) + shift; log_det = sum(log_scale)."""
         check_input(z, self.dim, "z")

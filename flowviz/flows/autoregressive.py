@@ -46,7 +46,7 @@ class MaskedAutoregressive(Bijection):
         if not scale_limit > 0:
             raise ValueError(f"scale_limit must be > 0, got {scale_limit}")
         self.dim, self.transform, self.direction = dim, transform, direction
-        self.bins, self.bound, self.scale_limit = bins, bound, scale_limit
+        self.bins, self.bound, self.scale_limit = int(bins), float(bound), float(scale_limit)
         n = 2 if transform == "affine" else spline_params(bins)
         self.made = MADE(dim, n, hidden, depth)
 

@@ -43,8 +43,16 @@ def _encode(value: Any) -> Any:
         return [_encode(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _encode(v) for k, v in value.items()}
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or isinstance(value, bool):
         return value
+    # exact Python types: numpy scalars (np.int64, np.float64, a float subclass; np.str_) are not plain data
+    # for torch.load(weights_only=True)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
     if isinstance(value, type) and issubclass(value, nn.Module):
         return {"__module_class__": value.__name__}
     raise TypeError(f"cannot record constructor argument of type {type(value).__name__} in a configuration")
@@ -116,20 +124,25 @@ _COUNT_ARGUMENTS = {"dim": 1, "hidden": 1, "depth": 0, "bins": 1}
 _POSITIVE_ARGUMENTS = ("bound",)
 
 
-def _check_arguments(owner: str, arguments: dict[str, Any]) -> None:
+def _check_arguments(owner: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The common arguments present in ``arguments``, checked and normalised: a Python int for a count, a
+    Python float for a positive number (``np.int64(8)`` -> 8, ``np.float32(4)`` -> 4.0), else a clear error."""
+    normal: dict[str, Any] = {}
     for name, minimum in _COUNT_ARGUMENTS.items():
         if name in arguments:
-            check_count(arguments[name], name, minimum, owner)
+            normal[name] = check_count(arguments[name], name, minimum, owner)
     for name in _POSITIVE_ARGUMENTS:
         if name in arguments:
-            check_positive(arguments[name], name, owner)
+            normal[name] = check_positive(arguments[name], name, owner)
+    return normal
 
 
 class Configurable(nn.Module):
     """An ``nn.Module`` that records its constructor arguments, so it can be saved and rebuilt.
 
     The common arguments (``dim``, ``hidden``, ``depth``, ``bins``, ``bound``) are checked on the way in, so a
-    layer is never built with a shape or range that would fail later with an obscure message.
+    layer is never built with a shape or range that would fail later with an obscure message, and normalised
+    to Python numbers (a numpy integer or float is accepted; the layer and its configuration get int/float).
     """
 
     _config: dict[str, Any]
@@ -153,7 +166,16 @@ class Configurable(nn.Module):
                 extra = arguments.pop("kwargs", None) if "kwargs" in signature.parameters else None
                 if extra:
                     arguments.update(extra)
-                _check_arguments(type(self).__name__, arguments)
+                changed = {k: v for k, v in _check_arguments(type(self).__name__, arguments).items()
+                           if v is not arguments[k]}
+                if changed:  # e.g. np.int64(8) -> 8: the constructor and the configuration see the Python number
+                    arguments.update(changed)
+                    for name, value in changed.items():
+                        if name in bound.arguments:
+                            bound.arguments[name] = value
+                        else:
+                            bound.arguments["kwargs"][name] = value
+                    args, kw = bound.args[1:], bound.kwargs
                 object.__setattr__(self, "_config", {"type": type(self).__name__, "kwargs": arguments})
             init(self, *args, **kw)
 
@@ -228,6 +250,12 @@ class Bijection(Configurable):
         kept half of a coupling layer. Jacobian readouts skip the derivative pass of those rows."""
         return []
 
+    def needs_whole_batch(self) -> bool:
+        """True while the layer's next call would fit its parameters to its input (ActNorm's data-dependent
+        initialisation in training mode): a :class:`~flowviz.flows.Flow` then evaluates that pass on the
+        whole batch in one piece instead of in row chunks, so that chunking stays invisible."""
+        return False
+
 
 class Inverse(Bijection):
     """The inverse of a bijection, as a layer: ``forward`` is ``bijection.inverse`` and vice versa.
@@ -260,3 +288,6 @@ class Inverse(Bijection):
 
     def passthrough(self) -> list[int]:
         return self.bijection.passthrough()
+
+    def needs_whole_batch(self) -> bool:
+        return self.bijection.needs_whole_batch()

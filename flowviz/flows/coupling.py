@@ -116,7 +116,7 @@ class AffineCoupling(Coupling):
     def __init__(self, dim: int, mask: Sequence[bool] | None = None, parity: int = 0, hidden: int = 64,
                  depth: int = 2, scale_limit: float = 3.0) -> None:
         super().__init__(dim, 2, mask, parity, hidden, depth)
-        self.scale_limit = scale_limit
+        self.scale_limit = float(scale_limit)
 
     def _transform(self, v: Tensor, theta: Tensor, inverse: bool) -> tuple[Tensor, Tensor]:
         shift, s = theta[..., 0], soft_clamp(theta[..., 1], self.scale_limit)
@@ -132,7 +132,7 @@ class SplineCoupling(Coupling):
     def __init__(self, dim: int, mask: Sequence[bool] | None = None, parity: int = 0, hidden: int = 64,
                  depth: int = 2, bins: int = 8, bound: float = 5.0) -> None:
         super().__init__(dim, spline_params(bins), mask, parity, hidden, depth)
-        self.bins, self.bound = bins, bound
+        self.bins, self.bound = int(bins), float(bound)
 
     def _transform(self, v: Tensor, theta: Tensor, inverse: bool) -> tuple[Tensor, Tensor]:
         out, logd = rational_quadratic_spline(v, theta, self.bound, inverse=inverse)

@@ -6,7 +6,8 @@
     log p(x) = log pi(z) + sum_k log|det J_{G_k^{-1}}|     (the change of variables, layer by layer)
 
 Large inputs are evaluated in row chunks (transparently), which on a CPU is several times faster
-than one whole-batch call at a million points (whole-batch evaluation is bound by allocation).
+than one whole-batch call at a million points (whole-batch evaluation is bound by allocation). A pass
+that initialises a layer from its data (ActNorm, first inverse in training mode) runs on the whole batch.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from .base import Bijection, NotInvertibleError, as_input
+from .base import Bijection, NotInvertibleError, as_input, check_count
 from .distributions import Distribution, StandardNormal
 
 __all__ = ["Flow", "Trace", "check_finite", "DEFAULT_CHUNK_SIZE"]
@@ -135,6 +136,16 @@ class Flow(Bijection):
         self.chunk_size = chunk_size
 
     @property
+    def chunk_size(self) -> int:
+        """Most rows evaluated in one piece (see :meth:`_chunks`); a positive integer."""
+        size = self.__dict__.get("_chunk_size", self.__dict__.get("chunk_size"))  # the latter: a pickled older Flow
+        return DEFAULT_CHUNK_SIZE if size is None else int(size)
+
+    @chunk_size.setter
+    def chunk_size(self, value: int) -> None:
+        self._chunk_size = check_count(value, "chunk_size", 1, "Flow")
+
+    @property
     def bijections(self) -> list[Bijection]:
         """The layers G_1..G_K, in the order applied (base -> data)."""
         return [layer for layer in self.layers if isinstance(layer, Bijection)]
@@ -168,12 +179,25 @@ class Flow(Bijection):
         autograd (:mod:`flowviz.flows.workspace`). benchmarks/README.md has the measurements."""
         if not n:
             return []
-        k = -(-n // max(1, int(self.chunk_size)))
+        k = -(-n // self.chunk_size)
         size = -(-n // k)
         return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
+    def needs_whole_batch(self) -> bool:
+        """Whether any layer (at any depth) would initialise itself from the next pass's data (ActNorm in
+        training mode): that pass then runs on the whole batch, not in row chunks."""
+        return any(m.needs_whole_batch() for m in self.modules()
+                   if isinstance(m, Bijection) and not isinstance(m, Flow))
+
+    def _pieces(self, n: int) -> list[slice]:
+        """The row chunks of an n-row pass: :meth:`_chunks`, or one piece while :meth:`needs_whole_batch`
+        (a data-dependent initialisation must see every row, not the first chunk)."""
+        if n and self.needs_whole_batch():
+            return [slice(0, n)]
+        return self._chunks(n)
+
     def _map(self, fn: Callable[[Tensor], tuple[Tensor, Tensor]], v: Tensor) -> tuple[Tensor, Tensor]:
-        chunks = self._chunks(v.shape[0])
+        chunks = self._pieces(v.shape[0])
         if len(chunks) <= 1:
             return fn(v)
         outs, lds = zip(*(fn(v[s]) for s in chunks), strict=True)
@@ -250,7 +274,7 @@ class Flow(Bijection):
         states = v.new_empty((K + 1, N, self.dim))
         log_dets = v.new_empty((K, N))
         states[0] = v
-        for s in self._chunks(N):
+        for s in self._pieces(N):
             h = v[s]
             for k, layer in enumerate(layers):
                 h, ld = layer.inverse(h) if inverse else layer(h)

@@ -40,9 +40,17 @@ def jacobian(f: Bijection | Callable[[Tensor], Tensor | tuple[Tensor, Tensor]], 
     """The Jacobian of ``f`` at every row of ``x``: (N, d_out, d_in).
 
     ``f`` is a Bijection (its ``forward``, or ``inverse`` with ``direction="inverse"``) or any
-    function of an (N, d) tensor returning a tensor or an (output, log_det) pair.
+    function of an (N, d) tensor returning a tensor or an (output, log_det) pair. An empty batch (N = 0)
+    gives an empty (0, d_out, d_in) tensor.
     """
     single = _as_function(f, direction)
+    if x.shape[0] == 0:  # vmap over no rows fails for some layers (the spline's reshapes): nothing to differentiate
+        if isinstance(f, Bijection):
+            d_out = x.shape[-1]
+        else:
+            out = f(x)
+            d_out = (out[0] if isinstance(out, tuple) else out).shape[-1]
+        return x.new_zeros((0, d_out, x.shape[-1]))
     jac = torch.func.vmap(torch.func.jacrev(single))
     with warnings.catch_warnings():
         # under vmap the spline's bin search sees batched (non-contiguous) knots: a copy, not an error

@@ -111,6 +111,11 @@ class Planar(Bijection):
 
     @torch.no_grad()
     def is_invertible(self) -> bool:
+        """w . u_hat >= -1. Always True when ``constrained``: m(a) = -1 + softplus(a) > -1 guarantees it
+        analytically, while the computed w . u_hat can land a few ulps below -1 (softplus underflows for a
+        strongly negative raw w . u), which must not count as a fold."""
+        if self.constrained:
+            return True
         return bool((self.w @ self.u_hat()) >= -1)
 
     @torch.no_grad()
@@ -118,7 +123,10 @@ class Planar(Bijection):
         if self.is_invertible():
             return ""
         wu = float(self.w @ self.u_hat())
-        return f"w . u = {wu:.3g} < -1: the planar map folds the plane (det J changes sign)"
+        text = f"{wu:.3g}"
+        if not float(text) < -1:  # rounds to -1: print every digit, never "-1 < -1"
+            text = repr(wu)
+        return f"w . u = {text} < -1: the planar map folds the plane (det J changes sign)"
 
     @torch.no_grad()
     def describe(self) -> str:
@@ -189,7 +197,7 @@ class Radial(Bijection):
         """x = z + beta (z - z0) / (alpha + r); log_det from the determinant lemma (see class doc)."""
         check_input(z, self.dim, "z")
         diff = z - self.centre
-        r = torch.sqrt((diff * diff).sum(-1))
+        r = torch.linalg.vector_norm(diff, dim=-1)  # not sqrt(sum diff^2): its gradient is NaN at the centre
         bh, log_det = self._terms(r)
         return z + bh[:, None] * diff, log_det
 
@@ -200,7 +208,7 @@ class Radial(Bijection):
             raise NotInvertibleError(self.invertibility_message())
         alpha, beta = self.alpha, self.beta
         diff = x - self.centre
-        r_x = torch.sqrt((diff * diff).sum(-1))
+        r_x = torch.linalg.vector_norm(diff, dim=-1)  # gradient 0 (not NaN) at the centre
         q = alpha + beta - r_x
         s = torch.sqrt(q * q + 4 * alpha * r_x)
         r = torch.where(q > 0, 2 * alpha * r_x / (q + s), 0.5 * (s - q))
