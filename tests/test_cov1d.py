@@ -314,3 +314,30 @@ def test_only_the_strip_width_is_browser_local():
     assert {c["id"] for c in view.controls} >= {"base", "map", "a", "b", "dz"}
     assert Control("x", 0, "x", local=True).as_json(1.0)["local"] is True
     assert "local" not in Control("x", 0, "x").as_json(1.0)  # sliders are written as before
+
+
+def test_values_beyond_float32_are_reported_by_name_not_raised():
+    """The map's layers are float32 before they are cast to float64: a = 1e39 or an integer no float holds (10**400,
+    which a front end's JSON can carry) is refused by name, like any bad value, instead of an OverflowError out of
+    the params observer or an error banner from the layer's construction."""
+    w = ChangeOfVariables1D(n_samples=1000)
+    for value in (10**400, 1e39, -1e300):
+        w.params = {**w.params, "a": value}
+        assert w.status == "ok" and w.values["a"] == 2.0
+        assert "a: a needs a number within +-3.403e+38" in w.meta["message"], w.meta["message"]
+        assert w.params["a"] == 2.0
+    with pytest.raises(ValueError, match="b needs a number within"):
+        ChangeOfVariables1D(b=1e300)
+
+
+def test_values_beyond_float32_on_the_wire_are_zeroed_and_flagged():
+    """x = sinh((asinh z + skew) / 0.01) reaches 1e59: finite in float64, inf as float32. Such grid points are
+    zeroed and flagged valid = 0 (counted in the message), never sent as inf flagged valid."""
+    s = cov1d_scene("uniform", "sinh_arcsinh", {"tail": 0.01}, n_samples=1000)
+    for name, arr in s.arrays().items():
+        assert np.isfinite(arr).all(), name
+    big = np.abs(np.sinh((np.arcsinh(s.z.astype(np.float64)) + 0.5) / 0.01)) > np.finfo(np.float32).max
+    assert 0 < big.sum() < len(s.z)
+    assert not s.valid[big].any() and not s.x[big].any()
+    assert s.status == "non-finite" and f"{int((s.valid == 0).sum())} of 4001" in s.message
+    json.dumps(s.meta(), allow_nan=False)

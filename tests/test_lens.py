@@ -245,3 +245,81 @@ def test_static_export_carries_the_view_state(tmp_path):
                        .group(1).replace("<\\/", "</"))
     assert state["mode"] == "3d" and state["text"] == "z1, z2 + sin(z1)" and len(state["three"]["terms"]) == 6
     assert "folded" in state["arrays"] and "hist" in state["arrays"]
+
+
+def test_a_map_whose_numbers_overflow_is_a_visible_state_not_an_exception() -> None:
+    """J_f of exp(exp(2 z1)) reaches 1e178: its square (the singularity tolerance's scale) overflows a Python float,
+    which raises instead of giving inf. Typed into the box, such a map is shown (or refused under the box), never an
+    OverflowError out of the ``text`` observer; the error trait is set and the previous map kept when the computation
+    fails in a way no check foresaw (ArithmeticError, RuntimeError)."""
+    import json
+    from unittest import mock
+
+    w = JacobianLens(grid=9, n_samples=500, bins=8)
+    for text in ["exp(exp(2*z1)), z2", "1e6**16*1e6**16*z1, z2"]:
+        w.text = text
+        assert w.meta["text"] == parse_map(text).text and w.error == "" and w.status == "not invertible"
+        json.dumps(w.meta, allow_nan=False)
+    shown = w.meta
+    for text, err in [("z1, 2*z2", OverflowError("(34, 'Numerical result out of range')")),
+                      ("z1, 3*z2", RuntimeError("value cannot be converted"))]:
+        with mock.patch("flowviz.widgets.lens.lens_scene", side_effect=err):
+            w.text = text
+        assert w.error == f"{type(err).__name__}: {err}"
+        assert w.meta == shown and w.text == text  # the previous map stays, the text as typed
+
+
+def test_a_jacobian_that_does_not_exist_at_zero_is_sent_as_null(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """J_f(0) of log(z1) has inf and NaN entries, a 3x3 entry of 1e200 overflows det and the six terms: JSON has
+    neither (the static page's JSON.parse would fail); they cross as null, which the browser shows as "non-finite"."""
+    import json
+    import re
+
+    for text, matrix in [("log(z1), z2", [[None, 0.0], [None, 1.0]]), ("1/z1, z2", [[None, 0.0], [None, 1.0]]),
+                         ("sqrt(abs(z1)), z2", [[None, 0.0], [None, 1.0]])]:
+        w = JacobianLens(text=text, grid=9, n_samples=500, bins=8)
+        assert w.meta["matrix"] == matrix and w.meta["det"] is None, text
+        json.dumps(w.meta, allow_nan=False)
+    page = w.save_html(tmp_path / "lens.html").read_text(encoding="utf-8")
+    state = re.search(r'<script id="flowviz-state" type="application/json">(.*?)</script>', page, re.S).group(1)
+    assert json.loads(state, parse_constant=lambda c: pytest.fail(f"{c} in the exported state"))["meta"]["det"] is None
+    w = JacobianLens(grid=9, n_samples=500, bins=8)
+    assert w.meta["matrix"] == [[1, 1], [2, 0]] and w.meta["det"] == pytest.approx(-2)  # finite: unchanged
+    w.matrix3 = [1e200, 0, 0, 0, 1e200, 0, 0, 0, 1e200]
+    json.dumps(w.three, allow_nan=False)
+    assert w.three["det"] is None and w.three["sum"] is None and w.three["terms"][0]["value"] is None
+    assert w.three["terms"][1]["value"] == 0.0 and w.three["matrix"][0][0] == 1e200
+    w.matrix3 = [1.7e308, 1.7e308, 0, 0, 1, 0, 0, 0, 1]  # a vertex (a sum of entries) overflows
+    json.dumps(w.three, allow_nan=False)
+    assert w.three["vertices"][3][0] is None and w.three["det"] == pytest.approx(1.7e308)
+
+
+def test_positions_beyond_float32_are_zeroed_and_flagged_not_sent_as_inf() -> None:
+    """The lens computes in float64: x1 = 1e96 z1 is finite there and inf as float32. On the wire such a vertex is
+    zeroed and flagged (placed 0, finite 0), as a NaN would be; the view box and histogram frame what can be drawn."""
+    import json
+
+    w = JacobianLens(text="z1*1e6**16, z2", grid=9, n_samples=500, bins=8)
+    a = arrays(w)
+    for name, arr in a.items():
+        assert np.isfinite(arr).all(), name
+    s = w.scene
+    off = s.mesh[0][:, 0] != 0  # the z1 = 0 column maps to 0: representable
+    assert off.sum() == 72
+    np.testing.assert_array_equal(a["placed"][1], (~off).astype(np.float32))
+    np.testing.assert_array_equal(a["finite"][1], np.zeros(81, np.float32))  # J = 1e96 is not float32 either
+    assert not a["mesh"][1][off].any()
+    np.testing.assert_array_equal(a["jac"][0], np.broadcast_to([0.0, 0.0, 0.0, 1.0], (81, 4)))  # 1e96 zeroed
+    assert not a["points"][1][:, 0].any()  # every sample's x1 is beyond float32 (none has z1 exactly 0)
+    json.dumps(w.meta, allow_nan=False)
+    assert all(abs(v) < 1e39 for v in w.meta["bounds"][1] + w.meta["hist_extent"])
+
+
+def test_a_vertex_with_a_finite_image_and_no_jacobian_is_placed_where_it_maps() -> None:
+    """sqrt(|z1|) has no derivative at z1 = 0, but the image (0, z2) exists: the vertex is placed (its grid lines are
+    drawn) at that image, not at the origin, and carries no density (finite 0)."""
+    s = lens_scene("sqrt(abs(z1)), z2", grid=9, n_samples=500, bins=8)
+    on_axis = s.mesh[0][:, 0] == 0
+    assert on_axis.sum() == 9
+    assert s.placed[1][on_axis].all() and not s.finite[1][on_axis].any()
+    np.testing.assert_array_equal(s.mesh[1][on_axis], np.stack([0 * s.mesh[0][on_axis, 1], s.mesh[0][on_axis, 1]], 1))

@@ -317,3 +317,14 @@ def test_recompute_after_the_flow_changed(setup):
     w.recompute()
     assert w.status == "ok"
     np.testing.assert_allclose(arrays(w)["logdet"], a["logdet"], rtol=1e-6)
+
+
+def test_log_pi_0_outside_the_base_support_is_null():
+    """A uniform base on [1, 2]^2 has log pi(0) = -inf: JSON has no inf (the page's JSON.parse would fail), so it
+    crosses as null (the browser skips the dashed bound and reads "non-finite")."""
+    f = flows.Flow([flows.Affine(2)], base=flows.Uniform(2, 1.0, 2.0))
+    w = LikelihoodSplit(f, np.random.default_rng(0).uniform(1, 2, size=(50, 2)), n_c=5)
+    assert w.scene.log_pi_0 == -math.inf and w.meta["log_pi_0"] is None
+    json.dumps(w.meta, allow_nan=False)
+    assert LikelihoodSplit(flows.Flow([flows.Affine(2)]), torch.randn(20, 2), n_c=5).meta["log_pi_0"] == pytest.approx(
+        -math.log(2 * math.pi))

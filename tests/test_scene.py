@@ -4,6 +4,7 @@ torch.func Jacobians; plus toggles, folds and non-finite handling."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -381,3 +382,82 @@ def test_auto_grid_is_the_finer_mesh_only_where_the_default_leaves_triangles_unr
     assert as_scene(moons, n_points=300).gx == 129 and as_scene(moons, n_points=300, grid=33).gx == 33
     with pytest.raises(ValueError, match="'auto'"):
         player_scene(moons, z, gx="fine")
+
+
+def test_a_float64_flow_beyond_float32_range_is_zeroed_and_flagged_on_the_wire() -> None:
+    """x1 = 1e40 z1 is finite in a float64 flow and inf as float32, the wire's type: such positions are zeroed and
+    flagged not finite (as NaN would be), so the browser never reads an inf flagged finite."""
+    flow = flows.Flow([flows.Affine(2, scale=[1e20, 1.0]), flows.Affine(2, scale=[1e20, 1.0])]).double()
+    z = torch.rand(200, 2, dtype=torch.float64) + 0.5  # |z1| >= 0.5: every point's 1e40 z1 is beyond float32
+    scene = player_scene(flow, z, gx=9)
+    sent = scene.arrays()
+    for name, arr in sent.items():
+        assert arr.dtype == np.float32 and np.isfinite(arr).all(), name
+    assert scene.points_finite[1].all() and not scene.points_finite[2].any()
+    np.testing.assert_allclose(scene.points[1][:, 0], 1e20 * z[:, 0].numpy(), rtol=1e-6)
+    assert not scene.points[2].any()
+    off = scene.mesh[0][:, 0] != 0  # the z1 = 0 column stays at x1 = 0: representable
+    np.testing.assert_array_equal(sent["finite"][2], (~off).astype(np.float32))
+    assert not sent["mesh"][2][off].any()
+    assert scene.status == "non-finite" and "at layer 2" in scene.message
+    json.dumps(scene.meta(), allow_nan=False)
+
+
+def test_non_finite_parameters_name_their_layer_before_any_invertibility_message() -> None:
+    """A NaN parameter (a diverged training) makes the layer's own invertibility test compare NaN
+    ("w . u = nan < -1"): the scene says which layer has non-finite parameters first; a layer switched off
+    does not count; a NaN in the base's parameters is named too."""
+    flow = flows.Flow([flows.Affine(2), flows.Radial(2), flows.Planar(2, u=[1.0, 0.5], w=[1.2, 0.3])])
+    with torch.no_grad():
+        flow.layers[2].u.fill_(float("nan"))
+        flow.layers[0].shift[1] = float("inf")
+    z = torch.randn(100, 2)
+    scene = player_scene(flow, z, gx=9)
+    assert scene.status == "non-finite"
+    assert scene.message == "layer 1 (Affine) has non-finite parameters"
+    scene = player_scene(flow, z, gx=9, enabled=[False, True, True])
+    assert scene.message == "layer 3 (Planar) has non-finite parameters"
+    # the captions print the parameters: no "nan"/"inf" text there either
+    assert "u = (non-finite, non-finite)" in scene.layers[2].caption and "non-finite" in scene.layers[0].caption
+    assert not re.search(r"\b(nan|inf)\b", json.dumps(scene.meta()), re.I)
+    assert player_scene(flow, z, gx=9, enabled=[False, True, False]).status == "ok"
+    base = flows.Uniform(2, 0.0, 1.0)
+    assert player_scene(flows.Flow([flows.Affine(2)], base=base), torch.rand(50, 2), gx=5).status == "ok"
+    with torch.no_grad():
+        base.high[1] = float("nan")
+    broken = player_scene(flows.Flow([flows.Affine(2)], base=base), torch.rand(50, 2), gx=5, extent=(0, 1, 0, 1))
+    assert broken.status == "non-finite" and "the base distribution" in broken.message
+    assert broken.message.endswith("has non-finite parameters")
+
+
+def test_scene_cache_sees_a_parameter_data_assignment() -> None:
+    """``param.data = t`` keeps the parameter object and its version counter: the fingerprint also holds the storage
+    address, so the layers from there on are recomputed (a slider moved later does not show stale earlier layers)."""
+    from flowviz.scene import SceneCache
+
+    flow = lecture_flow()
+    z = torch.randn(200, 2, generator=torch.Generator().manual_seed(1))
+    cache = SceneCache()
+    player_scene(flow, z, gx=9, cache=cache)
+    flow.layers[0].shift.data = torch.tensor([3.0, 0.0])
+    got = player_scene(flow, z, gx=9, cache=cache)
+    assert cache.reused == 0
+    assert_same_scene(got, player_scene(flow, z, gx=9))
+
+
+def test_scene_arrays_are_copies_not_views_of_the_cache() -> None:
+    """Changing a scene's arrays in place (a user's post-processing) must not change what the cache reuses."""
+    from flowviz.scene import SceneCache
+
+    flow = lecture_flow()
+    z = torch.randn(200, 2, generator=torch.Generator().manual_seed(2))
+    cache = SceneCache()
+    scene = player_scene(flow, z, gx=9, cache=cache)
+    kept = [t.numpy() for t in (cache.states, cache.log_dets, cache.jac) if t is not None]
+    for name, arr in {**scene.arrays(), "jac4": scene.jac}.items():
+        assert not any(np.shares_memory(arr, k) for k in kept), name
+        arr[...] = 0
+    enabled = [True] * (len(flow.layers) - 1) + [False]
+    got = player_scene(flow, z, gx=9, enabled=enabled, cache=cache)
+    assert cache.reused == len(flow.layers) - 1
+    assert_same_scene(got, player_scene(flow, z, gx=9, enabled=enabled))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 
 import numpy as np
@@ -411,3 +412,161 @@ def test_auto_grid_takes_a_finer_mesh_only_where_the_default_leaves_triangles_un
     assert auto.grid == auto.scene.gx == 33
     auto.recompute()
     assert auto.grid == 33
+
+
+def test_control_values_beyond_float32_are_reported_not_raised(player: FlowPlayer) -> None:
+    """A finite number a float32 parameter cannot hold (1e39, -1e300) and an integer no float holds (10**400, which a
+    browser's JSON can carry) are refused by name, like any bad value: no RuntimeError/OverflowError out of the
+    observer, the model untouched, the traits back to the model's values (strict JSON)."""
+    before = {k: v.clone() for k, v in player.flow.state_dict().items()}
+    for control_id, value in [("L1.scale.0", 1e39), ("L2.W.0.1", -1e300), ("L4.alpha", 1e39), ("L4.beta", 1e39),
+                              ("L1.shift.0", 10**400), ("L3.u.1", -(10**400)), ("n_points", 10**400)]:
+        version = player.meta["version"]
+        player.params = {**player.params, control_id: value}
+        assert player.meta["version"] == version + 1, control_id
+        message = player.meta["message"]
+        assert message.startswith(f"{control_id}: ") or f" {control_id}: " in message, message
+        assert ("range of its float32 parameter" in message or "whole number" in message), message
+        for k, v in player.flow.state_dict().items():
+            assert torch.equal(v, before[k]), (control_id, k)
+        assert player.params[control_id] != value
+        json.dumps(player.params, allow_nan=False)
+    assert player.scene.N == 500
+    # the largest float32 is still a value (its write does not overflow)
+    player.params = {**player.params, "L1.shift.1": float(torch.finfo(torch.float32).max)}
+    assert float(player.flow.layers[0].shift[1].detach()) == float(torch.finfo(torch.float32).max)
+
+
+def test_a_model_with_nan_parameters_says_which_layer_and_sends_null(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A diverged training leaves NaN in the model: the controls and params carry null (JSON has no NaN, and the
+    static page must parse), and the banner names the layer instead of a NaN comparison ("w . u = nan < -1")."""
+    flow = flows.Flow([flows.Affine(2, scale=[1.5, 0.6]), flows.Planar(2, u=[1.0, 0.5], w=[1.2, 0.3])])
+    p = FlowPlayer(flow, n_points=200, grid=9)
+    with torch.no_grad():
+        flow.layers[1].u.fill_(float("nan"))
+    p.recompute()
+    assert p.status == "non-finite"
+    assert "layer 2 (Planar) has non-finite parameters" in p.meta["message"], p.meta["message"]
+    # no NaN comparison from the layer's own invertibility test, no "nan" in the captions either
+    assert not re.search(r"\b(nan|inf)\b", json.dumps(p.meta) + json.dumps(p.controls), re.I)
+    assert p.params["L2.u.0"] is None and p.params["L2.u.1"] is None and p.params["L2.w.0"] == pytest.approx(1.2)
+    assert [c["value"] for c in p.controls if c["id"].startswith("L2.u.")] == [None, None]
+    for name in ("meta", "controls", "params"):
+        json.dumps(getattr(p, name), allow_nan=False)
+    state = _exported_state(p.save_html(tmp_path / "nan.html").read_text(encoding="utf-8"))
+    assert state["params"]["L2.u.0"] is None
+    # moving a slider of the broken layer writes a number again (the way out without Python)
+    p.params = {**p.params, "L2.u.0": 0.5}
+    assert p.params["L2.u.0"] == 0.5 and p.params["L2.u.1"] is None and p.status == "non-finite"
+    p.params = {**p.params, "L2.u.1": 0.25}
+    assert p.status == "ok" and p.params["L2.u.1"] == 0.25
+
+
+def _exported_state(page: str) -> dict:  # type: ignore[type-arg]
+    """The state of a save_html page, parsed as strict JSON (JSON.parse refuses NaN and Infinity too)."""
+    def refuse(name: str) -> None:
+        raise ValueError(f"{name} is not JSON")
+
+    text = re.search(r'<script id="flowviz-state" type="application/json">(.*?)</script>', page, re.S).group(1)
+    return json.loads(text, parse_constant=refuse)  # type: ignore[no-any-return]
+
+
+def _script_elements(page: str) -> list[tuple[dict[str, str | None], str]]:
+    """(attributes, text) of every <script> element as html.parser reads the page."""
+    from html.parser import HTMLParser
+
+    found: list[tuple[dict[str, str | None], str]] = []
+
+    class Scripts(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "script":
+                found.append((dict(attrs), ""))
+
+        def handle_data(self, data: str) -> None:
+            if found and self.lasttag == "script":
+                found[-1] = (found[-1][0], found[-1][1] + data)
+
+    Scripts(convert_charrefs=False).feed(page)
+    return found
+
+
+def _html5lib():  # type: ignore[no-untyped-def]
+    """html5lib (a spec-conformant tokenizer, with the escaped-script states html.parser lacks), or None: the package
+    or bleach's vendored copy (bleach comes with nbconvert, which voila and jupyterlab install)."""
+    try:
+        import html5lib  # type: ignore[import-untyped]
+    except ImportError:
+        try:
+            from bleach._vendor import html5lib  # type: ignore[import-untyped, no-redef]
+        except ImportError:
+            return None
+    return html5lib
+
+
+def test_save_html_keeps_script_hazards_in_the_state_inert(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Text a user typed ends up in the state (the lens keeps a refused expression as typed): "<!--<script>" there
+    must not end the state's <script> early or make the HTML tokenizer swallow the rest of the page (its
+    double-escaped script state). Every "<" in the state is written \\u003c (the same string to JSON.parse)."""
+    from flowviz.widgets import JacobianLens
+
+    w = JacobianLens(grid=9, n_samples=500, bins=8)
+    typed = "<!--<script></script><SCRIPT>-->"
+    w.text = typed
+    assert w.error and w.text == typed
+    page = w.save_html(tmp_path / "lens.html").read_text(encoding="utf-8")
+    scripts = _script_elements(page)
+    assert [(a.get("id"), a.get("type")) for a, _ in scripts] == [
+        ("flowviz-state", "application/json"), ("flowviz-esm", "text/plain"), (None, "module")]
+    state_text = scripts[0][1]
+    assert "<" not in state_text  # so neither "</script" nor "<!--" can occur
+    assert json.loads(state_text)["text"] == typed
+    assert "<!--" not in scripts[1][1]
+    html5lib = _html5lib()
+    if html5lib is not None:  # the browser's reading of the page
+        doc = html5lib.parse(page, namespaceHTMLElements=False)
+        seen = [(s.get("id"), s.get("type"), s.text or "") for s in doc.iter("script")]
+        assert [(i, t) for i, t, _ in seen] == [("flowviz-state", "application/json"), ("flowviz-esm", "text/plain"),
+                                                (None, "module")]
+        assert json.loads(seen[0][2])["text"] == typed
+
+
+def test_the_bundle_is_embedded_with_its_script_hazards_escaped() -> None:
+    """The bundle sits in a text/plain <script>: "<!--", "<script" and "</script" (any case, as the HTML tokenizer
+    reads a tag name) are written with \\x3C, which a JS string, template or regular expression reads as "<". The
+    bundles as built have none of them and are embedded unchanged."""
+    import ast
+
+    from flowviz.widgets.base import STATIC
+    from flowviz.widgets.export import esm_script_text
+
+    source = 'const a = "<!--<script>x</script >", b = "</SCRIPT/>", c = i<scripts, d = "<scripted";'
+    out = esm_script_text(source)
+    assert "<!--" not in out and not re.search(r"</?script[\s/>]", out, re.I)
+    assert out == ('const a = "\\x3C!--\\x3Cscript>x\\x3C/script >", b = "\\x3C/SCRIPT/>", c = i<scripts, '
+                   'd = "<scripted";')
+    # the escapes read back as the original text (a Python string literal has the same \x3C escape as JS)
+    assert ast.literal_eval(out[10:out.index(",")]) == "<!--<script>x</script >"
+    for bundle in sorted(STATIC.glob("*.js")):
+        text = bundle.read_text(encoding="utf-8")
+        assert esm_script_text(text) == text, bundle.name
+
+
+def test_save_html_refuses_a_state_that_is_not_json(player: FlowPlayer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """NaN or inf in a JSON trait would be written as NaN/Infinity, which JSON.parse refuses (a blank page): the
+    export says which entry instead of writing it."""
+    player.meta = {**player.meta, "logp_range": [float("nan"), 0.0]}
+    with pytest.raises(ValueError, match="FlowPlayer: the state to export holds NaN or inf .* in meta"):
+        player.save_html(tmp_path / "p.html")
+    assert not (tmp_path / "p.html").exists()
+
+
+def test_a_timing_slope_that_could_not_be_fitted_is_null(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """One size measured: no log-log slope (NaN in Python), null in the ``timing`` trait, so the page exports."""
+    from flowviz.widgets import TriangularJacobian
+
+    t = TriangularJacobian(n=8)
+    result = t.measure(sizes=[8], repeats=1)
+    assert math.isnan(result["lu_slope"])
+    assert t.timing["lu_slope"] is None and t.timing["n"] == [8]
+    json.dumps(t.timing, allow_nan=False)
+    assert _exported_state(t.save_html(tmp_path / "t.html").read_text(encoding="utf-8"))["timing"]["n"] == [8]

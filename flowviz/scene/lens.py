@@ -37,6 +37,7 @@ from torch import Tensor
 
 from ..expr import ParsedMap, parse_map
 from ..flows.base import check_positive, check_whole
+from .finite import finite_or_none
 from .mesh import mesh_grid
 
 __all__ = ["LECTURE_MATRIX", "LECTURE_MATRIX3", "LensScene", "SIX_TERMS", "cube_edges", "lens_scene",
@@ -64,9 +65,10 @@ def six_terms(m: Sequence[Sequence[float]] | Tensor | np.ndarray) -> list[dict[s
     if a.shape != (3, 3):
         raise ValueError(f"six_terms needs a 3x3 matrix, got shape {a.shape}")
     out = []
-    for sign, idx in SIX_TERMS:
-        label = ("+ " if sign > 0 else "- ") + " ".join(f"a{i + 1}{j + 1}" for i, j in idx)
-        out.append({"label": label, "sign": sign, "value": float(sign * a[idx[0]] * a[idx[1]] * a[idx[2]])})
+    with np.errstate(over="ignore", invalid="ignore"):  # a product beyond float64 is inf, without a warning
+        for sign, idx in SIX_TERMS:
+            label = ("+ " if sign > 0 else "- ") + " ".join(f"a{i + 1}{j + 1}" for i, j in idx)
+            out.append({"label": label, "sign": sign, "value": float(sign * a[idx[0]] * a[idx[1]] * a[idx[2]])})
     return out
 
 
@@ -75,7 +77,8 @@ def parallelepiped(m: Sequence[Sequence[float]] | Tensor | np.ndarray) -> np.nda
     c1 + 2 c2 + 4 c3 (the columns of M are the images of the basis vectors)."""
     a = np.asarray(torch.as_tensor(m, dtype=torch.float64).cpu(), dtype=np.float64)
     corners = np.array([[i & 1, (i >> 1) & 1, (i >> 2) & 1] for i in range(8)], dtype=np.float64)
-    return corners @ a.T
+    with np.errstate(over="ignore", invalid="ignore"):
+        return corners @ a.T
 
 
 def cube_edges() -> list[tuple[int, int]]:
@@ -121,9 +124,27 @@ def _log_normal(z: Tensor) -> Tensor:
     return -0.5 * (z * z).sum(-1) - LOG_2PI
 
 
+def _finite32(t: Tensor) -> Tensor:
+    """Where ``t`` is finite as float32 (the wire's type): a float64 value beyond +-3.4e38 is not."""
+    return torch.isfinite(t.to(torch.float32))
+
+
 def _finite_np(t: Tensor) -> np.ndarray:
-    t = torch.where(torch.isfinite(t), t, torch.zeros((), dtype=t.dtype))
-    return np.ascontiguousarray(t.to(torch.float32).cpu().numpy())
+    """float32 C-order numpy copy of ``t``, cast first and then every entry that is not finite zeroed (so that
+    a finite float64 beyond float32's range is zeroed too, not sent as inf)."""
+    out = t.detach().to(device="cpu", dtype=torch.float32, memory_format=torch.contiguous_format, copy=True)
+    return torch.nan_to_num_(out, nan=0.0, posinf=0.0, neginf=0.0).numpy()
+
+
+def _finite_rows(m: Tensor) -> list[list[float | None]]:
+    """A matrix as JSON rows: None for an entry that is NaN or inf (the browser shows "non-finite")."""
+    return [[finite_or_none(v) for v in row] for row in m.tolist()]
+
+
+def _squared_scale(m: Tensor) -> float:
+    """max(1, max|m|)^2, the scale of the singularity tolerance, in torch: inf (not an OverflowError, as a Python
+    float's ``**`` raises) where it exceeds float64, e.g. for the Jacobian of exp(exp(2 z1)); NaN stays NaN."""
+    return float(torch.clamp(m.abs().max(), min=1.0).square())
 
 
 def _bounds(p: Tensor, ok: Tensor, pad: float = 0.1) -> list[float]:
@@ -137,7 +158,7 @@ def _bounds(p: Tensor, ok: Tensor, pad: float = 0.1) -> list[float]:
 
 
 def _quantile_box(p: Tensor, q: float = 0.005) -> list[float]:
-    ok = torch.isfinite(p).all(-1)
+    ok = _finite32(p).all(-1)
     pts = p[ok]
     if pts.shape[0] < 10:
         return [-4.0, 4.0, -4.0, 4.0]
@@ -179,10 +200,10 @@ class LensScene:
     gy: int
     text: str
     linear: bool
-    matrix: list[list[float]]          # J_f (the map's matrix if linear, else J_f at z = 0)
-    jinv: list[list[float]] | None     # J_{f^-1} = J_f^{-1} (None when singular)
-    product: list[list[float]] | None  # J_f J_{f^-1}
-    det: float                         # det J_f
+    matrix: list[list[float | None]]   # J_f (the map's matrix if linear, else J_f at z = 0); None: not finite
+    jinv: list[list[float | None]] | None     # J_{f^-1} = J_f^{-1} (None when singular)
+    product: list[list[float | None]] | None  # J_f J_{f^-1}
+    det: float                         # det J_f (0 where it is not finite)
     det_inv: float | None              # det J_{f^-1}
     orientation: str                   # "preserved" | "reversed" | "mixed" | "collapsed"
     status: str
@@ -207,13 +228,16 @@ class LensScene:
         return out
 
     def meta(self, version: int = 0) -> dict[str, Any]:
-        """JSON metadata (finite numbers only)."""
+        """JSON metadata (finite numbers only: a matrix entry that is NaN or inf is None, and so is ``det`` when
+        J_f has such an entry, e.g. J_f(0) of log(z1); the browser shows "non-finite")."""
+        det_exists = all(v is not None for row in self.matrix for v in row)
         return {
             "K": 1, "N": int(self.points.shape[1]), "gx": self.gx, "gy": self.gy,
             "layers": [{"name": "f", "caption": f"x = f(z) = ({self.text})",
                         "invertible": self.status == "ok", "nonfinite": 0, "enabled": True}],
             "base": "N(0, I)", "text": self.text, "linear": self.linear, "matrix": self.matrix,
-            "jinv": self.jinv, "product": self.product, "det": self.det, "det_inv": self.det_inv,
+            "jinv": self.jinv, "product": self.product, "det": self.det if det_exists else None,
+            "det_inv": self.det_inv,
             "orientation": self.orientation, "status": self.status, "message": self.message,
             "logp_range": [float(v) for v in self.logp_range], "bounds": self.bounds,
             "hist_extent": self.hist_extent, "n_samples": self.n_samples, "version": version,
@@ -282,7 +306,7 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
     else:
         m = jfn(torch.zeros(1, 2, dtype=dt)).to(dt)[0]
     mdet = float(torch.linalg.det(m))
-    scale = max(1.0, float(m.abs().max()) ** 2)
+    scale = _squared_scale(m)
     m_ok = math.isfinite(mdet) and abs(mdet) > SINGULAR_TOL * scale
     jinv = torch.linalg.inv(m) if m_ok else None
 
@@ -293,7 +317,7 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
         if not m_ok:
             status, message = "not invertible", "det J_f = 0: the map squashes the plane onto a line or a point"
     else:
-        tol = SINGULAR_TOL * max(1.0, float(J[ok].abs().max()) ** 2) if bool(ok.any()) else 0.0
+        tol = SINGULAR_TOL * _squared_scale(J[ok]) if bool(ok.any()) else 0.0
         if dets_ok.numel() == 0:
             status, message = "not invertible", "the map is not finite on the mesh"
         elif bool((dets_ok.abs() <= tol).any()) or (bool((dets_ok > 0).any()) and bool((dets_ok < 0).any())):
@@ -312,9 +336,12 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
     logdet = torch.log(det.abs())
     logp0 = _log_normal(z)
     logp1 = logp0 - logdet
-    ok1 = ok & torch.isfinite(logp1)
+    # what the browser gets is float32: a position, J or density beyond float32's range is not finite there
+    placed1 = _finite32(x).all(-1)
+    ok32 = ok & placed1 & _finite32(J).flatten(1).all(-1)
+    ok1 = ok32 & _finite32(logp1)
     finite = torch.stack([torch.ones_like(ok), ok1]).to(torch.float32)
-    placed = torch.stack([torch.ones_like(ok), torch.isfinite(x).all(-1)]).to(torch.float32)
+    placed = torch.stack([torch.ones_like(ok), placed1]).to(torch.float32)
     # folds (the renderer's red hatching): only where det J_f has the minority sign, so that an
     # orientation-reversing but invertible map (det < 0 everywhere) is not marked
     sgn = torch.sign(torch.where(ok, det, torch.zeros_like(det)))
@@ -334,7 +361,7 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
     g = torch.Generator().manual_seed(int(seed))
     zs = torch.randn(int(n_samples), 2, generator=g, dtype=dt)
     xs = fn(zs)
-    xs_ok = torch.isfinite(xs).all(-1)
+    xs_ok = _finite32(xs).all(-1)
     box = _quantile_box(xs)
     hist = np.zeros((bins, bins), dtype=np.float64)
     if bool(xs_ok.any()):
@@ -363,11 +390,11 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
         sq_img = fn(boundary)
 
     b0 = _bounds(z, torch.ones_like(ok))
-    b1 = _bounds(torch.cat([x[ok], sq_img[torch.isfinite(sq_img).all(-1)]]),
-                 torch.ones(int(ok.sum()) + int(torch.isfinite(sq_img).all(-1).sum()), dtype=torch.bool))
+    sq_ok = _finite32(sq_img).all(-1)
+    b1 = _bounds(torch.cat([x[ok32], sq_img[sq_ok]]), torch.ones(int(ok32.sum()) + int(sq_ok.sum()), dtype=torch.bool))
     pts_ok = xs_ok[:, None]
     return LensScene(
-        mesh=_finite_np(torch.stack([z, torch.where(ok[:, None], x, torch.zeros_like(x))])),
+        mesh=_finite_np(torch.stack([z, torch.where(placed1[:, None], x, torch.zeros_like(x))])),
         logp=_finite_np(torch.stack([logp0, torch.where(ok1, logp1, torch.zeros_like(logp1))])),
         finite=np.ascontiguousarray(finite.numpy()), placed=np.ascontiguousarray(placed.numpy()),
         folded=np.ascontiguousarray(folded.numpy()),
@@ -378,11 +405,11 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
         hist=np.ascontiguousarray(hist, dtype=np.float32),
         formula=None if formula is None else np.ascontiguousarray(formula, dtype=np.float32),
         gx=gx, gy=gy, text=text, linear=bool(linear),
-        matrix=[[float(v) for v in row] for row in m.tolist()],
-        jinv=None if jinv is None else [[float(v) for v in row] for row in jinv.tolist()],
-        product=None if jinv is None else [[float(v) for v in row] for row in (m @ jinv).tolist()],
+        matrix=_finite_rows(m),
+        jinv=None if jinv is None else _finite_rows(jinv),
+        product=None if jinv is None else _finite_rows(m @ jinv),
         det=mdet if math.isfinite(mdet) else 0.0,
-        det_inv=None if jinv is None else float(torch.linalg.det(jinv)),
+        det_inv=None if jinv is None else finite_or_none(torch.linalg.det(jinv)),
         orientation=orientation, status=status, message=message, logp_range=(lo, hi),
         bounds=[b0, b1], hist_extent=box, n_samples=int(n_samples),
     )

@@ -34,6 +34,7 @@ import torch
 from torch import Tensor
 
 from ..flows import Flow, StandardNormal
+from .finite import finite_or_none
 
 __all__ = ["LikelihoodScene", "c_grid", "likelihood_scene", "split_terms"]
 
@@ -93,7 +94,8 @@ class LikelihoodScene:
                 "mean1": self.mean1, "mean2": self.mean2, "mean_total": self.mean_total}
 
     def meta(self) -> dict[str, Any]:
-        return {"dim": self.dim, "log_pi_0": self.log_pi_0, "base": self.base, "status": self.status,
+        """JSON metadata; ``log_pi_0`` is None where log pi(0) is not finite (0 outside a uniform base's box)."""
+        return {"dim": self.dim, "log_pi_0": finite_or_none(self.log_pi_0), "base": self.base, "status": self.status,
                 "message": self.message, "dropped": self.dropped, "bounds": self.bounds, "N": int(len(self.x)),
                 "C": int(len(self.cs)), "base_family": self.base_family, "c_min": self.c_min}
 

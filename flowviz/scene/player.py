@@ -14,6 +14,7 @@ changing sign) when a map stops being invertible.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,9 +120,11 @@ class PlayerScene:
 
 def _fingerprint(module: nn.Module) -> list[Any] | None:
     """What a flowviz layer's output depends on: every parameter and buffer of it and its submodules (the
-    tensor itself and its in-place version counter: a slider's write or an optimizer step bumps it; a
-    replaced tensor is another object) and every plain attribute (e.g. ``Planar.constrained``). None for a
-    layer containing a module that is not flowviz's or torch's own: its forward may depend on anything."""
+    tensor itself, its in-place version counter: a slider's write or an optimizer step bumps it; a
+    replaced tensor is another object; and its storage address: ``param.data = t`` keeps the object and the
+    counter) and every plain attribute (e.g. ``Planar.constrained``). None for a layer containing a module
+    that is not flowviz's or torch's own: its forward may depend on anything. (A write through ``param.data[i]``
+    changes none of these: after one, :meth:`FlowPlayer.recompute` from Python recomputes everything.)"""
     out: list[Any] = []
     for m in module.modules():
         if not type(m).__module__.startswith(("flowviz.", "torch.")):
@@ -129,17 +132,17 @@ def _fingerprint(module: nn.Module) -> list[Any] | None:
         out.append(type(m))
         out += [(k, v) for k, v in vars(m).items() if isinstance(v, (bool, int, float, str, type(None)))]
         for k, t in [*m._parameters.items(), *m._buffers.items()]:
-            out.append((k, None, 0) if t is None else (k, t, t._version))
+            out.append((k, None, 0, 0) if t is None else (k, t, t._version, t.data_ptr()))
     return out
 
 
 def _same(a: list[Any] | None, b: list[Any] | None) -> bool:
-    """Two fingerprints are equal (tensors compared by identity and version, not by value)."""
+    """Two fingerprints are equal (tensors compared by identity, version and storage address, not by value)."""
     if a is None or b is None or len(a) != len(b):
         return False
     for x, y in zip(a, b, strict=True):
-        if isinstance(x, tuple) and len(x) == 3 and isinstance(y, tuple) and len(y) == 3:
-            if x[0] != y[0] or x[1] is not y[1] or x[2] != y[2]:
+        if isinstance(x, tuple) and len(x) == 4 and isinstance(y, tuple) and len(y) == 4:
+            if x[0] != y[0] or x[1] is not y[1] or x[2:] != y[2:]:
                 return False
         elif x != y:
             return False
@@ -269,11 +272,34 @@ def _orientation(det: Tensor, ok: Tensor | None, border: Tensor) -> Tensor:
 
 
 def _numpy(t: Tensor, clean: bool = False) -> np.ndarray:
-    """float32 C-order numpy; non-finite entries zeroed unless ``clean`` (known finite, or boolean flags)."""
-    t = t.detach()
-    if not clean:
-        t = torch.where(torch.isfinite(t), t, torch.zeros((), dtype=t.dtype, device=t.device))
-    return np.ascontiguousarray(t.to(torch.float32).cpu().numpy())
+    """float32 C-order numpy copy (never a view of ``t``, which may be a :class:`SceneCache`'s). Cast first, then
+    every entry that is not finite zeroed, so that a finite float64 beyond float32's range is zeroed, not sent as
+    inf; ``clean``: known finite as float32 (a float32 tensor checked finite, or boolean flags), nothing to zero."""
+    out = t.detach().to(device="cpu", dtype=torch.float32, memory_format=torch.contiguous_format, copy=True)
+    if not clean or t.dtype not in _FLOAT32_RANGE:
+        out = torch.nan_to_num_(out, nan=0.0, posinf=0.0, neginf=0.0)
+    return out.numpy()
+
+
+#: dtypes whose every finite value is finite as float32 (a float64 above 3.4e38 is not)
+_FLOAT32_RANGE = (torch.float32, torch.float16, torch.bfloat16, torch.bool, torch.uint8)
+
+
+def _finite32(t: Tensor) -> Tensor:
+    """Where ``t`` is finite as the wire's float32 (for float32 itself: no copy)."""
+    return torch.isfinite(t if t.dtype in _FLOAT32_RANGE else t.to(torch.float32))
+
+
+def _finite_text(text: str) -> str:
+    """A layer's description with each printed NaN or inf (as Python formats them) read as "non-finite"."""
+    return re.sub(r"[-+]?\b(?:nan|inf)\b", "non-finite", text)
+
+
+def _nonfinite_parameters(module: nn.Module) -> bool:
+    """True if some floating-point parameter or buffer of ``module`` holds NaN or inf (a diverged training)."""
+    tensors = [t.detach() for t in (*module.parameters(), *module.buffers()) if t.is_floating_point()]
+    flags = [torch.isfinite(t).all() for t in tensors]
+    return bool(flags) and not bool(torch.stack(flags).all())  # (one device sync per layer)
 
 
 def _all_finite(*ts: Tensor) -> bool:
@@ -415,14 +441,16 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int | str = 65, gy: int | None = 
 
     cum = torch.cat([log_dets.new_zeros((1, N + V)), torch.cumsum(log_dets, 0)])
     logp = flow.base.log_prob(v).unsqueeze(0) - cum
-    all_finite = in_ok and _all_finite(logp)  # every state, log-det and density finite: no flags to compute
+    # every state, log-det and density finite (as the wire's float32: a float64 flow's 1e39 is not): no flags
+    all_finite = in_ok and _all_finite(logp) and (dtype in _FLOAT32_RANGE or _all_finite(
+        states.to(torch.float32), logp.to(torch.float32)))
     if all_finite:
         finite = None
         finite_logp = logp.reshape(-1)
     else:
         # placed: the position is finite in this state and every earlier one; finite: the density too
-        placed = torch.cumprod(torch.isfinite(states).all(-1).to(torch.uint8), 0).bool()
-        finite = torch.cumprod((placed & torch.isfinite(logp)).to(torch.uint8), 0).bool()
+        placed = torch.cumprod(_finite32(states).all(-1).to(torch.uint8), 0).bool()
+        finite = torch.cumprod((placed & _finite32(logp)).to(torch.uint8), 0).bool()
         # per layer: how many sample points first became non-finite there
         for k, info in enumerate(infos):
             info.nonfinite = int((finite[k, :N] & ~finite[k + 1, :N]).sum())
@@ -442,14 +470,28 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int | str = 65, gy: int | None = 
         bounds = [_robust_bounds(states[k, :N], placed[k, :N]) for k in range(K + 1)]
 
     status, message = "ok", ""
+    # NaN/inf parameters first: their layer's own invertibility test would read NaN (e.g. "w . u = nan < -1")
+    broken = [k for k, layer in enumerate(flow.bijections) if _nonfinite_parameters(layer)]
+    for k in broken:  # the caption prints the parameters: "u = (non-finite, ...)", not "nan"
+        infos[k].caption = _finite_text(infos[k].caption)
+    broken = [k for k in broken if enabled[k]]
     bad = [(k, info) for k, info in enumerate(infos) if info.enabled and not info.invertible]
-    if bad:
+    base_name = flow.base.describe()
+    if _nonfinite_parameters(flow.base):
+        base_name = _finite_text(base_name)
+        status, message = "non-finite", f"the base distribution ({base_name}) has non-finite parameters"
+    elif broken:
+        k = broken[0]
+        status, message = "non-finite", f"layer {k + 1} ({infos[k].name}) has non-finite parameters"
+    elif bad:
         k, info = bad[0]
         status, message = "not invertible", info.message
     elif any(info.nonfinite for info in infos):
         k = next(i for i, info in enumerate(infos) if info.nonfinite)
         status = "non-finite"
         message = f"NaN/inf for {infos[k].nonfinite} of {N} points first at layer {k + 1} ({infos[k].name})"
+        if dtype not in _FLOAT32_RANGE:
+            message += " (shown in float32: beyond +-3.4e38 counts as inf)"
 
     if finite is None:
         ones = torch.ones((K + 1, N + V), dtype=torch.bool, device=device)
@@ -458,7 +500,7 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int | str = 65, gy: int | None = 
             points_finite=_numpy(ones[:, :N], clean=True), mesh=_numpy(states[:, N:], clean=True),
             logp=_numpy(logp[:, N:], clean=True), finite=_numpy(ones[:, N:], clean=True),
             jac=_numpy(jac, clean=True), logdet=_numpy(log_dets[:, N:], clean=True),
-            folded=_numpy(folded, clean=True), gx=gx, gy=gy, layers=infos, base=flow.base.describe(),
+            folded=_numpy(folded, clean=True), gx=gx, gy=gy, layers=infos, base=base_name,
             status=status, message=message, logp_range=(lo, hi), bounds=bounds)
     states = torch.where(placed[..., None], states, torch.zeros_like(states))
     logp = torch.where(finite, logp, torch.zeros_like(logp))
@@ -466,5 +508,5 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int | str = 65, gy: int | None = 
         points=_numpy(states[:, :N]), points_logp=_numpy(logp[:, :N]), points_finite=_numpy(placed[:, :N], clean=True),
         mesh=_numpy(states[:, N:]), logp=_numpy(logp[:, N:]), finite=_numpy(finite[:, N:], clean=True),
         jac=_numpy(jac), logdet=_numpy(log_dets[:, N:]), folded=_numpy(folded, clean=True), gx=gx, gy=gy,
-        layers=infos, base=flow.base.describe(), status=status, message=message, logp_range=(lo, hi), bounds=bounds,
+        layers=infos, base=base_name, status=status, message=message, logp_range=(lo, hi), bounds=bounds,
         placed=_numpy(placed[:, N:], clean=True))

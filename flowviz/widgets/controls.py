@@ -16,7 +16,7 @@ import torch
 
 from ..flows import Affine, Bijection, Linear, Planar, Radial, SinhArcsinh
 
-__all__ = ["Control", "Option", "layer_controls", "apply_control", "control_value"]
+__all__ = ["Control", "Option", "layer_controls", "apply_control", "control_value", "number_value"]
 
 KINDS = ("slider", "toggle", "choice")
 
@@ -72,7 +72,7 @@ class Control:
         elif self.options:
             raise ValueError(f"only a choice control has options ({self.id!r} is a {self.kind})")
 
-    def as_json(self, value: float | bool | str) -> dict[str, Any]:
+    def as_json(self, value: float | bool | str | None) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "layer": self.layer, "label": self.label, "value": value}
         if self.kind == "toggle":
             out["kind"] = "toggle"
@@ -86,6 +86,30 @@ class Control:
         if self.local:
             out["local"] = True
         return out
+
+
+def describe_value(value: Any) -> str:
+    """A control value as a message shows it: its repr, cut short; an integer too large for a float by its size."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1024:
+        return f"an integer of {value.bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def number_value(value: Any, name: str, dtype: torch.dtype = torch.float64) -> float:
+    """``value`` as a float that a tensor of ``dtype`` holds, else a ValueError naming ``name``: for a bool, text,
+    None, NaN or inf ("needs a finite number"), and for a number beyond +-``torch.finfo(dtype).max`` (1e39 for a
+    float32 parameter, whose write would raise; an integer such as 10**400 that no float holds)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} needs a finite number, got {describe_value(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{name} needs a finite number, got {value!r}")
+    limit = torch.finfo(dtype).max
+    if abs(value) > limit:  # exact for an int of any size: no conversion to float first
+        kind = str(dtype).removeprefix("torch.")
+        raise ValueError(f"{name} needs a number within +-{limit:.4g} (the range of its {kind} parameter), "
+                         f"got {describe_value(value)}")
+    return float(value)
 
 
 def _vector_controls(k: int, name: str, label: str, dim: int, lo: float, hi: float) -> list[Control]:
@@ -162,26 +186,29 @@ def apply_control(layer: Bijection, name: str, index: tuple[int, ...], value: An
             layer.constrained = value
             return ""
         raise ValueError(f"{type(layer).__name__} has no constraint to toggle")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{name} needs a finite number, got {value!r}")
-    value = float(value)
     if isinstance(layer, Radial) and name in ("alpha", "beta"):
+        dtype = layer.alpha_raw.dtype
+        value = number_value(value, name, dtype)
         alpha = value if name == "alpha" else float(layer.alpha)
         beta = value if name == "beta" else float(layer.beta)
         alpha = max(alpha, 1e-3)
         note = ""
         if layer.constrained and not beta > -alpha:
             beta, note = -alpha + 1e-3, f"beta held at {-alpha + 1e-3:.3g}: keep invertible is on"
+        if layer.constrained:  # beta is stored through softplus^-1(alpha + beta): that sum must fit too
+            number_value(alpha + beta, "alpha + beta", dtype)
         layer.set_parameters(alpha=alpha, beta=beta)
         return note
     if isinstance(layer, SinhArcsinh) and name == "tail":
+        value = number_value(value, name, layer.log_tailweight.dtype)  # read back as exp(log tail): it must fit
         if not value > 0:
             raise ValueError(f"the tail weight must be > 0, got {value}")
         layer.log_tailweight[index[0]] = math.log(value)
         return ""
     tensor = {"W": "weight"}.get(name, name)
     if name not in {"scale", "shift", "W", "u", "w", "b", "centre", "skew"} or not hasattr(layer, tensor):
+        number_value(value, name)  # a bad value first, as before: "needs a finite number"
         raise ValueError(f"{type(layer).__name__} has no parameter {name!r}")
     param = getattr(layer, tensor)
-    param[index] = value
+    param[index] = number_value(value, name, param.dtype)
     return ""

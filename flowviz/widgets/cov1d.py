@@ -13,12 +13,13 @@ import math
 import pathlib
 from typing import Any, ClassVar
 
+import torch
 import traitlets
 
 from ..flows.base import check_whole
 from ..scene.cov1d import BASES, MAPS, Cov1DScene, StripReadout, cov1d_scene, default_params, strip_readout
 from .base import ArrayWidget
-from .controls import Control, Option
+from .controls import Control, Option, number_value
 
 __all__ = ["ChangeOfVariables1D"]
 
@@ -117,11 +118,13 @@ class ChangeOfVariables1D(ArrayWidget):
 
     @staticmethod
     def _check_value(name: str, value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValueError(f"{name} needs a finite number, got {value!r}")
-        if name == "tail" and not value > 0:
-            raise ValueError(f"tail must be > 0, got {value}")
-        return float(value)
+        """``value`` as a parameter, else a ValueError naming it: not a number, NaN/inf, or beyond float32's range
+        (:func:`~flowviz.scene.cov1d.build_map` makes float32 layers first: a = 1e300 or an integer such as 10**400
+        from a front end would fail there)."""
+        number = number_value(value, name, torch.float32)
+        if name == "tail" and not number > 0:
+            raise ValueError(f"tail must be > 0, got {number}")
+        return number
 
     # -- controls and params -------------------------------------------------------------------
     def _sync_controls(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import pathlib
+import re
 from typing import Any
 
 import anywidget
@@ -60,11 +61,41 @@ def page_html(widget: anywidget.AnyWidget, title: str = "flowviz", traits: tuple
     for name in _VIEW_TRAITS + traits:
         if widget.has_trait(name):
             state[name] = getattr(widget, name)
-    state_json = json.dumps(state, separators=(",", ":")).replace("</", "<\\/")
-    # the bundle sits in a text/plain script: only a closing script tag could end it early
-    if "</script" in esm.lower():
-        esm = esm.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
-    return _PAGE.format(title=html.escape(title), state=state_json, esm=esm)
+    return _PAGE.format(title=html.escape(title), state=state_script_text(state, type(widget).__name__),
+                        esm=esm_script_text(esm))
+
+
+def state_script_text(state: dict[str, Any], owner: str = "the view") -> str:
+    """The JSON text of ``state`` as it can sit inside ``<script type="application/json">``: strict JSON (no NaN or
+    Infinity, which JSON.parse refuses: a ValueError naming the entries instead of a blank page) with every "<"
+    written ``\\u003c``, the same string to JSON.parse. So no text a user typed (the lens keeps a refused
+    expression as typed, e.g. "<!--<script>") can end the element or put the HTML tokenizer into its
+    escaped-script states, where the element's own end tag no longer ends it."""
+    try:
+        text = json.dumps(state, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        bad = []
+        for key, value in state.items():
+            try:
+                json.dumps(value, allow_nan=False)
+            except ValueError:
+                bad.append(key)
+        raise ValueError(f"{owner}: the state to export holds NaN or inf (not JSON) in {', '.join(bad)}") from None
+    return text.replace("<", "\\u003c")
+
+
+#: "<!--", and "<script" / "</script" (any case) where the HTML tokenizer reads them as a tag name (followed by
+#: whitespace, "/" or ">"): the "<" of each is what :func:`esm_script_text` rewrites
+_SCRIPT_HAZARD = re.compile(r"<(?=!--|/?script[\t\n\f\r />])", re.IGNORECASE)
+
+
+def esm_script_text(esm: str) -> str:
+    """The front-end bundle as it can sit inside ``<script type="text/plain">``: the "<" of each "<!--", "<script"
+    and "</script" is written ``\\x3C``. A closing tag would end the element early, and "<!--" then "<script"
+    switch the HTML tokenizer into the double-escaped state, where the element's own end tag does not end it.
+    In a module these sequences stand in strings, template literals, regular expressions or comments, where
+    ``\\x3C`` reads as "<" (but for a raw template string); the bundles as built contain none of them."""
+    return _SCRIPT_HAZARD.sub(r"\\x3C", esm)
 
 
 def save_html(widget: anywidget.AnyWidget, path: str | pathlib.Path, title: str = "flowviz") -> pathlib.Path:

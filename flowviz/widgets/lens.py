@@ -22,6 +22,7 @@ import torch
 import traitlets
 
 from ..expr import ExpressionError, parse_map
+from ..scene.finite import json_safe
 from ..scene.lens import (
     LECTURE_MATRIX,
     LECTURE_MATRIX3,
@@ -112,10 +113,12 @@ class JacobianLens(ArrayWidget):
             if parsed.n_outputs != 2:
                 raise ExpressionError(f"give two comma-separated outputs (x1, x2), got {parsed.n_outputs}")
             scene = lens_scene(parsed, **self._opts)
-        except (ExpressionError, ValueError) as err:
+        except (ExpressionError, ValueError, ArithmeticError, RuntimeError) as err:
+            # ArithmeticError/RuntimeError: a map whose numbers overflow somewhere torch or Python does not
+            # return inf (shown under the text box like a parse error, never raised into the kernel's log)
             if strict:
                 raise
-            self.error = str(err)
+            self.error = str(err) if isinstance(err, (ExpressionError, ValueError)) else f"{type(err).__name__}: {err}"
             return False
         self._show(scene)
         return True
@@ -143,11 +146,13 @@ class JacobianLens(ArrayWidget):
     def _on_matrix3(self, change: dict[str, Any]) -> None:
         m = np.asarray(change["new"], dtype=np.float64).reshape(3, 3)
         terms = six_terms(m)
-        self.three = {
+        # entries up to 1.8e308 are finite but their products need not be: a term, the sum, det or a vertex that
+        # overflowed is sent as None ("non-finite" in the browser; JSON has no inf)
+        self.three = json_safe({
             "matrix": m.tolist(), "terms": terms, "sum": float(sum(t["value"] for t in terms)),
             "det": float(torch.linalg.det(torch.as_tensor(m))), "vertices": parallelepiped(m).tolist(),
             "edges": cube_edges(),
-        }
+        })
 
     # -- reading the state -------------------------------------------------------------------------
     @property

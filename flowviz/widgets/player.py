@@ -18,9 +18,10 @@ import traitlets
 from ..flows import Flow, Planar, Radial
 from ..flows.base import check_count, check_whole
 from ..scene import PlayerScene, SceneCache, player_scene
+from ..scene.finite import finite_or_none
 from ..scene.player import AUTO_GRID
 from .base import ArrayWidget
-from .controls import Control, apply_control, control_value, layer_controls, parse_id
+from .controls import Control, apply_control, control_value, describe_value, layer_controls, parse_id
 from .lut import colormap_lut
 from .wire import encode_array, encode_arrays
 
@@ -109,13 +110,16 @@ class FlowPlayer(ArrayWidget):
         with torch.no_grad():
             return self.flow.base.sample(n, g)
 
-    def _value(self, c: Control) -> float | bool:
+    def _value(self, c: Control) -> float | bool | None:
+        """The control's value as the ``controls`` and ``params`` traits carry it: None for a parameter that is
+        NaN or inf (a diverged training; JSON has neither; the browser shows "non-finite")."""
         if c.id == "n_points":
             return self._n_points
         if c.id == "grid":
             return self._grid
         k, name, index = parse_id(c.id)
-        return control_value(self.flow.bijections[k - 1], name, index, self._enabled[k - 1])
+        value = control_value(self.flow.bijections[k - 1], name, index, self._enabled[k - 1])
+        return value if isinstance(value, bool) else finite_or_none(value)
 
     def _sync_controls(self) -> None:
         values = {c.id: self._value(c) for c in self._controls}
@@ -126,7 +130,7 @@ class FlowPlayer(ArrayWidget):
         for key, value in values.items():
             old = sent.get(key)
             if (isinstance(value, float) and isinstance(old, (int, float)) and not isinstance(old, bool)
-                    and abs(old - value) <= 1e-6 * max(1.0, abs(value))):
+                    and abs(old) <= 1e300 and abs(old - value) <= 1e-6 * max(1.0, abs(value))):  # (10**400: no float)
                 values[key] = old
         self.controls = [c.as_json(values[c.id]) for c in self._controls]
         self.params = values
@@ -143,7 +147,8 @@ class FlowPlayer(ArrayWidget):
         for control_id, value in sorted(changed.items(), key=lambda kv: not isinstance(kv[1], bool)):
             try:
                 notes.append(self._apply(control_id, value))
-            except (TypeError, ValueError, IndexError, KeyError) as err:
+            except (TypeError, ValueError, IndexError, KeyError, ArithmeticError, RuntimeError) as err:
+                # (ArithmeticError, RuntimeError: a value no check foresaw, e.g. a tensor write that overflows)
                 notes.append(f"{control_id}: {err}")
         self.recompute(note="; ".join(n for n in notes if n), reuse=True)
 
@@ -151,6 +156,8 @@ class FlowPlayer(ArrayWidget):
         if control_id not in self._by_id:
             raise ValueError("unknown control")
         if control_id in ("n_points", "grid"):
+            if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1024:
+                raise ValueError(f"{control_id} must be a whole number, got {describe_value(value)}")  # no float holds
             n, g = self._check_sizes(value if control_id == "n_points" else self._n_points,
                                      value if control_id == "grid" else self._grid)
             if n != self._n_points:

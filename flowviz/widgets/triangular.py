@@ -18,6 +18,7 @@ import torch
 import traitlets
 
 from ..flows.base import check_whole
+from ..scene.finite import json_safe
 from ..scene.triangular import (
     DEFAULT_SIZES,
     DIAG_SIZES,
@@ -139,7 +140,7 @@ class TriangularJacobian(ArrayWidget):
             result = {"error": f"{type(err).__name__}: {err}"}
         finally:
             self.measuring = False
-        self.timing = result
+        self.timing = json_safe(result)  # a slope fitted to fewer than two sizes is NaN: None on the wire
         return result
 
     def save_html(self, path: str | pathlib.Path, title: str = "flowviz") -> pathlib.Path:

@@ -211,7 +211,16 @@ export function createParamControls(onChange, { kernel = true } = {}) {
     input.addEventListener("pointerup", release);
     input.addEventListener("pointercancel", release);
     input.addEventListener("blur", release);
-    inputs.set(c.id, { c, input, set: (v) => { input.value = String(v); show(v); } });
+    // a value Python could not send as a number (null: the parameter is NaN or inf, e.g. after diverged
+    // training) reads "non-finite"; the slider stays where it was
+    const set = (v) => {
+      const ok = v !== null && v !== undefined && Number.isFinite(+v);
+      out.className = ok ? "fv-value" : "fv-value fv-bad";
+      if (!ok) { out.textContent = "non-finite"; return; }
+      input.value = String(v);
+      show(v);
+    };
+    inputs.set(c.id, { c, input, set });
     return h("label", { class: "fv-param" }, [h("span", { class: "fv-param-label", text: c.label || c.id }), input, out]);
   }
 

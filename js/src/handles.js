@@ -37,7 +37,7 @@ export function handleValue(spec, controls = [], params = {}) {
   const v = spec.ids.map((id) => {
     if (params && id in params && typeof params[id] === "number") return params[id];
     const c = (controls || []).find((q) => q.id === id);
-    return c ? +c.value : NaN;
+    return c && c.value !== null && c.value !== undefined ? +c.value : NaN; // null: non-finite, no handle
   });
   return finite2(v) ? v : null;
 }

@@ -83,6 +83,7 @@ export const CSS = `
 .flowviz-player .fv-readout td { padding: 0 6px 0 0; vertical-align: top; }
 .flowviz-player .fv-readout td:first-child { color: var(--fv-muted); }
 .flowviz-player .fv-readout .fv-bad { color: var(--fv-bad); font-weight: 600; }
+.flowviz-player .fv-value.fv-bad { color: var(--fv-bad); }
 .flowviz-player .fv-readout .fv-hint { font-family: ${UI_FONT}; color: var(--fv-muted); white-space: normal; }
 .flowviz-player .fv-legend { font-size: 0.86em; color: var(--fv-muted); }
 .flowviz-player .fv-legend b { color: var(--fv-fg); font-weight: 600; }

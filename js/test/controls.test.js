@@ -150,6 +150,12 @@ test("sliders and toggles are built as before (choices change nothing about them
   check.dispatch("change");
   assert.deepEqual(calls, [["L1.scale.0", 0.5], ["L1.enabled", false]]);
   assert.equal(pc.el.querySelectorAll("select").length, 0);
+  // a value Python sends as null (the parameter is NaN or inf) reads "non-finite"; the slider stays put
+  pc.update(list.map((c) => (c.id === "L1.scale.0" ? { ...c, value: null } : c)), { "L1.scale.0": null }, [{ name: "Affine" }]);
+  assert.equal(range.parentNode.children[2].textContent, "non-finite");
+  assert.equal(range.value, "0.5");
+  pc.update(list, { "L1.scale.0": 1 }, [{ name: "Affine" }]);
+  assert.equal(range.parentNode.children[2].textContent, "1.00");
 });
 
 test("without a kernel (static page) every control but the local ones is disabled, with a caption", () => {

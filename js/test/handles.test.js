@@ -49,6 +49,9 @@ test("handle value: params first (what the browser set last), else the controls'
   assert.deepEqual(handleValue(spec, CONTROLS, { "L4.centre.0": 1.25, "L4.centre.1": 2 }), [1.25, 2]);
   assert.equal(handleValue(spec, CONTROLS, { "L4.centre.1": NaN }), null);
   assert.equal(handleValue(spec, [], {}), null);
+  // a centre Python sent as null (NaN parameters): no handle, not one at the origin
+  const nulls = CONTROLS.map((c) => (c.id === "L4.centre.0" ? { ...c, value: null } : c));
+  assert.equal(handleValue(spec, nulls, {}), null);
 });
 
 test("clamp into the sliders' ranges", () => {

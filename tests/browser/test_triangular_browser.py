@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image
 from browser_support import (
     NEEDS_KERNEL,
     THREADS_CELL,
@@ -19,6 +18,7 @@ from browser_support import (
     wait_until,
     write_notebook,
 )
+from PIL import Image
 
 pytestmark = pytest.mark.browser
 

@@ -241,7 +241,7 @@ export function renderLikelihood({ model, el, signal }) {
       : `interpolated in log c between the grid values c = ${formatNumber(S.a.cs[av.j])} and ${formatNumber(S.a.cs[av.j + 1])}`;
     const rows = [
       ["shrink c", `${formatNumber(av.c)}   (G_c\u207b\u00b9(x) = c\u00b7G\u207b\u00b9(x); c = 1 is the flow)`],
-      ["mean term 1 = log \u03c0(c z)", `${num(av.mean1)}   (bound log \u03c0(0) = ${num(meta.log_pi_0)}; ${how})`],
+      ["mean term 1 = log \u03c0(c z)", `${num(av.mean1)}   (bound log \u03c0(0) = ${num(meta.log_pi_0 ?? -Infinity)}; ${how})`],
       ["mean term 2 = log|det J| + d log c", `${num(av.mean2)}   (d log c = ${d}\u00b7log c = ${num(av.dlogc)} \u2192 \u2212\u221e as c \u2192 0)`],
       ["mean log p = term 1 + term 2", num(av.total)],
     ];
