@@ -761,7 +761,10 @@ def main() -> None:
             else:
                 log.append(f"kept {tmp}")
     res["load_avg"] = {"start": load0, "end": os.getloadavg()}
-    res["uptime"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    try:  # the load while measuring; a minimal (GPU) image may have no procps: the results matter more
+        res["uptime"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    except OSError as err:
+        res["uptime"] = f"(uptime not available: {err})"
     res["wall_s"] = time.perf_counter() - t0
     lines = summarise(res)
     lines.append(f"load average start {load0[0]:.2f}, end {res['load_avg']['end'][0]:.2f}; wall {res['wall_s']:.0f} s")

@@ -56,7 +56,7 @@ def build(model: str, variant: str) -> M.Model:
 def run(model: str, variant: str, dataset: str, seed: int, steps: int) -> dict:
     torch.set_num_threads(1)
     r = train_and_score(lambda: build(model, variant), dataset, seed, steps)
-    return {"variant": variant, **{k: r[k] for k in ("dataset", "seed", "steps", "test_nll", "kl_gap", "train_s")}}
+    return {"variant": variant, **{k: r[k] for k in ("dataset", "seed", "steps", "test_nll", "test_entropy", "kl_gap", "kl_gap_true_entropy", "train_s")}}
 
 
 def main() -> None:
