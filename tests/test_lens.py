@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pathlib
 from collections.abc import Callable
 
 import numpy as np
@@ -323,3 +324,66 @@ def test_a_vertex_with_a_finite_image_and_no_jacobian_is_placed_where_it_maps() 
     assert on_axis.sum() == 9
     assert s.placed[1][on_axis].all() and not s.finite[1][on_axis].any()
     np.testing.assert_array_equal(s.mesh[1][on_axis], np.stack([0 * s.mesh[0][on_axis, 1], s.mesh[0][on_axis, 1]], 1))
+
+
+# ---- per-vertex det and jac_finite: what the browser's hover readout uses (js/test/lens.test.js reads the fixture)
+
+LENS_FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "js" / "test" / "fixtures" / "lens_readout.json"
+FIXTURE_MAPS = {"singular": "0.1*z1 + 0.3*z2, 0.13*z1 + 0.39*z2", "cuberoot": "z1**(1/3), z2"}
+FIXTURE_ARRAYS = ("mesh", "jac", "det", "jac_finite")
+
+
+def lens_fixture() -> dict:
+    from flowviz.widgets.wire import encode_arrays, to_base64
+
+    out = {}
+    for name, text in FIXTURE_MAPS.items():
+        s = lens_scene(text, grid=9)
+        arrays = {k: v for k, v in s.arrays().items() if k in FIXTURE_ARRAYS}
+        out[name] = {"arrays": to_base64(encode_arrays(arrays)), "meta": s.meta(version=1)}
+    return out
+
+
+def test_vertex_det_is_the_float64_det_and_jac_finite_flags_where_j_is_not():
+    # a singular matrix written with decimals: det J_f = 0.1*0.39 - 0.3*0.13 = 0 (float64 rounding only), while
+    # det2 of the float32 entries the browser holds is ~1e-9, which would give a made-up inverse
+    s = lens_scene(FIXTURE_MAPS["singular"], grid=9)
+    a = s.arrays()
+    assert a["det"].shape == (1, 81) and a["det"].dtype == np.float32
+    exact = np.linalg.det(np.array([[0.1, 0.3], [0.13, 0.39]]))
+    assert abs(exact) < 1e-15 and np.all(np.abs(a["det"]) < 1e-15)
+    j32 = a["jac"][0].astype(np.float64)
+    assert np.abs(j32[:, 0] * j32[:, 3] - j32[:, 1] * j32[:, 2]).max() > 1e-10  # what det2 in the browser would say
+    assert s.meta()["orientation"] == "collapsed" and s.meta()["jinv"] is None
+    # the cube root: J_f = diag(z1^(-2/3) / 3, 1) is infinite at z1 = 0 and f is undefined (NaN) for z1 < 0
+    c = lens_scene(FIXTURE_MAPS["cuberoot"], grid=9)
+    ca = c.arrays()
+    z1 = ca["mesh"][0][:, 0].astype(np.float64)
+    flags = ca["jac_finite"][0]
+    np.testing.assert_array_equal(flags, (z1 > 0).astype(np.float32))
+    pos = z1 > 0
+    np.testing.assert_allclose(ca["det"][0][pos], z1[pos] ** (-2 / 3) / 3, rtol=1e-5)
+    assert np.all(ca["det"][0][~pos] == 0) and np.all(ca["jac"][0][~pos][:, 0] == 0)  # zeroed on the wire
+
+
+def test_js_lens_fixture_is_current():
+    """js/test/fixtures/lens_readout.json is what lens_scene sends now (regenerate: python tests/test_lens.py)."""
+    import json
+
+    saved = json.loads(LENS_FIXTURE.read_text())
+    fresh = json.loads(json.dumps(lens_fixture()))
+    assert saved.keys() == fresh.keys()
+    for name in fresh:
+        assert saved[name]["meta"]["orientation"] == fresh[name]["meta"]["orientation"]
+        assert saved[name]["meta"]["status"] == fresh[name]["meta"]["status"]
+        for key in FIXTURE_ARRAYS:
+            old, new = decode_array(saved[name]["arrays"][key]), decode_array(fresh[name]["arrays"][key])
+            np.testing.assert_allclose(old, new, rtol=1e-6, atol=1e-12, err_msg=f"{name}.{key}")
+
+
+if __name__ == "__main__":
+    import json
+
+    LENS_FIXTURE.parent.mkdir(parents=True, exist_ok=True)
+    LENS_FIXTURE.write_text(json.dumps(lens_fixture(), separators=(",", ":")) + "\n")
+    print(f"wrote {LENS_FIXTURE}")

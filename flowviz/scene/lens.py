@@ -191,6 +191,8 @@ class LensScene:
     folded: np.ndarray
     jac: np.ndarray
     logdet: np.ndarray
+    vertex_det: np.ndarray   # (1, V) det J_f per vertex, computed in float64 (0 where not finite); wire "det"
+    jac_finite: np.ndarray   # (1, V) 1 where J_f (and its det) is finite in float32: the readout can show it
     points: np.ndarray
     square: np.ndarray
     square_image: np.ndarray
@@ -221,7 +223,8 @@ class LensScene:
         """The arrays as the wire format names them (FlowPlayer's one-layer format plus the lens extras)."""
         out = {"mesh": self.mesh, "logp": self.logp, "finite": self.finite, "placed": self.placed,
                "folded": self.folded, "jac": self.jac,
-               "logdet": self.logdet, "points": self.points, "square": self.square,
+               "logdet": self.logdet, "det": self.vertex_det, "jac_finite": self.jac_finite,
+               "points": self.points, "square": self.square,
                "square_image": self.square_image, "hist": self.hist}
         if self.formula is not None:
             out["formula"] = self.formula
@@ -400,6 +403,9 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
         folded=np.ascontiguousarray(folded.numpy()),
         jac=_finite_np(J.reshape(1, -1, 4)),
         logdet=_finite_np(logdet[None]),
+        vertex_det=_finite_np(det[None]),
+        jac_finite=np.ascontiguousarray((_finite32(J).flatten(1).all(-1) & _finite32(det))[None].numpy(),
+                                        dtype=np.float32),
         points=_finite_np(torch.stack([zs, torch.where(pts_ok, xs, torch.zeros_like(xs))])),
         square=_finite_np(sq), square_image=_finite_np(sq_img),
         hist=np.ascontiguousarray(hist, dtype=np.float32),

@@ -44,7 +44,8 @@ export function fitToSlide(el, body, { signal, onSlide = () => {}, onFit = () =>
       if (last) { el.style.removeProperty("--fv-fit-height"); last = ""; delete el.dataset.slide; }
       return;
     }
-    if (!entered) { entered = true; el.dataset.slide = "1"; onSlide(); }
+    el.dataset.slide = "1"; // (again after leaving the deck: RISE's slideshow mode off and on)
+    if (!entered) { entered = true; onSlide(); }
     // offset and scroll sizes are layout pixels: the slide's own (untransformed) units
     const section = el.closest("section") || el;
     const h = fitHeight({ slideHeight: slides.offsetHeight, content: section.scrollHeight, body: body.offsetHeight });

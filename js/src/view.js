@@ -46,7 +46,8 @@ export function niceTicks(lo, hi, count = 5) {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) || 10 * mag;
   const out = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
+  // (at most count + 3 ticks: a step below the floats' spacing at this magnitude would not advance v)
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9 && out.length <= count + 2; v += step) {
     out.push(Math.abs(v) < step * 1e-9 ? 0 : +v.toPrecision(12));
   }
   return out;

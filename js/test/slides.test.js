@@ -103,4 +103,8 @@ test("outside a slide nothing is set, and a view moved off a slide drops its bou
   measure();
   assert.equal(d.root.style.vars.has("--fv-fit-height"), false);
   assert.equal(d.root.dataset.slide, undefined);
+  d.root.parent = d.section; // and back (RISE: slideshow mode off, then on again): marked and bounded again
+  measure();
+  assert.equal(d.root.dataset.slide, "1");
+  assert.ok(d.root.style.vars.has("--fv-fit-height"));
 });

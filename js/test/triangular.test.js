@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { heatColor, heatKey, fitLogLog, zeroPattern } from "../src/views/triangular/heat.js";
+import { heatColor, heatKey, fitLogLog, zeroPattern, patternText } from "../src/views/triangular/heat.js";
 
 test("heatmap colours: exact zeros neutral, signs distinct, magnitude monotone", () => {
   assert.deepEqual(heatColor(0, 5), [236, 238, 242]);
@@ -25,6 +25,10 @@ test("zero pattern", () => {
   assert.equal(zeroPattern([1, 2, 0, 3], 2), "upper");
   assert.equal(zeroPattern([1, 0, 0, 3], 2), "diagonal");
   assert.equal(zeroPattern([1, 1, 1, 3], 2), "full");
+  // and in words: a full matrix is not called "full triangular"
+  assert.equal(patternText(zeroPattern([1, 1, 1, 3], 2)), "not triangular (full)");
+  assert.match(patternText("lower"), /^lower triangular/);
+  assert.match(patternText("diagonal"), /^diagonal/);
 });
 
 test("heatmap key: the ramp's colours and tick positions are heatColor's", () => {

@@ -36,6 +36,12 @@ test("nice ticks", () => {
   assert.equal(tickLabel(-0.0000001, 0.1), "0.0");
 });
 
+test("niceTicks ends where the step is below the floats' spacing (1e17 + 32: v += step cannot advance)", () => {
+  const t = niceTicks(1e17, 1e17 + 32, 8);
+  assert.ok(t.length <= 11, `${t.length} ticks`);
+  assert.deepEqual(niceTicks(0, 10, 5), [0, 2, 4, 6, 8, 10]);
+});
+
 test("decimals of a step, also below 1e-6 where String() writes an exponent", () => {
   for (const [step, d] of [[0.25, 2], [2, 0], [50, 0], [1e21, 0], [0.1, 1], [1e-7, 7], [2.5e-7, 8], [1.25e-9, 11]]) {
     assert.equal(decimalsOf(step), d, String(step));

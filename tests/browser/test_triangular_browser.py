@@ -125,6 +125,10 @@ def test_exported_page_keeps_the_heatmap_and_the_timing_offline(page: Any, tmp_p
                    5, what=f"the readout of cell ({i}, {j})")
         assert float(tri.get_attribute("data-hover-value")) == pytest.approx(float(view.scene.jac[i, j]), abs=1e-6)
     assert "0 (exact zero)" in tri.locator(".fv-tri-hover").inner_text()  # (2, 9): above the diagonal
+    page.mouse.move(box["x"] + box["width"] + 40, box["y"] - 20)  # off the matrix: the reading goes with the pointer
+    wait_until(lambda: tri.locator(".fv-tri-hover").inner_text().startswith("Hover the matrix"), 5,
+               what="the hover readout to clear")
+    assert tri.get_attribute("data-hover-value") is None
     assert_colour_key(tri, view.scene.jac, 12)
     assert not left, f"requests left the page: {left}"
     assert not page.console.errors()

@@ -14,7 +14,7 @@ import { hoverShapes } from "../../readout-view.js";
 import { formatNumber, matrixText, det2 } from "../../readout.js";
 import { CSS } from "../../styles.js";
 import { MeshTopology } from "../../mesh.js";
-import { inv2, mul2, flat2, orientation } from "./linalg.js";
+import { inv2, mul2, flat2, orientation, orientationWord, flat3 } from "./linalg.js";
 import { sixTerms, project, CUBE_EDGES, cubeImage } from "./three.js";
 
 const LENS_CSS = `
@@ -33,6 +33,30 @@ const LENS_CSS = `
 
 const f = (x) => formatNumber(x);
 const mt = (m) => (m ? matrixText(m) : "does not exist");
+
+/**
+ * The hover readout at a mesh vertex: z, x = f(z), J_f(z), its inverse, det J_f and the orientation. `det` is
+ * Python's float64 det J_f of that vertex (wire "det"); `jacOk` false where J_f is not finite there (wire
+ * "jac_finite": the arrays carry zeros in its place).
+ */
+export function hoverText(J, z, x, det, jacOk = true) {
+  if (!jacOk) { // Python zeroes a non-finite J on the wire; jac_finite says so (z1^(1/3) at z1 = 0)
+    return [
+      `at z = (${f(z[0])}, ${f(z[1])})`, `   x = f(z) = (${f(x[0])}, ${f(x[1])})`, "",
+      "J_f(z): non-finite (f is not differentiable here)", "",
+      "J_{f\u207b\u00b9}(x): non-finite", "", "det J_f(z) = non-finite",
+    ].join("\n");
+  }
+  const Ji = inv2(J, 1e-12, det);
+  return [
+    `at z = (${f(z[0])}, ${f(z[1])})`, `   x = f(z) = (${f(x[0])}, ${f(x[1])})`, "",
+    "J_f(z)", matrixText(J), "",
+    "J_{f\u207b\u00b9}(x) = J_f(z)\u207b\u00b9", Ji ? matrixText(Ji) : "does not exist (det = 0)", "",
+    `det J_f(z) = ${f(det)}`,
+    `1/det J_{f\u207b\u00b9}(x) = ${Ji ? f(1 / det2(Ji)) : "\u2014"}`,
+    `orientation: ${orientation(det, J)}`,
+  ].join("\n");
+}
 
 export function renderLens({ model, el, signal }) {
   const { alive, val, save, listen, requestDraw, followTheme, onCleanup, cleanup } =
@@ -142,7 +166,9 @@ export function renderLens({ model, el, signal }) {
       }
       if (document.activeElement !== input && !input.value) input.value = val("text", "") || meta.text || "";
       S.extra = {};
-      for (const n of ["square", "square_image", "hist", "formula"]) if (arrays[n]) S.extra[n] = decodeArray(arrays[n], n);
+      for (const n of ["square", "square_image", "hist", "formula", "det", "jac_finite"]) {
+        if (arrays[n]) S.extra[n] = decodeArray(arrays[n], n);
+      }
       S.error = null;
     } catch (err) {
       console.error(err);
@@ -173,21 +199,9 @@ export function renderLens({ model, el, signal }) {
       `det J_f      = ${f(meta.det)}`,
       `1/det J_{f\u207b\u00b9} = ${meta.det_inv ? f(1 / meta.det_inv) : "\u2014 (no inverse)"}`,
       `det J_{f\u207b\u00b9}   = ${meta.det_inv != null ? f(meta.det_inv) : "\u2014"}`,
-      `orientation: ${meta.linear ? orientation(meta.det) : meta.orientation}`,
+      `orientation: ${orientationWord(meta.orientation)}`, // Python's, from the float64 J
     ];
     return lines.join("\n");
-  }
-
-  function hoverText(J, z, x, det) {
-    const Ji = inv2(J);
-    return [
-      `at z = (${f(z[0])}, ${f(z[1])})`, `   x = f(z) = (${f(x[0])}, ${f(x[1])})`, "",
-      "J_f(z)", matrixText(J), "",
-      "J_{f\u207b\u00b9}(x) = J_f(z)\u207b\u00b9", Ji ? matrixText(Ji) : "does not exist (det = 0)", "",
-      `det J_f(z) = ${f(det)}`,
-      `1/det J_{f\u207b\u00b9}(x) = ${Ji ? f(1 / det2(Ji)) : "\u2014"}`,
-      `orientation: ${orientation(det)}`,
-    ].join("\n");
   }
 
   function draw() {
@@ -250,10 +264,12 @@ export function renderLens({ model, el, signal }) {
     if (v < 0) return null;
     const J = Array.from(sc.readoutSource.jac.subarray(v * 4, v * 4 + 4));
     const z = Array.from(sc.mesh.state(0).subarray(2 * v, 2 * v + 2)), x = Array.from(sc.mesh.state(1).subarray(2 * v, 2 * v + 2));
-    const det = det2(J);
+    // det J_f as Python computed it in float64 (its sign and size, where det2 of the float32 J is rounding noise)
+    const det = S.extra.det ? S.extra.det.data[v] : det2(J);
+    const jacOk = S.extra.jac_finite ? S.extra.jac_finite.data[v] !== 0 : true;
     if (v !== S.hoverV) {
       S.hoverV = v;
-      hover.textContent = hoverText(J, z, x, det);
+      hover.textContent = hoverText(J, z, x, det, jacOk);
       el.dataset.hoverDet = String(det);
       el.dataset.hoverVertex = String(v);
     }
@@ -338,6 +354,7 @@ export function renderLens({ model, el, signal }) {
     m3Inputs.forEach((inp, i) => { if (document.activeElement !== inp) inp.value = String(flat[i]); });
     const terms = sixTerms(M);
     const sum = terms.reduce((s, t) => s + t.value, 0);
+    const flattened = flat3(terms.map((t) => t.value), sum); // zero up to the rounding of its six terms
     const pyCurrent = Array.isArray(T.matrix) && T.matrix.flat().every((v, i) => v === flat[i]);
     const pyDet = pyCurrent ? f(T.det) : val("static", false) ? "\u2014 (needs a running kernel)" : "\u2026 (computing)";
     info.textContent = [
@@ -349,6 +366,7 @@ export function renderLens({ model, el, signal }) {
     el.dataset.terms3 = JSON.stringify(terms.map((t) => ({ label: t.label, value: t.value })));
     el.dataset.det3Python = pyCurrent ? String(T.det ?? "") : "";
     hover.textContent = "";
+    S.hoverV = -1; // back in 2D mode, the vertex under the pointer writes its readout again
     const cube = cubeImage([[1, 0, 0], [0, 1, 0], [0, 0, 1]]).map((q) => project(q));
     const img = cubeImage(M).map((q) => project(q));
     const all = [...cube, ...img];
@@ -359,7 +377,7 @@ export function renderLens({ model, el, signal }) {
     px.drawBase(baseKey("blank", viewKey(px.tr)), () => px.renderer.draw({ dpr: px.dpr, plot, view: px.tr.view, style: theme, range: [0, 1], ...BLANK }));
     drawOverlay(px.overlay, { dpr: px.dpr, theme, plot, tr: px.tr, axes: ["", ""],
       title: `unit cube (dashed) and its image: volume |det M| = ${f(Math.abs(sum))}`,
-      caption: `cabinet projection; det M = ${f(sum)}${sum < 0 ? " < 0: orientation reversed" : ""}` });
+      caption: `cabinet projection; det M = ${flattened ? "0 (up to rounding)" : f(sum)}${!flattened && sum < 0 ? " < 0: orientation reversed" : ""}` });
     const ctx = px.overlay.getContext("2d");
     ctx.save();
     ctx.setTransform(px.dpr, 0, 0, px.dpr, 0, 0);
@@ -371,7 +389,7 @@ export function renderLens({ model, el, signal }) {
     edge(img, "rgb(255,140,0)", []);
     ctx.setLineDash([]);
     ctx.restore();
-    banner.set(Math.abs(sum) < 1e-12 ? "not invertible \u2014 det M = 0: the cube is flattened" : "", "error");
+    banner.set(flattened ? "not invertible \u2014 det M = 0: the cube is flattened" : "", "error");
     banner.place(px.el, plot);
     el.dataset.frame = String(++S.frame);
   }

@@ -2,12 +2,20 @@
 
 import { det2 } from "../../readout.js";
 
-/** Inverse of a row-major 2x2, or null when singular (|det| <= tol * max|entry|^2). */
-export function inv2(J, tol = 1e-12) {
-  const d = det2(J);
+/** Python's test (flowviz.scene.lens.SINGULAR_TOL): |det| <= tol * max(1, max|entry|)^2. */
+export function isSingular(J, det = det2(J), tol = 1e-12) {
   const s = Math.max(1, ...J.map(Math.abs)) ** 2;
-  if (!Number.isFinite(d) || Math.abs(d) <= tol * s) return null;
-  return [J[3] / d, -J[1] / d, -J[2] / d, J[0] / d];
+  return !Number.isFinite(det) || Math.abs(det) <= tol * s;
+}
+
+/**
+ * Inverse of a row-major 2x2, or null when singular (isSingular). `det`: the determinant to use, when a more
+ * exact one than det2(J) is known (the lens sends each vertex's det computed in float64: det2 of the float32 J
+ * of a singular map is rounding noise, |det| ~ 1e-9, and would give a made-up inverse).
+ */
+export function inv2(J, tol = 1e-12, det = det2(J)) {
+  if (isSingular(J, det, tol)) return null;
+  return [J[3] / det, -J[1] / det, -J[2] / det, J[0] / det];
 }
 
 /** Product A B of row-major 2x2s. */
@@ -18,8 +26,21 @@ export function mul2(A, B) {
 /** Row-major flat form of [[a, b], [c, d]]. */
 export const flat2 = (m) => (m ? [m[0][0], m[0][1], m[1][0], m[1][1]] : null);
 
-/** "preserved" / "reversed (flip)" / "collapsed" for a determinant. */
-export function orientation(det) {
-  if (!Number.isFinite(det) || det === 0) return "collapsed (not invertible)";
+/** "preserved" / "reversed (flip)" / "collapsed (not invertible)" for a determinant (of J, when given: collapsed
+ * when J is singular by isSingular). */
+export function orientation(det, J = null) {
+  if (!Number.isFinite(det) || det === 0 || (J && isSingular(J, det))) return "collapsed (not invertible)";
   return det > 0 ? "preserved" : "reversed (flip)";
+}
+
+/** Python's orientation word (meta.orientation) as the readout says it. */
+export function orientationWord(word) {
+  return { preserved: "preserved", reversed: "reversed (flip)", collapsed: "collapsed (not invertible)",
+    mixed: "mixed (det J_f changes sign: the map folds)" }[word] ?? String(word ?? "");
+}
+
+/** Is a 3x3 determinant, the sum of its six terms, zero up to their rounding (|sum| <= 16 eps sum|term|)? */
+export function flat3(terms, sum) {
+  const mag = terms.reduce((s, t) => s + Math.abs(t), 0);
+  return !Number.isFinite(sum) || Math.abs(sum) <= 16 * Number.EPSILON * mag;
 }

@@ -26,7 +26,7 @@ const LIK_CSS = `
 .flowviz-player.fv-lik[data-slide] .fv-panels { flex-wrap: nowrap; }
 .flowviz-player.fv-lik[data-slide] .fv-panel { flex: 1 1 0; max-width: var(--fv-fit-height, none); }
 `;
-const COLORS = { t1: [31, 119, 180, 1], t2: [214, 39, 40, 1], total: [44, 44, 44, 1] };
+const COLORS = { t1: [31, 119, 180, 1], t2: [214, 39, 40, 1] }; // the sum's colour follows each view's theme
 const rgba = (c, a = 1) => `rgba(${c[0]},${c[1]},${c[2]},${c[3] * a})`;
 const num = (v) => (Number.isFinite(v) ? formatNumber(v) : v === -Infinity ? "\u2212\u221e" : "non-finite");
 
@@ -34,7 +34,7 @@ export function renderLikelihood({ model, el, signal }) {
   const { alive, val, save, listen, requestDraw, followTheme, onCleanup, cleanup } =
     mountView({ model, el, signal }, { classes: ["fv-lik"], css: CSS + LIK_CSS, frame });
   const S = { a: null, error: "", c: +val("c", 1), dirty: true, version: undefined, frame: 0, lastSync: 0, timer: 0 };
-  let theme;
+  let theme, totalColor = [44, 44, 44, 1]; // the sum curve: dark on a light page, light on a dark one
 
   /** c clamped to the range Python offers ([meta.c_min, 1]; the grid's ends if c_min is missing). */
   function clampC(c) {
@@ -206,7 +206,7 @@ export function renderLikelihood({ model, el, signal }) {
       ctx.stroke();
       ctx.setLineDash([]);
     }
-    for (const [arr, col] of [[a.mean1, COLORS.t1], [a.mean2, COLORS.t2], [a.mean_total, COLORS.total]]) {
+    for (const [arr, col] of [[a.mean1, COLORS.t1], [a.mean2, COLORS.t2], [a.mean_total, totalColor]]) {
       ctx.beginPath();
       for (let j = 0; j < a.cs.length; j++) {
         const X = tr.px(Math.log10(a.cs[j])), Y = tr.py(arr[j]);
@@ -224,7 +224,7 @@ export function renderLikelihood({ model, el, signal }) {
       ctx.moveTo(X, plot.top);
       ctx.lineTo(X, plot.top + plot.height);
       ctx.stroke();
-      for (const [v, col] of [[av.mean1, COLORS.t1], [av.mean2, COLORS.t2], [av.total, COLORS.total]]) {
+      for (const [v, col] of [[av.mean1, COLORS.t1], [av.mean2, COLORS.t2], [av.total, totalColor]]) {
         ctx.beginPath();
         ctx.arc(X, tr.py(v), 4 * theme.lineWidth, 0, 2 * Math.PI);
         ctx.fillStyle = rgba(col);
@@ -259,7 +259,7 @@ export function renderLikelihood({ model, el, signal }) {
 
   followTheme((t) => {
     theme = t;
-    COLORS.total = t.dark ? [230, 230, 230, 1] : [44, 44, 44, 1];
+    totalColor = t.dark ? [230, 230, 230, 1] : [44, 44, 44, 1];
   });
   updateParams();
   requestDraw();

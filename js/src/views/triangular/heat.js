@@ -77,3 +77,9 @@ export function zeroPattern(a, n) {
   if (lower) return "upper";
   return "full";
 }
+
+/** What the readout says of a zeroPattern result. */
+export function patternText(pattern) {
+  return { lower: "lower triangular (strictly upper part = 0)", upper: "upper triangular (strictly lower part = 0)",
+    diagonal: "diagonal (triangular both ways)", full: "not triangular (full)" }[pattern] ?? String(pattern);
+}

@@ -10,7 +10,7 @@ import { formatNumber } from "../../readout.js";
 import { CSS } from "../../styles.js";
 import { fitToSlide } from "../../slides.js";
 import { deviceRatio, watchDeviceRatio } from "../../panel.js";
-import { heatColor, heatKey, HEAT_ZERO, fitLogLog, zeroPattern } from "./heat.js";
+import { heatColor, heatKey, HEAT_ZERO, fitLogLog, zeroPattern, patternText } from "./heat.js";
 
 const TRI_CSS = `
 .flowviz-player .fv-tri-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; margin-bottom: 6px; }
@@ -39,6 +39,7 @@ const TRI_CSS = `
 .flowviz-player .fv-tri-btn { font: inherit; padding: 0.25em 0.8em; border: 1px solid var(--fv-border); border-radius: 6px; background: var(--fv-btn); color: var(--fv-fg); cursor: pointer; }
 `;
 const f = (x) => formatNumber(x);
+
 
 export function renderTriangular({ model, el, signal }) {
   const { alive, val, save, listen, requestDraw, followTheme, onCleanup, cleanup } =
@@ -95,6 +96,12 @@ export function renderTriangular({ model, el, signal }) {
     const r = heat.getBoundingClientRect();
     const j = Math.floor(((e.clientX - r.left) / r.width) * n), i = Math.floor(((e.clientY - r.top) / r.height) * n);
     hoverIJ = i >= 0 && i < n && j >= 0 && j < n ? [i, j] : null;
+    requestDraw();
+  }, { signal: alive });
+  heat.addEventListener("pointerleave", () => { // the highlight and its reading go with the pointer
+    hoverIJ = null;
+    hov.textContent = "Hover the matrix to read J\u1d62\u2c7c.";
+    delete el.dataset.hoverValue;
     requestDraw();
   }, { signal: alive });
 
@@ -166,7 +173,7 @@ export function renderTriangular({ model, el, signal }) {
     el.dataset.pattern = pattern;
     info.textContent = [
       `J = \u2202x/\u2202z, n = ${n} (${meta.kind || ""})`, meta.caption || "",
-      `zero pattern: ${pattern} triangular${pattern === "lower" ? " (strictly upper part = 0)" : ""}`, "",
+      `zero pattern: ${patternText(pattern)}`, "",
       "log|det J| three ways:",
       `  slogdet(J), dense LU : ${f(meta.logdet_slogdet)}`,
       `  \u03a3 log|J\u1d62\u1d62|, diagonal : ${f(meta.logdet_diag)}`,

@@ -1,0 +1,82 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { fakeNode, runFrames } from "../dev/fakedom.mjs";
+import { createFakeModel } from "../dev/fixture.mjs";
+import { decodeArray } from "../src/wire.js";
+import { det2 } from "../src/readout.js";
+import { hoverText, renderLens } from "../src/views/lens/lens.js";
+import { inv2, isSingular, orientation, flat3 } from "../src/views/lens/linalg.js";
+import { sixTerms } from "../src/views/lens/three.js";
+
+// arrays and meta as flowviz.scene.lens sends them (written by `python tests/test_lens.py`, checked current there)
+const FIX = JSON.parse(readFileSync(new URL("./fixtures/lens_readout.json", import.meta.url), "utf8"));
+const arrays = (name) => Object.fromEntries(Object.entries(FIX[name].arrays).map(([k, v]) => [k, decodeArray(v, k)]));
+const vertex = (a, v) => ({
+  J: Array.from(a.jac.data.subarray(4 * v, 4 * v + 4)), det: a.det.data[v], ok: a.jac_finite.data[v] !== 0,
+  z: Array.from(a.mesh.data.subarray(2 * v, 2 * v + 2)), x: Array.from(a.mesh.data.subarray(2 * (81 + v), 2 * (81 + v) + 2)),
+});
+
+test("a singular map written with decimals: no made-up inverse at any vertex, orientation collapsed", () => {
+  const a = arrays("singular");
+  for (let v = 0; v < 81; v++) {
+    const { J, det, ok, z, x } = vertex(a, v);
+    assert.ok(ok);
+    // the float32 entries alone would say det ~ 1e-9 and invert it (entries ~ 1e8)
+    assert.ok(Math.abs(det2(J)) > 1e-10 && inv2(J) !== null, "the float32 J looks invertible");
+    const text = hoverText(J, z, x, det, ok);
+    assert.match(text, /J_\{f⁻¹\}\(x\) = J_f\(z\)⁻¹\ndoes not exist \(det = 0\)/);
+    assert.match(text, /orientation: collapsed \(not invertible\)/);
+    assert.doesNotMatch(text, /NaN|e8/);
+  }
+});
+
+test("where J_f is not finite (z1^(1/3) at z1 = 0) the hover says so, not J = 0", () => {
+  const a = arrays("cuberoot");
+  let seen = 0;
+  for (let v = 0; v < 81; v++) {
+    const { J, det, ok, z, x } = vertex(a, v);
+    const text = hoverText(J, z, x, det, ok);
+    if (z[0] > 0) {
+      assert.ok(ok);
+      assert.ok(Math.abs(J[0] - Math.cbrt(z[0]) ** -2 / 3) < 1e-5 * J[0], `J11 at z1 = ${z[0]}`);
+      assert.match(text, /orientation: preserved/);
+    } else {
+      assert.equal(ok, false);
+      assert.match(text, /J_f\(z\): non-finite/);
+      assert.doesNotMatch(text, /\[\s*0\s+0\]/, "no zero Jacobian shown");
+      seen++;
+    }
+  }
+  assert.equal(seen, 45); // z1 = 0 and z1 < 0 columns of the 9 x 9 grid
+});
+
+test("the info panel takes the orientation from Python's float64 J", () => {
+  const model = createFakeModel({ ...FIX.singular, text: FIX.singular.meta.text, mode: "2d", renderer: "canvas2d",
+    theme: "light", preset: "notebook" });
+  const el = fakeNode("div");
+  const ac = new AbortController();
+  renderLens({ model, el, signal: ac.signal });
+  runFrames();
+  const find = (n, cls) => (n.className === cls ? n : n.children.map((c) => find(c, cls)).find(Boolean));
+  const info = find(el, "fv-readout fv-lens-info");
+  assert.match(info.textContent, /orientation: collapsed \(not invertible\)/);
+  assert.match(info.textContent, /J_\{f⁻¹\} = J_f⁻¹\ndoes not exist/);
+  ac.abort();
+});
+
+test("singularity tests: 2x2 relative to the entries, 3x3 relative to the six terms", () => {
+  assert.equal(isSingular([1, 2, 2, 4]), true);
+  assert.equal(isSingular([1e-7, 0, 0, 1e-7]), true, "as Python's SINGULAR_TOL: |det| <= 1e-12 max(1, |J|)^2");
+  assert.equal(isSingular([1, 0, 0, -1]), false);
+  assert.equal(orientation(-1e-20, [1, 1, 1, 1]), "collapsed (not invertible)");
+  assert.equal(orientation(-2, [1, 1, 2, 0]), "reversed (flip)");
+  // a singular 3x3 with decimals sums to -1.5e-11 by rounding; 1e-5 I is invertible with det 1e-15
+  const sing = [[11.1, 22.2, 33.3], [44.4, 55.5, 66.6], [77.7, 88.8, 99.9]];
+  const ts = sixTerms(sing).map((t) => t.value), sum = ts.reduce((s, t) => s + t, 0);
+  assert.ok(sum !== 0 && Math.abs(sum) > 1e-12);
+  assert.equal(flat3(ts, sum), true);
+  const small = [[1e-5, 0, 0], [0, 1e-5, 0], [0, 0, 1e-5]];
+  const ss = sixTerms(small).map((t) => t.value);
+  assert.equal(flat3(ss, ss.reduce((s, t) => s + t, 0)), false);
+});
