@@ -387,3 +387,37 @@ if __name__ == "__main__":
     LENS_FIXTURE.parent.mkdir(parents=True, exist_ok=True)
     LENS_FIXTURE.write_text(json.dumps(lens_fixture(), separators=(",", ":")) + "\n")
     print(f"wrote {LENS_FIXTURE}")
+
+
+def test_a_map_with_det_positive_everywhere_is_invertible_however_large_j_is_elsewhere():
+    # det J_f = 3 exp(3 z2) > 0 on the whole plane; on the mesh it spans exp(-10) .. exp(10) times 3, so a
+    # tolerance scaled by the largest |J| on the mesh would call the small ones zero
+    s = lens_scene("z1, exp(3*z2)")
+    assert (s.status, s.orientation) == ("ok", "preserved")
+    a = s.arrays()
+    z2 = a["mesh"][0][:, 1].astype(np.float64)
+    np.testing.assert_allclose(a["det"][0], 3 * np.exp(3 * z2), rtol=1e-5)
+
+
+def test_plot_twin_hatches_folded_cells_as_the_browser_does():
+    """The figure of a folding map: the triangles the lens flags as folded (minority sign of det J_f) are hatched
+    red and carry no density colour, the rest carry it, as in the browser's mesh (js/src/mesh.js)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.collections import PolyCollection
+
+    from flowviz.plot.lens import plot_jacobian_lens
+    from flowviz.scene.mesh import triangles
+
+    s = lens_scene("z1**2 + z1 + 0.5*z2, z2", grid=9, n_samples=1000)  # det J = 2 z1 + 1: folds where z1 < -1/2
+    tris = triangles(s.gx, s.gy)
+    folded = (s.folded[1] > 0)[tris].any(1)
+    assert 0 < folded.sum() < len(tris)
+    (a0, _) = plot_jacobian_lens(s)
+    hatched = [c for c in a0.collections if isinstance(c, PolyCollection) and c.get_hatch() == "///"]
+    assert len(hatched) == 1 and len(hatched[0].get_paths()) == int(folded.sum())
+    dens = [c for c in a0.collections if type(c).__name__ == "TriMesh"]
+    assert len(dens) == 1
+    filled = dens[0]._triangulation.triangles  # the triangles given density colour
+    assert len(filled) == int((~folded).sum())
+    assert not (set(map(tuple, np.sort(filled, 1))) & set(map(tuple, np.sort(tris[folded], 1))))

@@ -194,6 +194,16 @@ class Checkerboard(Dataset):
         )
         return 2 * torch.stack([x1, x2], -1)
 
+    def _cast(self, x: Tensor, dtype: torch.dtype) -> Tensor:
+        """Cells are half-open, [2k, 2k + 2): a point just below an upper edge that rounds onto it in ``dtype``
+        would land in the next cell (a white one, or outside at 4), where log_prob is -inf. It is moved to the
+        largest ``dtype`` value below the edge instead (float32: about 8 points in 1e8; bfloat16: 0.5%)."""
+        out = x.to(dtype)
+        on_edge = (torch.remainder(out, 2) == 0) & (x < out.to(x.dtype))
+        if bool(on_edge.any()):
+            out = torch.where(on_edge, torch.nextafter(out, torch.full_like(out, -math.inf)), out)
+        return out
+
     def _log_prob(self, x: Tensor) -> Tensor:
         inside = ((x >= -4) & (x < 4)).all(-1)
         cell = torch.floor(x / 2).sum(-1)

@@ -132,7 +132,12 @@ class Dataset(abc.ABC):
         out_device = torch.device(device) if device is not None else _default_device()
         work_device = generator.device if generator is not None else torch.device("cpu")
         x = self._sample(n, generator, work_device, _work_dtype(work_device))
-        return x.to(device=out_device, dtype=dtype)
+        return self._cast(x, dtype).to(device=out_device)
+
+    def _cast(self, x: Tensor, dtype: torch.dtype) -> Tensor:
+        """``x`` (drawn in the working precision) in ``dtype``. A dataset whose support has edges overrides this
+        so that rounding cannot carry a point onto an edge outside the support (Checkerboard)."""
+        return x.to(dtype)
 
     def log_prob(self, x: Tensor) -> Tensor:
         """The exact log-density ``log p(x)`` of points ``x`` of shape ``(n, 2)`` (or ``(..., 2)``).

@@ -13,9 +13,16 @@ from .base import LOG_2PI, Dataset, _positive
 
 __all__ = ["Moons"]
 
-#: Gauss-Legendre nodes per arc. At noise 0.05, 128 nodes already give log p to ~2e-9 and 192 to
-#: ~2e-10 absolute against 8192 nodes; 256 leaves a margin.
+#: Gauss-Legendre nodes per arc at noise 0.05 (the default). At noise 0.05, 128 nodes already give log p to
+#: ~2e-9 and 192 to ~2e-10 absolute against 8192 nodes; 256 leaves a margin. The nodes must resolve the arc on
+#: the scale of the noise, so a smaller noise gets proportionally more (``nodes_for``).
 N_NODES = 256
+
+
+def nodes_for(noise: float) -> int:
+    """Gauss-Legendre nodes per arc for ``noise``: N_NODES at 0.05 and above, N_NODES * 0.05 / noise below
+    (log p to ~4e-10 at noise 0.01 and 0.005 against 8192 nodes; a fixed 256 was off by 0.74 at 0.005)."""
+    return max(N_NODES, math.ceil(N_NODES * 0.05 / noise))
 
 
 @functools.lru_cache(maxsize=8)
@@ -39,15 +46,19 @@ class Moons(Dataset):
 
         ``p(x) = 1/2 sum_a (1/pi) int_0^pi N(x; c_a(t), noise^2 I) dt``,
 
-    evaluated by ``N_NODES``-point Gauss-Legendre quadrature per arc, as a log-sum-exp over the
+    evaluated by ``n_nodes``-point Gauss-Legendre quadrature per arc (:func:`nodes_for`), as a log-sum-exp over the
     nodes (so far-away points get an accurate, finite log-density), in chunks to bound memory.
     """
 
     name = "moons"
     bounds = (-1.5, 2.5, -1.0, 1.5)
 
-    def __init__(self, noise: float = 0.05, n_nodes: int = N_NODES) -> None:
-        _positive(noise=noise, n_nodes=n_nodes)
+    def __init__(self, noise: float = 0.05, n_nodes: int | None = None) -> None:
+        """``n_nodes``: quadrature nodes per arc; None: enough for ``noise`` (:func:`nodes_for`)."""
+        _positive(noise=noise)
+        if n_nodes is None:
+            n_nodes = nodes_for(float(noise))
+        _positive(n_nodes=n_nodes)
         self.noise = float(noise)
         self.n_nodes = int(n_nodes)
 

@@ -30,8 +30,10 @@ def plot_jacobian_lens(view_or_scene: Any, ax: Any = None, *, cmap: str = "virid
     """Draw a JacobianLens (or a :class:`~flowviz.scene.lens.LensScene`); ``ax``: two Axes, or None
     for a new figure. Returns the two Axes."""
     import matplotlib.pyplot as plt
-    from matplotlib.collections import LineCollection
+    from matplotlib.collections import LineCollection, PolyCollection
     from matplotlib.tri import Triangulation
+
+    from .layers import FOLD
 
     s = _scene(view_or_scene)
     if ax is None:
@@ -41,11 +43,16 @@ def plot_jacobian_lens(view_or_scene: Any, ax: Any = None, *, cmap: str = "virid
     ok = s.finite[1] > 0
     tris = triangles(s.gx, s.gy)
     stretched = stretch_flags(s, tris)[1]  # cells the mesh cannot resolve stay unfilled, as in the browser
-    good = ok[tris].all(1) & ~stretched
+    folded = (s.folded[1] > 0)[tris].any(1)  # the lens's fold flags (minority sign of det J_f), as the browser
+    placed_t = (s.placed[1] > 0)[tris].all(1)
+    good = ok[tris].all(1) & ~stretched & ~folded
     lo, hi = s.logp_range
     if good.any():
         tri = Triangulation(x[:, 0], x[:, 1], tris[good])
         a0.tripcolor(tri, s.logp[1], cmap=cmap, vmin=lo, vmax=hi, shading="gouraud")
+    if (folded & placed_t).any():  # hatched red, no density: the map folds the plane there
+        a0.add_collection(PolyCollection(x[tris[folded & placed_t]], facecolors=(*FOLD, 0.35), edgecolors=(*FOLD, 0.85),
+                                         hatch="///", linewidths=0.0, zorder=2), autolim=False)
     seg = grid_segments(s.gx, s.gy)
     placed = (s.placed[1] > 0)[seg].all(1)  # both ends at finite positions
     over = ok[seg].all(1)                   # ... and over the density map
@@ -58,12 +65,13 @@ def plot_jacobian_lens(view_or_scene: Any, ax: Any = None, *, cmap: str = "virid
     a0.plot(s.square_image[:, 0], s.square_image[:, 1], color="orange", lw=2)
     a0.plot(s.square[:, 0], s.square[:, 1], "--", color="white", lw=1.4)
     a0.plot(s.square[:, 0], s.square[:, 1], "--", color="black", lw=0.6)
-    b = s.bounds[1]
-    a0.set_xlim(min(b[0], -0.2), max(b[1], 1.2))
-    a0.set_ylim(min(b[2], -0.2), max(b[3], 1.2))
+    b0, b1 = s.bounds  # the browser's camera: both states' boxes and the unit square
+    a0.set_xlim(min(b0[0], b1[0], -0.2), max(b0[1], b1[1], 1.2))
+    a0.set_ylim(min(b0[2], b1[2], -0.2), max(b0[3], b1[3], 1.2))
     a0.set_aspect("equal")
     det_inv = "—" if s.det_inv is None else f"{1 / s.det_inv:.4g}"
-    title = f"x = f(z) = ({s.text})\ndet J_f = {s.det:.4g}, 1/det J_f⁻¹ = {det_inv}"
+    at = "" if s.linear else " at z = 0"
+    title = f"x = f(z) = ({s.text})\ndet J_f{at} = {s.det:.4g}, 1/det J_f⁻¹{at} = {det_inv}"
     if s.status != "ok":
         title += f"\nnot invertible: {s.message}"
     elif s.orientation == "reversed":

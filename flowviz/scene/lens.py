@@ -320,7 +320,9 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
         if not m_ok:
             status, message = "not invertible", "det J_f = 0: the map squashes the plane onto a line or a point"
     else:
-        tol = SINGULAR_TOL * _squared_scale(J[ok]) if bool(ok.any()) else 0.0
+        # each vertex's det against its own J's scale (as the browser's hover tests it): a global scale would
+        # call det J = 3 exp(3 z2) of (z1, exp(3 z2)) zero where z2 is small, next to the large J elsewhere
+        tol = SINGULAR_TOL * torch.clamp(J[ok].abs().flatten(1).amax(-1), min=1.0).square()
         if dets_ok.numel() == 0:
             status, message = "not invertible", "the map is not finite on the mesh"
         elif bool((dets_ok.abs() <= tol).any()) or (bool((dets_ok > 0).any()) and bool((dets_ok < 0).any())):
