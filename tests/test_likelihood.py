@@ -265,12 +265,6 @@ def test_js_fixture_is_current():
     close(stored, fresh)
 
 
-if __name__ == "__main__":
-    JS_FIXTURE.parent.mkdir(parents=True, exist_ok=True)
-    JS_FIXTURE.write_text(json.dumps(js_fixture(), separators=(",", ":")) + "\n")
-    print(f"wrote {JS_FIXTURE}")
-
-
 def test_data_may_be_a_dataset_by_name_or_instance():
     flow = make_flow()
     v = LikelihoodSplit(flow, "crescent", max_points=300, seed=4)
@@ -328,3 +322,36 @@ def test_log_pi_0_outside_the_base_support_is_null():
     json.dumps(w.meta, allow_nan=False)
     assert LikelihoodSplit(flows.Flow([flows.Affine(2)]), torch.randn(20, 2), n_c=5).meta["log_pi_0"] == pytest.approx(
         -math.log(2 * math.pi))
+
+
+STATE_FIXTURE = JS_FIXTURE.with_name("likelihood_state.json")
+
+
+def state_fixture() -> dict:
+    """A LikelihoodSplit's synced state as the browser receives it (arrays in base64), for the node test that
+    renders the view (js/test/likelihood-view.test.js)."""
+    from flowviz.widgets.wire import to_base64
+
+    v = LikelihoodSplit(make_flow(), Crescent().sample(60, torch.Generator().manual_seed(5)), n_c=31)
+    state = v.get_state()
+    arrays = to_base64(state["arrays"])
+    return {"arrays": arrays, "meta": state["meta"], "controls": state["controls"], "c": state["c"]}
+
+
+def test_js_likelihood_state_fixture_is_current():
+    """js/test/fixtures/likelihood_state.json is what LikelihoodSplit sends now (regenerate: python
+    tests/test_likelihood.py)."""
+    saved, fresh = json.loads(STATE_FIXTURE.read_text()), json.loads(json.dumps(state_fixture()))
+    assert saved.keys() == fresh.keys() and saved["arrays"].keys() == fresh["arrays"].keys()
+    for k in fresh["arrays"]:
+        np.testing.assert_allclose(decode_array(saved["arrays"][k]), decode_array(fresh["arrays"][k]),
+                                   rtol=1e-5, atol=1e-6, err_msg=k)
+    assert saved["meta"]["status"] == fresh["meta"]["status"] and saved["c"] == fresh["c"]
+
+
+if __name__ == "__main__":
+    JS_FIXTURE.parent.mkdir(parents=True, exist_ok=True)
+    JS_FIXTURE.write_text(json.dumps(js_fixture(), separators=(",", ":")) + "\n")
+    print(f"wrote {JS_FIXTURE}")
+    STATE_FIXTURE.write_text(json.dumps(state_fixture(), separators=(",", ":")) + "\n")
+    print(f"wrote {STATE_FIXTURE}")

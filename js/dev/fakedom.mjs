@@ -7,7 +7,12 @@ function ctx2d(canvas) {
     createImageData: (w, h) => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4) }),
     createPattern: () => ({}), setLineDash: noop,
   };
-  return new Proxy(base, { get: (o, k) => (k in o ? o[k] : noop), set: (o, k, v) => { o[k] = v; return true; } });
+  base.styleLog = []; // every strokeStyle / fillStyle set, in order (a test reads the colours drawn)
+  return new Proxy(base, { get: (o, k) => (k in o ? o[k] : noop), set: (o, k, v) => {
+    if (k === "strokeStyle" || k === "fillStyle") o.styleLog.push(v);
+    o[k] = v;
+    return true;
+  } });
 }
 export const allListeners = [];
 export function fakeNode(tag) {
