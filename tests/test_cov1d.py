@@ -112,6 +112,30 @@ def test_nonlinear_density_matches_autograd_derivative(base, map_, params):
     np.testing.assert_allclose(s.px[inner], (pi / np.abs(dx.numpy()))[inner], rtol=1e-5)
 
 
+@pytest.mark.parametrize("base,map_,params", [("normal", "sigmoid", {"a": 1.5, "b": -0.3}),
+                                              ("uniform", "sigmoid", {"a": -2.0, "b": 0.7}),
+                                              ("uniform", "logit", {"a": 1.7, "b": -0.4}),
+                                              ("uniform", "logit", {"a": -0.6, "b": 0.2})])
+def test_sigmoid_and_logit_maps_are_the_documented_formulas(base, map_, params):
+    """x = sigmoid(a z + b) and x = a logit(z) + b written out here (scipy's expit / logit), not read off the
+    scene's own flow: a map built in the wrong order (a sigmoid(z) + b) must fail. dx/dz and p(x) = pi(z) / |dx/dz|
+    from the same hand formulas."""
+    from scipy.special import expit, logit
+
+    s = cov1d_scene(base, map_, params, grid=401)
+    z = s.z.astype(np.float64)
+    a, b = params["a"], params["b"]
+    if map_ == "sigmoid":
+        x, dx = expit(a * z + b), a * expit(a * z + b) * (1 - expit(a * z + b))
+    else:
+        x, dx = a * logit(z) + b, a / (z * (1 - z))
+    pi = stats.norm.pdf(z) if base == "normal" else np.ones_like(z)
+    inner = slice(1, -1)  # the uniform grid's ends sit 1e-6 inside (0, 1)
+    np.testing.assert_allclose(s.x[inner], x[inner], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(s.dxdz[inner], dx[inner], rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(s.px[inner], (pi / np.abs(dx))[inner], rtol=1e-5)
+
+
 def test_a_zero_is_not_invertible_and_finite():
     w = ChangeOfVariables1D(a=0.0)
     assert w.status == "not invertible" and "a = 0" in w.meta["message"]

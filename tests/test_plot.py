@@ -384,10 +384,17 @@ def test_over_drawn_cells_are_left_unfilled_and_really_over_draw():
     drawn = {tuple(tri) for tri in out.triangles.tolist()}
     assert not drawn & {tuple(topo.triangles[t]) for t in flagged}
     assert len(drawn) + len(flagged) + int(topo.folds[K].sum()) >= len(topo.triangles) - 5
+    # the lost grid lines are not drawn: segments compared exactly, in the mesh's float32 (LineCollection keeps
+    # float64 copies of the same values), and there are lost ones to check
     lost = topo.segments[topo.lost[K]]
-    shown = {tuple(s) for seg in out.grid.get_segments() for s in [tuple(map(tuple, np.round(seg, 5)))]}
-    for a, b in lost[:20]:
-        assert (tuple(np.round(sc.mesh[K][a], 5)), tuple(np.round(sc.mesh[K][b], 5))) not in shown
+    assert len(lost) > 0
+    shown = {tuple(map(tuple, np.asarray(seg, dtype=np.float32))) for seg in out.grid.get_segments()}
+    mesh = np.asarray(sc.mesh[K], dtype=np.float32)
+    kept = [(tuple(mesh[a]), tuple(mesh[b])) for a, b in topo.segments[~topo.lost[K]]]
+    assert sum(seg in shown or seg[::-1] in shown for seg in kept) > 0.5 * len(kept)  # the lookup does match
+    for a, b in lost:
+        seg = (tuple(mesh[a]), tuple(mesh[b]))
+        assert seg not in shown and seg[::-1] not in shown
     lecture = scene_of(flows.Flow([flows.Affine(2, scale=[1.5, 0.6], shift=[0.5, 0.0]),
                                    flows.Linear(2, matrix=[[1.0, 1.0], [2.0, 0.0]])]))
     assert not stretch_flags(lecture).any()
