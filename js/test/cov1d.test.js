@@ -73,6 +73,7 @@ test("a = 0: not invertible, no NaN", () => {
   assert.equal(r.reason, "not invertible");
   assert.equal(r.dzdx, Infinity);
   assert.ok(!Number.isNaN(r.px) && !Number.isNaN(r.areaZ));
+  assert.ok(Math.abs(r.areaZ - 0.1) < 1e-12, "the strip's own mass (pi = 1 on [0.5, 0.6]) stays well defined");
 });
 
 test("a strip ending exactly on a grid point does not read the invalid point beyond it", () => {

@@ -32,6 +32,11 @@ test("cube image and projection", () => {
   assert.deepEqual(v[2], [0, 3, 0]);
   assert.equal(CUBE_EDGES.length, 12);
   for (const [i, j] of CUBE_EDGES) assert.equal([1, 2, 4].includes(i ^ j), true);
+  // the cube's 12 edges exactly: distinct, 4 along each axis, every corner on 3 of them
+  const pairs = new Set(CUBE_EDGES.map(([i, j]) => `${Math.min(i, j)}-${Math.max(i, j)}`));
+  assert.equal(pairs.size, 12);
+  for (const axis of [1, 2, 4]) assert.equal(CUBE_EDGES.filter(([i, j]) => (i ^ j) === axis).length, 4);
+  for (let v = 0; v < 8; v++) assert.equal(CUBE_EDGES.filter(([i, j]) => i === v || j === v).length, 3);
   // cabinet: the x axis stays horizontal, the z axis vertical, y recedes at 30 degrees with half length
   assert.deepEqual(project([1, 0, 0]), [1, 0]);
   assert.deepEqual(project([0, 0, 1]), [0, 1]);

@@ -51,6 +51,7 @@ test("mean, robustRange, extent ignore non-finite values", () => {
   assert.deepEqual(r, [10, 90]);
   const flat = robustRange([5, 5, 5]);
   assert.ok(flat[1] > flat[0]);
+  assert.ok(flat[0] < 5 && 5 < flat[1], `a constant's range ${flat} holds it`);
   assert.deepEqual(extent([1, -Infinity, 3], [NaN, -2]), [-2, 3]);
 });
 

@@ -11,6 +11,9 @@ test("fitView keeps equal scales and contains the bounds", () => {
   assert.ok(Math.abs((tall.x1 - tall.x0) / (tall.y1 - tall.y0) - 0.25) < 1e-12);
   const flat = fitView([2, 2, 5, 5], 100, 100); // degenerate box
   assert.ok(flat.x1 > flat.x0 && flat.y1 > flat.y0);
+  // ... around the point itself, not somewhere else
+  assert.ok(flat.x0 < 2 && flat.x1 > 2 && flat.y0 < 5 && flat.y1 > 5);
+  assert.ok(Math.abs((flat.x0 + flat.x1) / 2 - 2) < 1e-9 && Math.abs((flat.y0 + flat.y1) / 2 - 5) < 1e-9);
 });
 
 test("transform round trip and y up", () => {

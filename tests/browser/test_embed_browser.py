@@ -23,6 +23,7 @@ from browser_support import (
     assert_drawn,
     assert_not_blank,
     coloured_spots,
+    hover_reads_vertex_under_pointer,
     lecture_flow,
     npm_package,
     pixel_difference,
@@ -152,6 +153,7 @@ def test_flow_player_in_the_standard_embedding(page: Any, tmp_path: Path, cdn: d
         expected = float(np.linalg.det(jac[k - 1, vertex].astype(np.float64)))
         got = float(readout.get_attribute("data-det"))
         assert abs(got - expected) <= 1e-4 * max(1.0, abs(expected)), (vertex, got, expected)
+    hover_reads_vertex_under_pointer(page, p, player.scene.mesh, n=2)  # the vertex read is the one under the pointer
 
     # no kernel behind the page: the controls that need one are greyed out with the reason
     controls = p.locator(".fv-params input, .fv-params select")

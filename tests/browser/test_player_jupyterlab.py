@@ -18,6 +18,7 @@ from browser_support import (
     Server,
     assert_not_blank,
     coloured_spots,
+    hover_reads_vertex_under_pointer,
     lecture_flow,
     plot_png,
     run_all_and_show_player,
@@ -67,11 +68,14 @@ def test_player_renders_in_jupyterlab(page: Any, jupyterlab: Server) -> None:
     from flowviz.widgets import FlowPlayer
 
     v = int(readout.get_attribute("data-vertex"))
-    q = FlowPlayer(lecture_flow()).scene.mesh[3][v].astype(float)
+    mesh = FlowPlayer(lecture_flow()).scene.mesh
+    q = mesh[3][v].astype(float)
     r = math.hypot(q[0] - 0.5, q[1] + 0.5)
     h = 1.0 / (0.5 + r)
     det = (1.0 + h) * (1.0 + h - h * h * r)
     shown = float(readout.get_attribute("data-det"))
     assert abs(shown - det) <= 1e-4 * max(1.0, abs(det)), f"vertex {v}: det J {shown} in the page, {det} by hand"
+    # ... and the vertex read is the one under the pointer inside JupyterLab's layout (scrolled, windowed)
+    hover_reads_vertex_under_pointer(page, player, mesh, n=2)
     errors = page.console.errors(LAB_BENIGN)
     assert not errors, "console errors:\n" + "\n".join(errors)

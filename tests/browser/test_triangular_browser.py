@@ -4,6 +4,7 @@ the n slider recomputes, and the measure button brings back timing medians."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import numpy as np
@@ -92,11 +93,15 @@ def test_triangular_renders_and_measures(page: Any, server: Voila) -> None:
     settle(page)
     assert "n = 40" in tri.locator(".fv-tri-info").inner_text()
     assert tri.get_attribute("data-pattern") == "lower"
+    assert_heatmap_lower_triangular(tri, 40)  # redrawn at the new size, as pixels
     tri.locator(".fv-tri-measure").click()
     timing = tri.locator(".fv-tri-timing")
     wait_until(lambda: "fitted slopes" in timing.inner_text(), 30, what="timing results")
     text = timing.inner_text()
     assert "n=  64" in text and "LU" in text
+    rows = re.findall(r"n=\s*(\d+)\s+LU (\S+) s\s+diag (\S+) s", text)
+    assert [int(n) for n, _, _ in rows] == [16, 32, 64], text
+    assert all(float(lu) > 0 and float(dg) > 0 for _, lu, dg in rows), rows  # medians measured, in seconds
     assert page.console.errors(VOILA_BENIGN) == []
 
 
