@@ -529,11 +529,11 @@ def coloured_spots(png: bytes, n: int, margin: int = 6,
     return [(x / w, y / h) for x, y in picks]
 
 
-def assert_vertex_under_pointer(r: dict[str, Any], mesh_k: Any, valid: Any = None) -> None:
+def assert_vertex_under_pointer(r: dict[str, Any], mesh_k: Any, valid: Any = None, radius_px: float = 12.0) -> None:
     """The readout's vertex is the one under the pointer, by the front end's rule (js/src/scene.js
-    vertexNear), checked with positions computed here: the nearest vertex when one lies within the 12 px
-    search radius (1 px of slack for float32 on screen), else a corner of a mesh triangle that contains the
-    pointer (cells wider than 24 px: after a logit, say)."""
+    vertexNear), checked with positions computed here: the nearest vertex when one lies within the search
+    radius (``radius_px``: 12 px in the player, 14 in the lens; 1 px of slack for float32 on screen), else a
+    corner of a mesh triangle that contains the pointer (cells wider than 24 px: after a logit, say)."""
     import numpy as np
 
     pos = np.asarray(mesh_k, dtype=np.float64)
@@ -541,7 +541,7 @@ def assert_vertex_under_pointer(r: dict[str, Any], mesh_k: Any, valid: Any = Non
     pointer = np.asarray(r["pointer"])
     dist = np.where(ok, np.hypot(*(pos - pointer).T) * r["px_per_unit"], np.inf)  # in CSS pixels
     v = int(r["vertex"])
-    if dist.min() < 11.0:
+    if dist.min() < radius_px - 1.0:
         assert dist[v] <= dist.min() + 1.0, (f"readout vertex {v} lies {dist[v]:.1f} px from the pointer; the nearest "
                                              f"vertex {int(dist.argmin())} lies {dist.min():.1f} px away")
         return

@@ -24,6 +24,7 @@ from browser_support import (
     Voila,
     assert_drawn,
     assert_not_blank,
+    assert_vertex_under_pointer,
     coloured_spots,
     open_export,
     panel_png,
@@ -314,9 +315,11 @@ def parse_hover(text: str) -> dict[str, Any]:
     return {"z": [float(z[1]), float(z[2])], "x": [float(x[1]), float(x[2])], "J": J, "det": float(det[1])}
 
 
-def hover_export(page: Any, lens: Any, n: int) -> list[dict[str, Any]]:
+def hover_export(page: Any, lens: Any, n: int, scene: Any = None) -> list[dict[str, Any]]:
     """Hover ``n`` places on the drawn map (coloured pixels of the plot); for each distinct vertex read, the
-    vertex, the page's det J (full precision) and the readout text's numbers."""
+    vertex, the page's det J (full precision) and the readout text's numbers. With ``scene`` (the exported
+    view's LensScene), each vertex read must be the one under the pointer (:func:`assert_vertex_under_pointer`,
+    the lens's 14 px search radius, positions x = f(z) from Python)."""
     panel = lens.locator(".fv-panel").first
     box = panel.locator("canvas.fv-overlay").bounding_box()
     base = panel.locator("canvas.fv-base").bounding_box()  # main_png's frame (1 image pixel = 1 CSS pixel)
@@ -332,6 +335,13 @@ def hover_export(page: Any, lens: Any, n: int) -> list[dict[str, Any]]:
         v = lens.get_attribute("data-hover-vertex")
         if not v or int(v) in out:
             continue
+        if scene is not None:
+            x0, x1, y0, y1 = (float(t) for t in panel.get_attribute("data-view").split(","))
+            left, top, width, height = (float(t) for t in panel.get_attribute("data-plot").split(","))
+            sx = width / (x1 - x0)
+            px, py = fx * box["width"], fy * box["height"]
+            r = {"vertex": int(v), "pointer": (x0 + (px - left) / sx, y1 - (py - top) / sx), "px_per_unit": sx}
+            assert_vertex_under_pointer(r, scene.mesh[1], scene.placed[1] > 0, radius_px=14.0)
         out[int(v)] = {"vertex": int(v), "det": float(lens.get_attribute("data-hover-det")),
                        **parse_hover(lens.locator(".fv-lens-hover").inner_text())}
     return list(out.values())
@@ -370,7 +380,7 @@ def test_exported_lens_hover_readout_offline(page: Any, tmp_path: Any) -> None:
 
     before = panel_png(lens, 0)
     hint = lens.locator(".fv-lens-hover").inner_text()
-    readouts = hover_export(page, lens, 5)
+    readouts = hover_export(page, lens, 5, scene=lens_py.scene)
     assert len(readouts) >= 3, f"hovering five places on the map read only {len(readouts)} vertices: {readouts}"
     J_hand = [[1.0, 1.0], [2.0, 0.0]]  # d(z1 + z2, 2 z1)/d(z1, z2)
     det_hand = J_hand[0][0] * J_hand[1][1] - J_hand[0][1] * J_hand[1][0]  # -2
@@ -402,7 +412,7 @@ def test_exported_nonlinear_lens_hover_and_3x3_offline(page: Any, tmp_path: Any)
     path = lens_py.save_html(tmp_path / "lens-nonlinear.html")
     lens, left = open_export_offline(page, path)
     assert_not_blank(main_png(lens), "exported nonlinear lens map", min_colormap=0.0015)
-    readouts = hover_export(page, lens, 6)
+    readouts = hover_export(page, lens, 6, scene=lens_py.scene)
     assert len(readouts) >= 3, f"hovering six places on the sheet read only {len(readouts)} vertices: {readouts}"
     for r in readouts:
         z1, z2 = grid_z(r["vertex"])

@@ -222,6 +222,9 @@ export function renderLens({ model, el, signal }) {
     const plot = layoutPlot(px.cssW, px.cssH, theme, { colorbar: !!sc });
     const bounds = sc ? [Math.min(sc.xBounds[0], -0.2), Math.max(sc.xBounds[1], 1.2), Math.min(sc.xBounds[2], -0.2), Math.max(sc.xBounds[3], 1.2)] : null;
     px.tr = makeTransform(fitView(bounds, plot.width, plot.height), plot);
+    const vw = px.tr.view; // data units shown, and where (CSS px in the overlay), as the player's panels say
+    px.el.dataset.view = `${vw.x0},${vw.x1},${vw.y0},${vw.y1}`;
+    px.el.dataset.plot = `${plot.left},${plot.top},${plot.width},${plot.height}`;
     const fr = { dpr: px.dpr, plot, view: px.tr.view, style: theme, range: sc ? sc.range : [0, 1], mesh: null, points: null,
       show: { density: true, grid: true, points: false } };
     let hov = null;
