@@ -241,7 +241,7 @@ def test_lecture_views_fit_their_slides(page: Any, deck: tuple[Voila, Path], pre
         if cls != "flowviz-lens":  # the views that fit themselves to the slide (the lens fits as it is)
             wait_until(lambda view=view: view.get_attribute("data-slide") == "1", 10, what=f"{cls} to see its slide")
         _assert_fits(page, view, cls)
-        assert_drawn(view.screenshot(), f"{cls} on its slide")
+        assert_drawn(view.locator(".fv-panel, canvas.fv-tri-canvas").first.screenshot(), f"{cls}'s plot on its slide")
     assert all(TEMPLATE_EXTRAS.match(u) for u in left), f"unexpected outside requests: {left}"
     errors = _errors(page)
     assert not errors, "console errors:\n" + "\n".join(errors)
