@@ -48,9 +48,12 @@ def test_user_array_is_accepted_and_split_into_train_and_test() -> None:
     trainer = train.Trainer(flow, data, batch_size=256, lr=5e-2, seed=0)
     assert trainer.test is not None and trainer.test.shape == (100, 2)
     trainer.run(400, progress=False)
-    # the maximum-likelihood affine flow recovers the mean and the standard deviation
-    torch.testing.assert_close(flow.layers[0].shift.detach(), torch.tensor([1.0, -1.0]), atol=0.15, rtol=0)
-    torch.testing.assert_close(flow.layers[0].scale.detach().abs(), torch.tensor([2.0, 0.5]), atol=0.15, rtol=0)
+    # the maximum-likelihood affine flow is the training split's own mean and (biased) standard deviation, up to
+    # Adam's minibatch noise at lr 5e-2: shift within 5% of a standard deviation, scale within 6% (a log-det off
+    # by a factor 0.8 would give 0.56 for the 0.49 of the second coordinate)
+    mean, std = trainer._train.double().mean(0), trainer._train.double().std(0, unbiased=False)
+    assert ((flow.layers[0].shift.detach().double() - mean).abs() <= 0.05 * std).all(), (flow.layers[0].shift, mean)
+    torch.testing.assert_close(flow.layers[0].scale.detach().abs().double(), std, rtol=0.06, atol=0)
 
 
 def test_pause_resume_and_stop_from_another_thread() -> None:
