@@ -377,6 +377,8 @@ export function renderLens({ model, el, signal }) {
     const pad = 0.1 * Math.max(b[1] - b[0], b[3] - b[2], 1);
     const plot = layoutPlot(px.cssW, px.cssH, theme, { colorbar: false });
     px.tr = makeTransform(fitView([b[0] - pad, b[1] + pad, b[2] - pad, b[3] + pad], plot.width, plot.height), plot);
+    px.el.dataset.plot = `${plot.left},${plot.top},${plot.width},${plot.height}`; // (the 2D view's too)
+    delete px.el.dataset.view; // projected units, not data: no pointer maths on them
     px.drawBase(baseKey("blank", viewKey(px.tr)), () => px.renderer.draw({ dpr: px.dpr, plot, view: px.tr.view, style: theme, range: [0, 1], ...BLANK }));
     drawOverlay(px.overlay, { dpr: px.dpr, theme, plot, tr: px.tr, axes: ["", ""],
       title: `unit cube (dashed) and its image: volume |det M| = ${f(Math.abs(sum))}`,
