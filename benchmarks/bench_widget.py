@@ -97,6 +97,10 @@ flow8, flowP = make_flows()
 flowM = copy.deepcopy(flowP)  # the matplotlib route's own copy (FlowPlayer changes its flow in place)
 K8, KP = len(flow8.layers), len(flowP.layers)
 
+# the inline backend crops figures to their tight bounding box by default (470 x 451 px here): keep the whole
+# 550 x 560 figure, the size of FlowPlayer's panel, so both routes draw and send the same pixels
+get_ipython().run_line_magic("config", "InlineBackend.print_figure_kwargs = {'bbox_inches': None}")
+
 def figure(scene, k, topo):
     fig, ax = plt.subplots(figsize=FIGSIZE, dpi=DPI)
     plot_state(ax, scene, k, topology=topo)
