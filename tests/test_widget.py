@@ -570,3 +570,107 @@ def test_a_timing_slope_that_could_not_be_fitted_is_null(tmp_path) -> None:  # t
     assert t.timing["lu_slope"] is None and t.timing["n"] == [8]
     json.dumps(t.timing, allow_nan=False)
     assert _exported_state(t.save_html(tmp_path / "t.html").read_text(encoding="utf-8"))["timing"]["n"] == [8]
+
+
+# ---- FlowPlayer over time: one recompute at a time, whoever asks
+
+def _slow_on_thread(monkeypatch: pytest.MonkeyPatch, name: str, seconds: float) -> None:
+    """player_scene takes ``seconds`` longer on the thread called ``name`` (a big flow's full recompute, started by
+    a training loop's callback, finishing after a slider's change handled on the kernel's thread)."""
+    import threading
+    import time
+
+    import flowviz.widgets.player as P
+
+    real = P.player_scene
+
+    def slow(*a, **k):
+        out = real(*a, **k)
+        if threading.current_thread().name == name:
+            time.sleep(seconds)
+        return out
+
+    monkeypatch.setattr(P, "player_scene", slow)
+
+
+def test_a_recompute_from_another_thread_cannot_publish_over_a_newer_slider_change(monkeypatch):
+    import threading
+    import time
+
+    p = FlowPlayer(lecture_flow(), n_points=300, grid=9)
+    seen: list[int] = []
+    p.observe(lambda ch: seen.append(ch["new"].get("version")), "meta")
+    _slow_on_thread(monkeypatch, "trainer", 0.3)
+    worker = threading.Thread(target=p.recompute, name="trainer")
+    worker.start()
+    time.sleep(0.05)
+    p.params = {**p.params, "L1.shift.0": 2.5}  # the browser's newest value, while the worker computes
+    worker.join()
+    assert float(p.flow.layers[0].shift[0].detach()) == 2.5 and p.params["L1.shift.0"] == 2.5
+    # the picture is the flow with shift 2.5: what the last published arrays show, against a fresh computation
+    fresh = FlowPlayer(p.flow, n_points=300, grid=9).scene
+    np.testing.assert_allclose(decode_array(p.arrays["points"]), fresh.points, rtol=1e-6, atol=1e-6)
+    assert seen == sorted(seen) and len(seen) == 2
+
+
+def test_a_slider_change_during_another_threads_recompute_waits_and_is_applied(monkeypatch):
+    import threading
+    import time
+
+    p = FlowPlayer(lecture_flow(), n_points=300, grid=9)
+    import flowviz.widgets.player as P
+
+    real_sync = P.FlowPlayer._sync_controls
+
+    def slow_sync(self):  # the worker inside _sync_controls (the widget's own echo held off) for a while
+        if threading.current_thread().name == "trainer":
+            time.sleep(0.3)
+        return real_sync(self)
+
+    monkeypatch.setattr(P.FlowPlayer, "_sync_controls", slow_sync)
+    worker = threading.Thread(target=p.recompute, name="trainer")
+    worker.start()
+    time.sleep(0.1)
+    p.params = {**p.params, "L1.shift.0": 2.5}
+    worker.join()
+    assert float(p.flow.layers[0].shift[0].detach()) == 2.5
+    assert p.params["L1.shift.0"] == 2.5 and {c["id"]: c["value"] for c in p.controls}["L1.shift.0"] == 2.5
+
+
+def test_a_failed_recompute_keeps_the_notes_and_the_sliders_show_the_flow(monkeypatch):
+    import flowviz.widgets.player as P
+
+    p = FlowPlayer(lecture_flow(), n_points=300, grid=9)
+
+    def failing(*a, **k):
+        raise RuntimeError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(P, "player_scene", failing)
+    p.params = {**p.params, "L4.constrained": True, "L4.beta": -4.0, "L1.scale.0": "abc"}
+    assert p.status == "error"
+    message = p.meta["message"]
+    assert "out of memory" in message and "beta held" in message and "L1.scale.0" in message, message
+    controls = {c["id"]: c["value"] for c in p.controls}
+    beta = float(p.flow.layers[3].beta.detach())
+    assert beta == pytest.approx(-0.499, abs=1e-3)  # held above -alpha: keep invertible is on
+    assert controls["L4.beta"] == pytest.approx(beta) and p.params["L4.beta"] == pytest.approx(beta)
+    assert p.params["L1.scale.0"] == 1.5  # the refused text is not left in the trait
+    monkeypatch.undo()
+    p.recompute()
+    assert p.status == "ok"
+
+
+def test_speed_flow_and_selection_refuse_or_follow_what_they_cannot_hold():
+    import traitlets
+
+    p = FlowPlayer(lecture_flow(), n_points=300, grid=9)
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(traitlets.TraitError, match="speed must be a positive number"):
+            p.speed = bad
+    assert p.speed == 1.0
+    p.speed = 2.0
+    with pytest.raises(AttributeError, match="new FlowPlayer"):
+        p.flow = lecture_flow()
+    p.selection = [10, 20, 250, 299]
+    p.params = {**p.params, "n_points": 200}
+    assert p.scene.N == 200 and p.selection == [10, 20]  # indices beyond the points are dropped

@@ -9,6 +9,8 @@ Direction: layer k maps state k-1 to state k in the generative direction (base z
 from __future__ import annotations
 
 import copy
+import math
+import threading
 import traceback
 from typing import Any
 
@@ -79,8 +81,11 @@ class FlowPlayer(ArrayWidget):
         if preset not in ("notebook", "presentation"):
             raise ValueError(f"preset must be 'notebook' or 'presentation', got {preset!r}")
         seed = check_count(seed, "seed", 0, "FlowPlayer")
+        # one recompute at a time, whoever asks (the browser's controls, or recompute() from a training thread): an
+        # older computation cannot publish over a newer one, and a control's change waits instead of being dropped
+        self._lock = threading.RLock()
         super().__init__(linked=linked, preset=preset, **kwargs)
-        self.flow = flow
+        self._flow = flow
         self._initial_state = copy.deepcopy(flow.state_dict())
         self._initial_constraints = {k: getattr(layer, "constrained", None) for k, layer in enumerate(flow.layers)}
         self._seed = seed
@@ -98,6 +103,23 @@ class FlowPlayer(ArrayWidget):
         self._by_id = {c.id: c for c in self._controls}
         self._lut = encode_array(colormap_lut("viridis"))
         self.recompute()  # also syncs the controls (with the params observer held off)
+
+    @property
+    def flow(self) -> Flow:
+        """The flow shown (your model: the sliders change it in place)."""
+        return self._flow
+
+    @flow.setter
+    def flow(self, value: Any) -> None:
+        raise AttributeError("a FlowPlayer shows the flow it was made with: make a new FlowPlayer(flow) for another "
+                             "(after changing this flow's parameters yourself, call player.recompute())")
+
+    @traitlets.validate("speed")
+    def _valid_speed(self, proposal: dict[str, Any]) -> float:
+        value = proposal["value"]
+        if not (math.isfinite(value) and value > 0):
+            raise traitlets.TraitError(f"speed must be a positive number (layers per second), got {value!r}")
+        return value
 
     # -- helpers -----------------------------------------------------------------------------
     @staticmethod
@@ -138,6 +160,10 @@ class FlowPlayer(ArrayWidget):
     # -- model changes -------------------------------------------------------------------------
     @traitlets.observe("params")
     def _on_params(self, change: dict[str, Any]) -> None:
+        with self._lock:  # (re-entrant: the widget's own echo from _sync_controls returns at _applying)
+            self._apply_params(change)
+
+    def _apply_params(self, change: dict[str, Any]) -> None:
         new, old = change["new"] or {}, change["old"] or {}
         changed = {k: v for k, v in new.items() if old.get(k) != v}
         if not changed or getattr(self, "_applying", False):
@@ -162,6 +188,8 @@ class FlowPlayer(ArrayWidget):
                                      value if control_id == "grid" else self._grid)
             if n != self._n_points:
                 self._n_points, self._z = n, self._draw_base(n)
+                if any(i >= n for i in self.selection):  # (the first n points stay the same samples)
+                    self.selection = [i for i in self.selection if i < n]
             if control_id == "grid":
                 self._auto_grid = False  # the user's choice from now on
             self._grid = g
@@ -182,6 +210,10 @@ class FlowPlayer(ArrayWidget):
         buffers or on/off state changed are taken from the previous computation (a change is seen through
         torch's in-place version counters, which ``tensor.data`` writes bypass: hence no reuse here).
         """
+        with self._lock:
+            self._recompute(note, reuse)
+
+    def _recompute(self, note: str, reuse: bool) -> None:
         if not reuse:
             self._cache.clear()
         auto = self._auto_grid and not reuse  # a control's change keeps the mesh chosen
@@ -191,9 +223,16 @@ class FlowPlayer(ArrayWidget):
         except Exception as err:  # keep the last picture; say what went wrong instead of a blank widget
             self._version += 1
             meta = dict(self.meta) if self.meta else {"K": len(self.flow.layers), "layers": []}
-            meta.update(status="error", message=f"{type(err).__name__}: {err}", version=self._version)
-            self.meta = meta
+            message = f"{type(err).__name__}: {err}"
+            meta.update(status="error", message=message + (f" — {note}" if note else ""), version=self._version)
             self._last_error = traceback.format_exc()
+            with self.hold_sync():
+                self.meta = meta
+                self._applying = True  # the sliders show what the flow now holds (the picture is the last one)
+                try:
+                    self._sync_controls()
+                finally:
+                    self._applying = False
             return
         self._scene, self._grid = scene, scene.gx
         self._version += 1
@@ -223,14 +262,15 @@ class FlowPlayer(ArrayWidget):
 
     def reset(self) -> None:
         """Restore the flow's parameters (and the layers' on/off state) as they were when the player was made."""
-        with torch.no_grad():
-            self.flow.load_state_dict(self._initial_state)
-        for k, layer in enumerate(self.flow.bijections):
-            constrained = self._initial_constraints[k]
-            if constrained is not None and isinstance(layer, (Planar, Radial)):
-                layer.constrained = constrained
-        self._enabled = [True] * len(self.flow.layers)
-        self.recompute()
+        with self._lock:
+            with torch.no_grad():
+                self.flow.load_state_dict(self._initial_state)
+            for k, layer in enumerate(self.flow.bijections):
+                constrained = self._initial_constraints[k]
+                if constrained is not None and isinstance(layer, (Planar, Radial)):
+                    layer.constrained = constrained
+            self._enabled = [True] * len(self.flow.layers)
+            self.recompute()
 
     # -- reading the state -----------------------------------------------------------------------
     @property

@@ -67,14 +67,25 @@ export function hitHandle(points, tr, px, py, radius) {
  * pointer and the handle is kept, so the handle does not jump to the pointer and stays under it.
  */
 export function beginDrag(spec, value, tr, px, py) {
-  return { spec, start: value.slice(), offset: [value[0] - tr.x(px), value[1] - tr.y(py)], value: value.slice() };
+  return { spec, start: value.slice(), grab: [px, py], moved: false, value: value.slice() };
 }
 
-/** The handle's new value with the pointer at CSS pixel (px, py): pointer in data units + grab offset, clamped. */
+/** Pixels the pointer must travel from where it grabbed a handle before the handle moves (as a brush). */
+export const DRAG_SLOP = 3;
+
+/**
+ * The handle's new value with the pointer at CSS pixel (px, py): the start value moved by the pointer's travel
+ * since the grab, in data units (no travel: exactly the start, so a click changes nothing), clamped to the
+ * sliders' limits widened to hold the start (a trained centre beyond a slider's end does not jump to the end).
+ * `drag.moved` turns true once the pointer has travelled DRAG_SLOP pixels.
+ */
 export function dragTo(drag, tr, px, py) {
-  const p = [tr.x(px) + drag.offset[0], tr.y(py) + drag.offset[1]];
+  if (!drag.moved && Math.hypot(px - drag.grab[0], py - drag.grab[1]) <= DRAG_SLOP) return drag.value;
+  const p = [drag.start[0] + tr.x(px) - tr.x(drag.grab[0]), drag.start[1] + tr.y(py) - tr.y(drag.grab[1])];
   if (!finite2(p)) return drag.value;
-  drag.value = clampToLimits(p, drag.spec.limits);
+  drag.moved = true;
+  const limits = drag.spec.limits.map(([lo, hi], i) => [Math.min(lo, drag.start[i]), Math.max(hi, drag.start[i])]);
+  drag.value = clampToLimits(p, limits);
   return drag.value;
 }
 

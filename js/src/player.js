@@ -21,13 +21,14 @@ import { fitToSlide } from "./slides.js";
 
 const SYNC_MS = 200; // position written back at most ~5 times a second
 const clamp = (x, a, b) => Math.min(Math.max(x, a), b);
+const playSpeed = (v) => (Number.isFinite(+v) && +v > 0 ? +v : 1); // speed from Python: > 0, else 1x
 
 export function renderPlayer({ model, el, signal }) {
   const { alive, val, save, listen, requestDraw, followTheme, onCleanup, cleanup } =
     mountView({ model, el, signal }, { css: CSS, frame, classes: ["fv-flowplayer"] });
 
   const S = {
-    t: +val("position", 0) || 0, playing: !!val("playing", false), loop: !!val("loop", false), speed: +val("speed", 1) || 1,
+    t: +val("position", 0) || 0, playing: !!val("playing", false), loop: !!val("loop", false), speed: playSpeed(val("speed", 1)),
     show_points: !!val("show_points", true), show_grid: !!val("show_grid", true), show_density: !!val("show_density", true),
     linked: !!val("linked", false), follow: !!val("follow", false), scene: null, sceneError: null, sceneDirty: true, lastNow: 0, frame: 0,
     pointer: null, hoverV: -1, readKey: "", drag: null, brush: null, sel: null, selCount: 0,
@@ -173,6 +174,7 @@ export function renderPlayer({ model, el, signal }) {
       if (Number.isFinite(p) && p !== S.lastWritten && Math.abs(p - S.t) > 1e-9) {
         S.t = clamp(p, 0, K());
         S.lastWritten = p; // a value from elsewhere: a later one equal to this view's earlier write is not an echo
+        if (S.scene && S.t !== p) syncPosition(true); // beyond [0, K]: the model gets the position shown
         requestDraw();
       }
     },
@@ -182,9 +184,10 @@ export function renderPlayer({ model, el, signal }) {
       S.playing = b;
       S.lastNow = 0;
       if (b && !S.loop && S.t >= K() - 1e-9) { S.t = 0; syncPosition(true); } // as the play button: from the start
+      if (!b) syncPosition(true); // paused from Python: the model gets the exact position, as on every pause
       requestDraw();
     },
-    "change:speed": () => { S.speed = +model.get("speed") || 1; requestDraw(); },
+    "change:speed": () => { S.speed = playSpeed(model.get("speed")); requestDraw(); },
     "change:loop": () => { S.loop = !!model.get("loop"); requestDraw(); },
     "change:show_points": () => { S.show_points = !!model.get("show_points"); requestDraw(); },
     "change:show_grid": () => { S.show_grid = !!model.get("show_grid"); requestDraw(); },
@@ -217,7 +220,10 @@ export function renderPlayer({ model, el, signal }) {
       S.sceneError = err.message || String(err);
     }
     if (meta.version !== S.version) { S.version = meta.version; el.dataset.version = String(meta.version ?? ""); if (S.pending) setPending(false); }
-    if (S.scene) S.t = clamp(S.t, 0, S.scene.K); // keep a position set before data arrived
+    if (S.scene) { // keep a position set before data arrived; a shorter flow clamps it, and the model learns so
+      const t = clamp(S.t, 0, S.scene.K);
+      if (t !== S.t) { S.t = t; syncPosition(true); }
+    }
     if (S.scene && S.hoverV >= S.scene.V) S.hoverV = -1;
     S.readKey = "";
     readSelection();
@@ -287,7 +293,8 @@ export function renderPlayer({ model, el, signal }) {
         const data = d.pts.map(([x, y]) => [tr.x(x), tr.y(y)]);
         idx = d.kind === "lasso" ? pointsInPolygon(pos, data) : pointsInRect(pos, data[0][0], data[0][1], data[2][0], data[2][1]);
       }
-      if (d.moved || S.selCount) { save({ selection: idx }); readSelection(); }
+      // a click clears whatever the model holds, also indices beyond the current points (kept from a larger n)
+      if (d.moved || (val("selection", []) || []).length) { save({ selection: idx }); readSelection(); }
     }
     S.pointer = { p, x: local(e, p)[0], y: local(e, p)[1] };
     requestDraw();
@@ -298,7 +305,7 @@ export function renderPlayer({ model, el, signal }) {
   function moveHandle(hd, x, y) {
     if (!hd.p.tr) return;
     const v = dragTo(hd, hd.p.tr, x, y);
-    if (v[0] !== hd.sent[0] || v[1] !== hd.sent[1]) {
+    if (hd.moved && (v[0] !== hd.sent[0] || v[1] !== hd.sent[1])) { // a click without travel writes nothing
       hd.sent = v.slice();
       setParams(handleParams(hd.spec, v));
     }
@@ -391,7 +398,8 @@ export function renderPlayer({ model, el, signal }) {
     updateHandles(sc, span.t);
     for (const p of [panels.z, panels.x]) if (p) drawPanel(p, sc, span, kr);
     toolbar.update({ ...S, position: S.t, K: K() });
-    readout.legend(sc, kr, span);
+    // the ring is mentioned where one can be dragged: a kernel behind the page and its layer on
+    readout.legend(sc, kr, S.handleSpecs.some((h) => sc?.layers?.[h.layer - 1]?.enabled !== false));
     let text = "", level = "error";
     if (S.sceneError) text = `cannot show this state \u2014 ${S.sceneError}`;
     else if (!sc) { text = "waiting for data from the kernel\u2026"; level = "info"; }

@@ -58,14 +58,14 @@ export function createReadoutPanel() {
       if (r.layer) { d.det = String(r.det); d.logdet = String(r.logdet); }
       else { delete d.det; delete d.logdet; }
     },
-    /** Short help and what the colours mean at the current state. */
-    legend(sc, kr) {
+    /** Short help and what the colours mean at the current state; `handles`: the player shows a handle to drag. */
+    legend(sc, kr, handles = false) {
       const folds = sc ? sc.topo.flipCount[kr] : 0;
       const html = [
         "<b>forward</b> = base \u2192 data (z \u2192 x).",
         folds ? `<b style="color:var(--fv-bad)">Red hatching</b>: ${folds} folded mesh cells (orientation flipped: the map is not invertible there).` : "",
         "<b>Hover</b>: Jacobian readout. <b>Drag</b>: select points (<b>shift</b>: lasso), click clears.",
-        sc && sc.meta && Array.isArray(sc.meta.handles) && sc.meta.handles.length
+        handles
           ? "<b>Drag the ring</b> (z\u2080 of a radial layer, shown while that layer plays) to move its centre." : "",
         "<b>Keys</b> (widget focused): Space play/pause, \u2190/\u2192 layer, Home/End.",
       ].filter(Boolean).join("<br>");

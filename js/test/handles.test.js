@@ -118,3 +118,21 @@ test("a drag past the slider range stops at its end; the params entries name bot
   assert.deepEqual(dragTo(drag, tr, NaN, 5), [3, -3], "a non-finite pointer keeps the last value");
   assert.deepEqual(handleParams(spec, [1.5, -2]), { "L4.centre.0": 1.5, "L4.centre.1": -2 });
 });
+
+test("a click without travel leaves the value exactly as it was; a trained value beyond the sliders does not jump", () => {
+  const [spec] = handleSpecs(META, CONTROLS); // limits +-3
+  const tr = makeTransform({ x0: -10, x1: 10, y0: -10, y1: 10 }, { left: 0, top: 0, width: 400, height: 400 });
+  for (const value of [[0.4, 0.04], [5, 0.5], [0.37, -1.13]]) {
+    const gx = tr.px(value[0]) + 2, gy = tr.py(value[1]) - 1; // grabbed slightly off its centre
+    const drag = beginDrag(spec, value, tr, gx, gy);
+    assert.deepEqual(dragTo(drag, tr, gx, gy), value, "no travel: the very same numbers");
+    assert.deepEqual(dragTo(drag, tr, gx + 2, gy - 1), value, "within the slop: still the same");
+    assert.equal(drag.moved, false);
+  }
+  // a centre at x = 5, outside the slider's [-3, 3]: a small drag moves it by that much, not to 3
+  const drag = beginDrag(spec, [5, 0.5], tr, tr.px(5), tr.py(0.5));
+  const v = dragTo(drag, tr, tr.px(5) - 20, tr.py(0.5)); // 20 px left = 1 data unit
+  assert.equal(drag.moved, true);
+  assert.ok(Math.abs(v[0] - 4) < 1e-9 && Math.abs(v[1] - 0.5) < 1e-9, `${v}`);
+  assert.deepEqual(dragTo(drag, tr, tr.px(9), tr.py(0.5)), [5, 0.5], "and not beyond where it started, outside");
+});
