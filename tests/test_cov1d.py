@@ -313,6 +313,11 @@ def test_logit_on_the_normal_base_is_never_shown_blank():
     w.map = "nonsense"
     assert w.status == "error" and "map must be one of" in w.meta["message"]
     assert state_arrays(w)["x"].any()  # the last picture stays
+    assert w.map == "affine"  # the trait holds the setting shown, so the next change builds on it
+    w.base = "uniform"  # (raised a ValueError out of the observer while map held "nonsense")
+    assert (w.base, w.map, w.status) == ("uniform", "affine", "ok")
+    w.base = "nowhere"
+    assert w.status == "error" and "base must be one of" in w.meta["message"] and w.base == "uniform"
 
 
 def test_strip_follows_a_new_base():

@@ -69,6 +69,11 @@ def test_widget_state_and_controls():
     assert decode_array(w.arrays["jac"]).shape == (24, 24) and w.meta["version"] > v
     w.params = {"n": 100000}
     assert w.meta["status"] == "error" and w.n == 24
+    assert w.params == {"n": 24}  # the slider goes back to the n shown
+    w.params = {"n": 2.5}
+    assert w.meta["status"] == "error" and w.params == {"n": 24}
+    w.params = {"n": 30}  # the next valid n: the error goes
+    assert w.meta["status"] == "ok" and decode_array(w.arrays["jac"]).shape == (30, 30)
     w.kind = "coupling"
     assert w.meta["kind"] == "coupling" and w.meta["pattern"] == "lower"
     w._timing_opts.update(sizes=(8, 16), repeats=2, diag_sizes=(1000, 10000))

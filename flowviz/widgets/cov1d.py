@@ -167,11 +167,14 @@ class ChangeOfVariables1D(ArrayWidget):
         if not hasattr(self, "_values") or self._switching:
             return
         name, new = change["name"], change["new"]
-        if name == "map" and new not in MAPS:
-            self.publish_error(ValueError(f"map must be one of {MAPS}, got {new!r}"))
-            return
-        if name == "base" and new not in BASES:
-            self.publish_error(ValueError(f"base must be one of {BASES}, got {new!r}"))
+        if (name == "map" and new not in MAPS) or (name == "base" and new not in BASES):
+            options = MAPS if name == "map" else BASES
+            self.publish_error(ValueError(f"{name} must be one of {options}, got {new!r}"))
+            self._switching = True  # the trait goes back to the setting shown (a later change builds on it)
+            try:
+                setattr(self, name, change["old"])
+            finally:
+                self._switching = False
             return
         note = ""
         if not allowed(self.base, self.map):

@@ -109,8 +109,13 @@ class TriangularJacobian(ArrayWidget):
             n = self._check_n(value)
         except (TypeError, ValueError) as err:  # e.g. "abc" or 2.5 from a front end
             self.publish_error(err)
+            self._applying = True  # the slider goes back to the n shown; the banner says why
+            try:
+                self.params = {"n": self._n}
+            finally:
+                self._applying = False
             return
-        if n != self._n:
+        if n != self._n or (self.meta or {}).get("status") == "error":  # (the same n again clears an error)
             self._n = n
             self.recompute()
 
