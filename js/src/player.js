@@ -116,7 +116,12 @@ export function renderPlayer({ model, el, signal }) {
       panelsEl.prepend(panels.z.el);
       el.classList.add("fv-linked");
     } else if (!S.linked && panels.z) {
-      panels.z.destroy();
+      const z = panels.z;
+      // a brush, hover or handle drag on the z panel ends with it (else the x panel's hover and handles stay off)
+      if (S.drag?.p === z) S.drag = S.brush = null;
+      if (S.pointer?.p === z) { S.pointer = null; S.hoverV = -1; }
+      if (S.handleDrag?.p === z) S.handleDrag = null;
+      z.destroy();
       panels.z = null;
       el.classList.remove("fv-linked");
     }
