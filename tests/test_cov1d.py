@@ -370,3 +370,14 @@ def test_values_beyond_float32_on_the_wire_are_zeroed_and_flagged():
     assert not s.valid[big].any() and not s.x[big].any()
     assert s.status == "non-finite" and f"{int((s.valid == 0).sum())} of 4001" in s.message
     json.dumps(s.meta(), allow_nan=False)
+
+
+def test_a_wider_strip_is_moved_back_onto_the_grid_as_the_browser_moves_it():
+    """strip_dz set from Python: a strip that no longer fits where it starts moves back (js clampStrip), so that
+    both sides hold the same strip (Python kept 0.85 with dz 0.3 past the grid's end at 1)."""
+    w = ChangeOfVariables1D(strip_z=0.85, strip_dz=0.1)
+    assert w.strip_z == pytest.approx(0.85)
+    w.strip_dz = 0.3
+    z = state_arrays(w)["z"].astype(np.float64)
+    assert w.strip_z == pytest.approx(z[-1] - 0.3) and w.strip_z + w.strip_dz <= z[-1] + 1e-12
+    assert w.readout.ok and w.readout.area_z == pytest.approx(0.3, rel=1e-6)

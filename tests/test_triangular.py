@@ -95,3 +95,8 @@ def test_plot_twin():
     assert image.colorbar.norm.vmin == pytest.approx(-m) and image.colorbar.norm.vmax == pytest.approx(m)
     axes = plot_triangular(w.scene, timing=time_logdet((8, 16, 32), repeats=2))
     assert len(axes) == 2
+
+
+def test_a_single_diagonal_size_says_so_instead_of_a_nan_slope():
+    t = time_logdet((8, 16), repeats=2, diag_sizes=(1000,))
+    assert "nan" not in t["note"].lower() and "too few sizes" in t["note"], t["note"]

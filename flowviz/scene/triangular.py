@@ -246,9 +246,11 @@ def time_logdet(sizes: Sequence[int] = DEFAULT_SIZES, *, repeats: int = 5, devic
         note = (f"dense LU fitted slope {lu_slope:.2f}, below the asymptotic 3: at these sizes call overhead, "
                 f"cache effects and multithreading dominate on this {dev.type.upper()}; measure larger n to see n^3. "
                 f"Diagonal: slope {dg_slope:.2f} (overhead-bound, theory 1).")
-    if d_n:
+    if d_n and math.isfinite(float(diag_only["slope"])):  # type: ignore[arg-type]
         note += (f" Diagonal alone, n = {d_n[0]}..{d_n[-1]}: slope {diag_only['slope']:.2f}"
                  f" (fitted from n = {diag_only['slope_from_n']}).")
+    elif d_n:
+        note += f" Diagonal alone, n = {d_n[0]}..{d_n[-1]}: too few sizes to fit a slope."
     return {"n": out_n, "lu_median_s": lu, "diag_median_s": dg, "lu_slope": lu_slope, "diag_slope": dg_slope,
             "slope_from_n": out_n[idx[0]] if idx else None, "device": str(dev), "threads": torch.get_num_threads(),
             "repeats": int(repeats), "note": note, "diag_only": diag_only}

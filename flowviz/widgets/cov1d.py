@@ -213,6 +213,13 @@ class ChangeOfVariables1D(ArrayWidget):
             raise traitlets.TraitError(f"strip_dz must be a positive number, got {dz}")
         return float(dz)
 
+    @traitlets.observe("strip_dz")
+    def _on_strip_dz(self, change: dict[str, Any]) -> None:
+        """A wider strip may no longer fit where it starts: moved back onto the grid, as the browser does."""
+        z = self._clamped_strip(self.strip_z) if hasattr(self, "_scene") else self.strip_z
+        if z != self.strip_z:
+            self.strip_z = z
+
     def set_params(self, **values: float) -> None:
         """Set map parameters from Python (the same path as the sliders), e.g. ``view.set_params(a=-2)``."""
         self.params = {**self._values, **values}

@@ -21,7 +21,8 @@ export function fakeNode(tag) {
   const style = { setProperty(k, v) { this[k] = v; }, removeProperty(k) { delete this[k]; }, getPropertyValue(k) { return this[k] ?? ""; } };
   const n = {
     tag, parent: null, children: [], dataset: {}, style, textContent: "", hidden: false, width: 300, height: 150,
-    classList: { add: (...c) => c.forEach((x) => classes.add(x)), remove: (...c) => c.forEach((x) => classes.delete(x)), contains: (c) => classes.has(c) },
+    classList: { add: (...c) => c.forEach((x) => classes.add(x)), remove: (...c) => c.forEach((x) => classes.delete(x)), contains: (c) => classes.has(c),
+      toggle: (c, on = !classes.has(c)) => { if (on) classes.add(c); else classes.delete(c); return on; } },
     set innerHTML(v) { this._html = v; }, get innerHTML() { return this._html || ""; },
     setAttribute(k, v) { this["@" + k] = String(v); }, getAttribute(k) { return this["@" + k] ?? null; }, removeAttribute(k) { delete this["@" + k]; },
     append(...nodes) { for (const c of nodes) { if (typeof c === "string") continue; c.parent = this; this.children.push(c); } },

@@ -67,7 +67,8 @@ export function renderCov1d({ model, el, signal }) {
     o.addEventListener("pointerdown", (e) => down(e, p), { signal: alive });
     o.addEventListener("pointermove", (e) => move(e, p), { signal: alive });
     o.addEventListener("pointerup", (e) => up(e, p), { signal: alive });
-    o.addEventListener("pointercancel", () => { S.drag = null; }, { signal: alive });
+    // a cancelled drag (touch input often ends so) still tells Python where the strip is, as a release does
+    o.addEventListener("pointercancel", (e) => up(e, p), { signal: alive });
     return p;
   }
 
@@ -102,8 +103,10 @@ export function renderCov1d({ model, el, signal }) {
     "change:meta": () => { S.dirty = true; requestDraw(); },
     "change:controls": updateParams,
     "change:params": updateParams,
-    "change:strip_z": () => { const v = +model.get("strip_z"); if (Number.isFinite(v) && !S.drag) { S.z0 = v; clampZ(); requestDraw(); } },
-    "change:strip_dz": () => { const v = +model.get("strip_dz"); if (v > 0) { S.dz = v; clampZ(); updateParams(); requestDraw(); } },
+    // (clamped in the next frame, against the grid of whatever arrays have arrived by then: a strip_z and new
+    // arrays sent together, in either order, are read together)
+    "change:strip_z": () => { const v = +model.get("strip_z"); if (Number.isFinite(v) && !S.drag) { S.z0 = v; requestDraw(); } },
+    "change:strip_dz": () => { const v = +model.get("strip_dz"); if (v > 0) { S.dz = v; updateParams(); requestDraw(); } },
   });
 
   // ---- dragging the strip (in either panel; x is mapped back through G^-1)
@@ -145,6 +148,7 @@ export function renderCov1d({ model, el, signal }) {
   // ---- drawing (requestDraw schedules frame, one at a time)
   function frame() {
     if (S.dirty) rebuild();
+    clampZ();
     draw();
   }
 

@@ -25,6 +25,7 @@ const LENS_CSS = `
 .flowviz-player .fv-lens-m3 { display: grid; grid-template-columns: repeat(3, 5em); gap: 3px; margin: 4px 0 8px; }
 .flowviz-player .fv-lens-m3[hidden], .flowviz-player .fv-panel[hidden] { display: none; }
 .flowviz-player .fv-lens-m3 input { font: inherit; width: 5em; }
+.flowviz-player .fv-lens-m3 input.fv-bad-input { outline: 2px solid var(--fv-bad); } /* refused: empty or not a number */
 /* the map's text can be longer than the side panel: wrap it (the matrices below stay aligned: short lines) */
 .flowviz-player .fv-lens-info, .flowviz-player .fv-lens-hover { white-space: pre-wrap; overflow-wrap: anywhere; }
 .flowviz-player .fv-lens-btn { font: inherit; padding: 0.25em 0.8em; border: 1px solid var(--fv-border); border-radius: 6px;
@@ -128,8 +129,11 @@ export function renderLens({ model, el, signal }) {
     const inp = document.createElement("input");
     inp.type = "number"; inp.step = "0.1"; inp.dataset.index = String(i);
     inp.addEventListener("change", () => {
-      const v = m3Inputs.map((q) => +q.value);
-      if (v.every(Number.isFinite)) save({ matrix3: v });
+      // an empty or unreadable cell ("", "1e-": a number input reports "") is refused and marked, not read as 0
+      const bad = m3Inputs.filter((q) => String(q.value).trim() === "" || q.validity?.badInput || !Number.isFinite(+q.value));
+      for (const q of m3Inputs) q.classList?.toggle("fv-bad-input", bad.includes(q));
+      if (bad.length) return;
+      save({ matrix3: m3Inputs.map((q) => +q.value) });
     }, { signal: alive });
     m3Inputs.push(inp); m3.append(inp);
   }

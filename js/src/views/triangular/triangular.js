@@ -44,7 +44,7 @@ const f = (x) => formatNumber(x);
 export function renderTriangular({ model, el, signal }) {
   const { alive, val, save, listen, requestDraw, followTheme, onCleanup, cleanup } =
     mountView({ model, el, signal }, { classes: ["flowviz-triangular"], css: CSS + TRI_CSS, frame: draw });
-  let theme, frameNo = 0, J = null, n = 0, hoverIJ = null;
+  let theme, frameNo = 0, J = null, n = 0, hoverIJ = null, awaiting = false;
 
   const bar = document.createElement("div");
   bar.className = "fv-tri-bar";
@@ -90,7 +90,12 @@ export function renderTriangular({ model, el, signal }) {
   fitToSlide(el, main, { signal: alive, onFit: () => requestDraw() });
 
   kindSel.addEventListener("change", () => save({ kind: kindSel.value }), { signal: alive });
-  measureBtn.addEventListener("click", () => save({ measure_request: (val("measure_request", 0) | 0) + 1 }), { signal: alive });
+  measureBtn.addEventListener("click", () => {
+    if (measureBtn.disabled) return;
+    awaiting = true; // until Python answers (measuring, then timing): a second click queues nothing
+    measureBtn.disabled = true;
+    save({ measure_request: (val("measure_request", 0) | 0) + 1 });
+  }, { signal: alive });
   heat.addEventListener("pointermove", (e) => {
     if (!n) return;
     const r = heat.getBoundingClientRect();
@@ -118,15 +123,16 @@ export function renderTriangular({ model, el, signal }) {
   listen({
     "change:arrays": () => { rebuild(); requestDraw(); }, "change:meta": () => { rebuild(); requestDraw(); },
     "change:controls": () => requestDraw(), "change:params": () => requestDraw(),
-    "change:kind": () => { kindSel.value = val("kind", "maf"); }, "change:timing": () => requestDraw(),
-    "change:measuring": () => requestDraw(),
+    "change:kind": () => { kindSel.value = val("kind", "maf"); },
+    "change:timing": () => { awaiting = false; requestDraw(); },
+    "change:measuring": () => { awaiting = false; requestDraw(); },
   });
 
   // requestDraw schedules draw, one frame at a time
   function draw() {
     const meta = val("meta", {});
     params.update(val("controls", []), val("params", {}), []);
-    measureBtn.disabled = !kernel || !!val("measuring", false); // a static page has no kernel to measure with
+    measureBtn.disabled = !kernel || awaiting || !!val("measuring", false); // a static page has no kernel
     measureBtn.textContent = val("measuring", false) ? "measuring\u2026" : "measure LU vs diagonal";
     drawHeat(meta);
     drawTiming(val("timing", {}));
@@ -135,7 +141,7 @@ export function renderTriangular({ model, el, signal }) {
   }
 
   function drawHeat(meta) {
-    const errLine = meta.status === "error" ? `cannot show this: ${meta.message}` : "";
+    const errLine = meta.status === "error" ? (meta.message ? `cannot show this: ${meta.message}` : "cannot show this state") : "";
     if (!J) { info.textContent = errLine || "waiting for data\u2026"; return; }
     const dpr = deviceRatio();
     const r = heat.getBoundingClientRect();
