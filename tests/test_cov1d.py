@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import pathlib
 
 import numpy as np
 import pytest
@@ -381,3 +382,36 @@ def test_a_wider_strip_is_moved_back_onto_the_grid_as_the_browser_moves_it():
     z = state_arrays(w)["z"].astype(np.float64)
     assert w.strip_z == pytest.approx(z[-1] - 0.3) and w.strip_z + w.strip_dz <= z[-1] + 1e-12
     assert w.readout.ok and w.readout.area_z == pytest.approx(0.3, rel=1e-6)
+
+
+# ---- a state fixture for js/test/cov1d-view.test.js (the view mounted in node): two bases, a small grid
+
+COV_FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "js" / "test" / "fixtures" / "cov1d_states.json"
+
+
+def cov_fixture() -> dict:
+    from flowviz.widgets.wire import encode_arrays, to_base64
+
+    out = {}
+    for base in ("uniform", "normal"):
+        s = cov1d_scene(base, "affine", {"a": 2.0, "b": 1.0}, grid=201, n_samples=2000, bins=20)
+        out[base] = {"arrays": to_base64(encode_arrays(s.arrays())), "meta": s.meta(), "base": base, "map": "affine"}
+    return out
+
+
+def test_js_cov1d_fixture_is_current():
+    """js/test/fixtures/cov1d_states.json is what cov1d_scene sends now (regenerate: python tests/test_cov1d.py)."""
+    from flowviz.widgets.wire import decode_array
+
+    saved, fresh = json.loads(COV_FIXTURE.read_text()), json.loads(json.dumps(cov_fixture()))
+    assert saved.keys() == fresh.keys()
+    for base in fresh:
+        assert saved[base]["arrays"].keys() == fresh[base]["arrays"].keys()
+        for k in fresh[base]["arrays"]:
+            np.testing.assert_allclose(decode_array(saved[base]["arrays"][k]), decode_array(fresh[base]["arrays"][k]),
+                                       rtol=1e-5, atol=1e-6, err_msg=f"{base}.{k}")
+
+
+if __name__ == "__main__":
+    COV_FIXTURE.write_text(json.dumps(cov_fixture(), separators=(",", ":")) + "\n")
+    print(f"wrote {COV_FIXTURE}")

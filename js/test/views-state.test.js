@@ -78,3 +78,37 @@ test("triangular: an error without a message reads as such, never 'undefined'", 
   assert.doesNotMatch(info.textContent, /undefined|NaN|null/);
   m.ac.abort();
 });
+
+// ChangeOfVariables1D: states cov1d_scene sends (tests/test_cov1d.py writes them and checks they are current)
+const COV = JSON.parse(readFileSync(new URL("./fixtures/cov1d_states.json", import.meta.url), "utf8"));
+
+test("cov1d: a strip_z from Python sent with new arrays is read against those arrays, in either order", async () => {
+  const { renderCov1d } = await import("../src/views/cov1d/view.js");
+  for (const order of ["strip_z first", "arrays first"]) {
+    const m = mount(renderCov1d, { ...COV.uniform, strip_z: 0.5, strip_dz: 0.1 });
+    const n = COV.normal; // Python: w.base = "normal"; w.strip_z = -2 (two messages, no frame between them)
+    if (order === "strip_z first") m.model.set("strip_z", -2);
+    m.model.set("arrays", n.arrays);
+    m.model.set("meta", n.meta);
+    m.model.set("base", "normal");
+    if (order === "arrays first") m.model.set("strip_z", -2);
+    runFrames();
+    assert.equal(+m.el.dataset.stripZ, -2, `${order}: the page shows Python's strip (not one clamped to U[0, 1])`);
+    m.ac.abort();
+  }
+});
+
+test("cov1d: a cancelled drag of the strip writes where it ended, as a release does", async () => {
+  const { renderCov1d } = await import("../src/views/cov1d/view.js");
+  const m = mount(renderCov1d, { ...COV.uniform, strip_z: 0.2, strip_dz: 0.1 });
+  const overlay = findAll(m.el, (n) => n.className === "fv-overlay")[0];
+  overlay.dispatch("pointerdown", { button: 0, clientX: 150, clientY: 200, pointerId: 1 });
+  overlay.dispatch("pointermove", { clientX: 190, clientY: 200, pointerId: 1 });
+  runFrames();
+  const shown = +m.el.dataset.stripZ;
+  assert.ok(Math.abs(shown - 0.2) > 0.01, `the drag moved the strip (shown ${shown})`);
+  overlay.dispatch("pointercancel", { pointerId: 1 });
+  runFrames();
+  assert.ok(Math.abs(m.model.get("strip_z") - shown) < 1e-12, `model ${m.model.get("strip_z")} vs shown ${shown}`);
+  m.ac.abort();
+});
