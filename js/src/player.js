@@ -244,6 +244,7 @@ export function renderPlayer({ model, el, signal }) {
     const hit = p.which === "x" && p.tr ? hitHandle(S.shownHandles.map((h) => h.value), p.tr, x, y, handleRadius()) : -1;
     if (hit >= 0) {
       const h = S.shownHandles[hit];
+      if (S.playing) setPlaying(false); // the handle's layer stays in view while it is dragged
       S.handleDrag = { p, pointerId: e.pointerId, sent: h.value.slice(), ...beginDrag(h.spec, h.value, p.tr, x, y) };
       // hold the camera: every recompute brings new bounds, and a view that moved under the pointer
       // would move the handle away from it; released when the pointer leaves the panel

@@ -45,3 +45,16 @@ test("two views, dark and light: each draws the sum curve in its own theme's col
   dark.ac.abort();
   light.ac.abort();
 });
+
+test("the last c moved is written even when the view goes before the debounce fires", () => {
+  const { model, el, ac } = mount("light");
+  const slider = (function find(n) {
+    if (n.dataset?.id === "log10_c") return n;
+    for (const c of n.children || []) { const f = find(c); if (f) return f; }
+    return null;
+  })(el);
+  slider.value = "-1";
+  slider.dispatch("input", {});
+  ac.abort(); // the cell is removed within 120 ms of the last move
+  assert.ok(Math.abs(model.get("c") - 0.1) < 1e-9, `c ${model.get("c")}`);
+});

@@ -133,3 +133,20 @@ test("the legend mentions dragging the ring only where a handle can be dragged",
   assert.doesNotMatch(legendOf(off), /Drag the ring/);
   off.ac.abort();
 });
+
+test("grabbing a handle while the flow plays pauses it, so the handle's layer stays in view", () => {
+  const m = mount({ position: 1.5 }, withCentreHandle([0.2, -0.3]));
+  m.model.set("playing", true);
+  m.frame(16);
+  const t = m.toPx(), x = t.px(0.2), y = t.py(-0.3);
+  m.overlay().dispatch("pointerdown", { button: 0, clientX: x, clientY: y, pointerId: 1 });
+  m.frame(16);
+  assert.equal(m.model.get("playing"), false);
+  m.overlay().dispatch("pointermove", { clientX: x + 30, clientY: y, pointerId: 1 });
+  for (let i = 0; i < 20; i++) m.frame(100); // two seconds later: had it played on, layer 2 would be gone
+  m.overlay().dispatch("pointerup", { clientX: x + 30, clientY: y, pointerId: 1 });
+  m.frame();
+  const writes = m.saves.filter((s) => "params" in s);
+  assert.ok(writes.length >= 1 && writes.at(-1).params.c0 > 0.2, "the drag moved the centre");
+  m.ac.abort();
+});

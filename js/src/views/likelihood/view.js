@@ -46,7 +46,7 @@ export function renderLikelihood({ model, el, signal }) {
     if (id !== "log10_c" || !S.a) return;
     S.c = clampC(10 ** value);
     clearTimeout(S.timer);
-    S.timer = setTimeout(() => save({ c: S.c }), 120);
+    S.timer = setTimeout(() => { S.timer = 0; save({ c: S.c }); }, 120);
     requestDraw();
   }, { kernel: !val("static", false) });
   const panelsEl = document.createElement("div");
@@ -67,6 +67,7 @@ export function renderLikelihood({ model, el, signal }) {
   const banner = createBanner(panelsEl);
   onCleanup(() => {
     clearTimeout(S.timer);
+    if (S.timer) { S.timer = 0; save({ c: S.c }); } // the last c moved is written, even if the view goes now
     for (const p of panels) p.destroy();
   });
 
