@@ -31,6 +31,7 @@ import torch
 
 from ..flows import Affine, Flow, Logit, Sigmoid, SinhArcsinh, StandardNormal, Uniform
 from ..flows.distributions import Distribution
+from .finite import finite32, wire_float32
 
 __all__ = ["BASES", "MAPS", "Cov1DScene", "StripReadout", "build_map", "cov1d_scene", "default_params",
            "make_base", "strip_readout"]
@@ -210,7 +211,7 @@ def cov1d_scene(base: str = "uniform", map: str = "affine", params: dict[str, fl
     x, dxdz = _forward(flow, z)
     px = pi / dxdz.abs()
     # finite as the wire's float32 (x = 1e300 z is finite in float64, inf in float32): else valid = 0, zeroed
-    valid = _finite32(x) & _finite32(px) & (dxdz != 0) & _finite32(dxdz)
+    valid = finite32(x) & finite32(px) & (dxdz != 0) & finite32(dxdz)
     status, message = "ok", ""
     if not inv_ok:
         status = "not invertible"
@@ -222,7 +223,7 @@ def cov1d_scene(base: str = "uniform", map: str = "affine", params: dict[str, fl
     zeros = torch.zeros_like(z)
     x_out = torch.where(valid, x, zeros)
     px_out = torch.where(valid, px, zeros)
-    dxdz_out = torch.where(_finite32(dxdz), dxdz, zeros)
+    dxdz_out = torch.where(finite32(dxdz), dxdz, zeros)
 
     g = torch.Generator().manual_seed(seed)
     zs = flow.base.sample(n_samples, g).to(torch.float64)[:, 0]
@@ -240,9 +241,9 @@ def cov1d_scene(base: str = "uniform", map: str = "affine", params: dict[str, fl
         if map == "logit":
             q = (0.002, 0.998)
         ends = _forward(flow, torch.tensor(q, dtype=torch.float64))[0]
-        if bool(_finite32(ends).all()) and float(ends.max()) > float(ends.min()):
+        if bool(finite32(ends).all()) and float(ends.max()) > float(ends.min()):
             x_lo, x_hi = float(ends.min()), float(ends.max())
-        xs_f = xs[_finite32(xs)].numpy()
+        xs_f = xs[finite32(xs)].numpy()
         # density relative to all samples (those outside the range are not lost silently: they lower the bars)
         counts, hx_edges = np.histogram(xs_f, bins=bins, range=(x_lo, x_hi))
         hx = counts / (n_samples * np.diff(hx_edges))
@@ -254,25 +255,13 @@ def cov1d_scene(base: str = "uniform", map: str = "affine", params: dict[str, fl
         hx = np.zeros(bins)
         x_ymax = 1.0
     z_ymax = _ymax(float(pi.max()), hz, pi.numpy())
-    f32 = _f32
+    f32 = wire_float32
     return Cov1DScene(
         z=f32(z.numpy()), pi=f32(pi.numpy()), x=f32(x_out.numpy()), dxdz=f32(dxdz_out.numpy()),
         px=f32(px_out.numpy()), valid=f32(valid.numpy()), hz_edges=f32(hz_edges), hz=f32(hz),
         hx_edges=f32(hx_edges), hx=f32(hx), base=base, map=map, params=params, flow=flow, status=status,
         message=message, formula=_FORMULAS[map], z_bounds=_bounds(z_lo, z_hi, z_ymax),
         x_bounds=_bounds(x_lo, x_hi, x_ymax), n_samples=n_samples)
-
-
-def _f32(a: torch.Tensor | np.ndarray) -> np.ndarray:
-    """float32 C-order copy: cast first, then what is not finite zeroed (a float64 beyond float32's range too)."""
-    out = torch.as_tensor(np.asarray(a, dtype=np.float64)).to(torch.float32, memory_format=torch.contiguous_format,
-                                                                copy=True)
-    return torch.nan_to_num_(out, nan=0.0, posinf=0.0, neginf=0.0).numpy()
-
-
-def _finite32(t: torch.Tensor) -> torch.Tensor:
-    """Where ``t`` (float64) is finite as float32, the type its arrays cross as."""
-    return torch.isfinite(t.to(torch.float32))
 
 
 def _ymax(curve_max: float, hist: np.ndarray, curve: np.ndarray) -> float:

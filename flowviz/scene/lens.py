@@ -37,7 +37,7 @@ from torch import Tensor
 
 from ..expr import ParsedMap, parse_map
 from ..flows.base import check_positive, check_whole
-from .finite import finite_or_none
+from .finite import finite32, finite_or_none, wire_float32
 from .mesh import mesh_grid
 
 __all__ = ["LECTURE_MATRIX", "LECTURE_MATRIX3", "LensScene", "SIX_TERMS", "cube_edges", "lens_scene",
@@ -124,18 +124,6 @@ def _log_normal(z: Tensor) -> Tensor:
     return -0.5 * (z * z).sum(-1) - LOG_2PI
 
 
-def _finite32(t: Tensor) -> Tensor:
-    """Where ``t`` is finite as float32 (the wire's type): a float64 value beyond +-3.4e38 is not."""
-    return torch.isfinite(t.to(torch.float32))
-
-
-def _finite_np(t: Tensor) -> np.ndarray:
-    """float32 C-order numpy copy of ``t``, cast first and then every entry that is not finite zeroed (so that
-    a finite float64 beyond float32's range is zeroed too, not sent as inf)."""
-    out = t.detach().to(device="cpu", dtype=torch.float32, memory_format=torch.contiguous_format, copy=True)
-    return torch.nan_to_num_(out, nan=0.0, posinf=0.0, neginf=0.0).numpy()
-
-
 def _finite_rows(m: Tensor) -> list[list[float | None]]:
     """A matrix as JSON rows: None for an entry that is NaN or inf (the browser shows "non-finite")."""
     return [[finite_or_none(v) for v in row] for row in m.tolist()]
@@ -158,7 +146,7 @@ def _bounds(p: Tensor, ok: Tensor, pad: float = 0.1) -> list[float]:
 
 
 def _quantile_box(p: Tensor, q: float = 0.005) -> list[float]:
-    ok = _finite32(p).all(-1)
+    ok = finite32(p).all(-1)
     pts = p[ok]
     if pts.shape[0] < 10:
         return [-4.0, 4.0, -4.0, 4.0]
@@ -342,9 +330,9 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
     logp0 = _log_normal(z)
     logp1 = logp0 - logdet
     # what the browser gets is float32: a position, J or density beyond float32's range is not finite there
-    placed1 = _finite32(x).all(-1)
-    ok32 = ok & placed1 & _finite32(J).flatten(1).all(-1)
-    ok1 = ok32 & _finite32(logp1)
+    placed1 = finite32(x).all(-1)
+    ok32 = ok & placed1 & finite32(J).flatten(1).all(-1)
+    ok1 = ok32 & finite32(logp1)
     finite = torch.stack([torch.ones_like(ok), ok1]).to(torch.float32)
     placed = torch.stack([torch.ones_like(ok), placed1]).to(torch.float32)
     # folds (the renderer's red hatching): only where det J_f has the minority sign, so that an
@@ -366,7 +354,7 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
     g = torch.Generator().manual_seed(int(seed))
     zs = torch.randn(int(n_samples), 2, generator=g, dtype=dt)
     xs = fn(zs)
-    xs_ok = _finite32(xs).all(-1)
+    xs_ok = finite32(xs).all(-1)
     box = _quantile_box(xs)
     hist = np.zeros((bins, bins), dtype=np.float64)
     if bool(xs_ok.any()):
@@ -395,21 +383,21 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
         sq_img = fn(boundary)
 
     b0 = _bounds(z, torch.ones_like(ok))
-    sq_ok = _finite32(sq_img).all(-1)
+    sq_ok = finite32(sq_img).all(-1)
     b1 = _bounds(torch.cat([x[ok32], sq_img[sq_ok]]), torch.ones(int(ok32.sum()) + int(sq_ok.sum()), dtype=torch.bool))
     pts_ok = xs_ok[:, None]
     return LensScene(
-        mesh=_finite_np(torch.stack([z, torch.where(placed1[:, None], x, torch.zeros_like(x))])),
-        logp=_finite_np(torch.stack([logp0, torch.where(ok1, logp1, torch.zeros_like(logp1))])),
+        mesh=wire_float32(torch.stack([z, torch.where(placed1[:, None], x, torch.zeros_like(x))])),
+        logp=wire_float32(torch.stack([logp0, torch.where(ok1, logp1, torch.zeros_like(logp1))])),
         finite=np.ascontiguousarray(finite.numpy()), placed=np.ascontiguousarray(placed.numpy()),
         folded=np.ascontiguousarray(folded.numpy()),
-        jac=_finite_np(J.reshape(1, -1, 4)),
-        logdet=_finite_np(logdet[None]),
-        vertex_det=_finite_np(det[None]),
-        jac_finite=np.ascontiguousarray((_finite32(J).flatten(1).all(-1) & _finite32(det))[None].numpy(),
+        jac=wire_float32(J.reshape(1, -1, 4)),
+        logdet=wire_float32(logdet[None]),
+        vertex_det=wire_float32(det[None]),
+        jac_finite=np.ascontiguousarray((finite32(J).flatten(1).all(-1) & finite32(det))[None].numpy(),
                                         dtype=np.float32),
-        points=_finite_np(torch.stack([zs, torch.where(pts_ok, xs, torch.zeros_like(xs))])),
-        square=_finite_np(sq), square_image=_finite_np(sq_img),
+        points=wire_float32(torch.stack([zs, torch.where(pts_ok, xs, torch.zeros_like(xs))])),
+        square=wire_float32(sq), square_image=wire_float32(sq_img),
         hist=np.ascontiguousarray(hist, dtype=np.float32),
         formula=None if formula is None else np.ascontiguousarray(formula, dtype=np.float32),
         gx=gx, gy=gy, text=text, linear=bool(linear),

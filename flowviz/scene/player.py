@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from ..flows import Bijection, Flow
 from ..flows.flow import check_finite
+from .finite import FLOAT32_RANGE, finite32, wire_float32
 from .mesh import base_extent, mesh_grid, stretch_flags
 
 __all__ = ["AUTO_GRID", "AUTO_UNRESOLVED", "LayerInfo", "PlayerScene", "SceneCache", "forward_with_jacobian",
@@ -271,25 +272,6 @@ def _orientation(det: Tensor, ok: Tensor | None, border: Tensor) -> Tensor:
     return torch.ones((), dtype=det.dtype, device=det.device)
 
 
-def _numpy(t: Tensor, clean: bool = False) -> np.ndarray:
-    """float32 C-order numpy copy (never a view of ``t``, which may be a :class:`SceneCache`'s). Cast first, then
-    every entry that is not finite zeroed, so that a finite float64 beyond float32's range is zeroed, not sent as
-    inf; ``clean``: known finite as float32 (a float32 tensor checked finite, or boolean flags), nothing to zero."""
-    out = t.detach().to(device="cpu", dtype=torch.float32, memory_format=torch.contiguous_format, copy=True)
-    if not clean or t.dtype not in _FLOAT32_RANGE:
-        out = torch.nan_to_num_(out, nan=0.0, posinf=0.0, neginf=0.0)
-    return out.numpy()
-
-
-#: dtypes whose every finite value is finite as float32 (a float64 above 3.4e38 is not)
-_FLOAT32_RANGE = (torch.float32, torch.float16, torch.bfloat16, torch.bool, torch.uint8)
-
-
-def _finite32(t: Tensor) -> Tensor:
-    """Where ``t`` is finite as the wire's float32 (for float32 itself: no copy)."""
-    return torch.isfinite(t if t.dtype in _FLOAT32_RANGE else t.to(torch.float32))
-
-
 def _finite_text(text: str) -> str:
     """A layer's description with each printed NaN or inf (as Python formats them) read as "non-finite"."""
     return re.sub(r"[-+]?\b(?:nan|inf)\b", "non-finite", text)
@@ -442,15 +424,15 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int | str = 65, gy: int | None = 
     cum = torch.cat([log_dets.new_zeros((1, N + V)), torch.cumsum(log_dets, 0)])
     logp = flow.base.log_prob(v).unsqueeze(0) - cum
     # every state, log-det and density finite (as the wire's float32: a float64 flow's 1e39 is not): no flags
-    all_finite = in_ok and _all_finite(logp) and (dtype in _FLOAT32_RANGE or _all_finite(
+    all_finite = in_ok and _all_finite(logp) and (dtype in FLOAT32_RANGE or _all_finite(
         states.to(torch.float32), logp.to(torch.float32)))
     if all_finite:
         finite = None
         finite_logp = logp.reshape(-1)
     else:
         # placed: the position is finite in this state and every earlier one; finite: the density too
-        placed = torch.cumprod(_finite32(states).all(-1).to(torch.uint8), 0).bool()
-        finite = torch.cumprod((placed & _finite32(logp)).to(torch.uint8), 0).bool()
+        placed = torch.cumprod(finite32(states).all(-1).to(torch.uint8), 0).bool()
+        finite = torch.cumprod((placed & finite32(logp)).to(torch.uint8), 0).bool()
         # per layer: how many sample points first became non-finite there
         for k, info in enumerate(infos):
             info.nonfinite = int((finite[k, :N] & ~finite[k + 1, :N]).sum())
@@ -490,23 +472,24 @@ def player_scene(flow: Flow, z: Tensor, *, gx: int | str = 65, gy: int | None = 
         k = next(i for i, info in enumerate(infos) if info.nonfinite)
         status = "non-finite"
         message = f"NaN/inf for {infos[k].nonfinite} of {N} points first at layer {k + 1} ({infos[k].name})"
-        if dtype not in _FLOAT32_RANGE:
+        if dtype not in FLOAT32_RANGE:
             message += " (shown in float32: beyond +-3.4e38 counts as inf)"
 
+    w = wire_float32  # every array as the wire's float32
     if finite is None:
         ones = torch.ones((K + 1, N + V), dtype=torch.bool, device=device)
         return PlayerScene(
-            points=_numpy(states[:, :N], clean=True), points_logp=_numpy(logp[:, :N], clean=True),
-            points_finite=_numpy(ones[:, :N], clean=True), mesh=_numpy(states[:, N:], clean=True),
-            logp=_numpy(logp[:, N:], clean=True), finite=_numpy(ones[:, N:], clean=True),
-            jac=_numpy(jac, clean=True), logdet=_numpy(log_dets[:, N:], clean=True),
-            folded=_numpy(folded, clean=True), gx=gx, gy=gy, layers=infos, base=base_name,
+            points=w(states[:, :N], clean=True), points_logp=w(logp[:, :N], clean=True),
+            points_finite=w(ones[:, :N], clean=True), mesh=w(states[:, N:], clean=True),
+            logp=w(logp[:, N:], clean=True), finite=w(ones[:, N:], clean=True),
+            jac=w(jac, clean=True), logdet=w(log_dets[:, N:], clean=True),
+            folded=w(folded, clean=True), gx=gx, gy=gy, layers=infos, base=base_name,
             status=status, message=message, logp_range=(lo, hi), bounds=bounds)
     states = torch.where(placed[..., None], states, torch.zeros_like(states))
     logp = torch.where(finite, logp, torch.zeros_like(logp))
     return PlayerScene(
-        points=_numpy(states[:, :N]), points_logp=_numpy(logp[:, :N]), points_finite=_numpy(placed[:, :N], clean=True),
-        mesh=_numpy(states[:, N:]), logp=_numpy(logp[:, N:]), finite=_numpy(finite[:, N:], clean=True),
-        jac=_numpy(jac), logdet=_numpy(log_dets[:, N:]), folded=_numpy(folded, clean=True), gx=gx, gy=gy,
+        points=w(states[:, :N]), points_logp=w(logp[:, :N]), points_finite=w(placed[:, :N], clean=True),
+        mesh=w(states[:, N:]), logp=w(logp[:, N:]), finite=w(finite[:, N:], clean=True),
+        jac=w(jac), logdet=w(log_dets[:, N:]), folded=w(folded, clean=True), gx=gx, gy=gy,
         layers=infos, base=base_name, status=status, message=message, logp_range=(lo, hi), bounds=bounds,
-        placed=_numpy(placed[:, N:], clean=True))
+        placed=w(placed[:, N:], clean=True))

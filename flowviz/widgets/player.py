@@ -228,11 +228,7 @@ class FlowPlayer(ArrayWidget):
             self._last_error = traceback.format_exc()
             with self.hold_sync():
                 self.meta = meta
-                self._applying = True  # the sliders show what the flow now holds (the picture is the last one)
-                try:
-                    self._sync_controls()
-                finally:
-                    self._applying = False
+                self._sync_controls_quietly()  # the sliders show what the flow now holds (the picture is the last)
             return
         self._scene, self._grid = scene, scene.gx
         self._version += 1
@@ -244,11 +240,15 @@ class FlowPlayer(ArrayWidget):
         with self.hold_sync():
             self.arrays = {**encode_arrays(scene.arrays()), "lut": self._lut}
             self.meta = meta
-            self._applying = True
-            try:
-                self._sync_controls()
-            finally:
-                self._applying = False
+            self._sync_controls_quietly()
+
+    def _sync_controls_quietly(self) -> None:
+        """_sync_controls with the params observer held off (the widget's own echo is not a change)."""
+        self._applying = True
+        try:
+            self._sync_controls()
+        finally:
+            self._applying = False
 
     def _handles(self) -> list[dict[str, Any]]:
         """Points the browser lets the user drag (js/WIRE.md, ``meta.handles``): each Radial layer's centre z0,

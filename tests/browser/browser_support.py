@@ -89,23 +89,15 @@ def write_notebook(path: Path, cells: list[str | tuple[str, str]]) -> Path:
 # read what the kernel holds (status, parameters, Python's exact numbers) beside what the browser shows.
 # Non-finite floats become null (JSON has no NaN/inf), at any depth.
 PROBE_CELL = """\
-import json, math
+import json
 import ipywidgets as widgets
-
-def finite_or_none(v):
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, dict):
-        return {k: finite_or_none(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [finite_or_none(x) for x in v]
-    return v
+from flowviz.scene.finite import json_safe
 
 def make_probe(view, report, names=("meta",)):
     label = widgets.Label()
     label.add_class("fv-probe")
     def update(_=None):
-        label.value = json.dumps(finite_or_none(report(view)), allow_nan=False)
+        label.value = json.dumps(json_safe(report(view)), allow_nan=False)
     view.observe(update, names=list(names))
     update()
     return label"""
