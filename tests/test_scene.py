@@ -445,6 +445,28 @@ def test_scene_cache_sees_a_parameter_data_assignment() -> None:
     assert_same_scene(got, player_scene(flow, z, gx=9))
 
 
+def test_scene_cache_sees_a_write_through_parameter_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``param.data[i] = v`` bumps neither the parameter's version nor its storage address: the fingerprint's copy
+    of the values sees it, so a slider moved afterwards on a later layer does not show the earlier layer stale.
+    Above SNAPSHOT_MAX entries no copy is kept (then only recompute() sees such a write)."""
+    from flowviz.scene import SceneCache
+    from flowviz.scene import player as scene_player
+    from flowviz.widgets.controls import apply_control
+
+    flow = lecture_flow()
+    z = torch.randn(200, 2, generator=torch.Generator().manual_seed(4))
+    cache = SceneCache()
+    player_scene(flow, z, gx=9, cache=cache)
+    flow.layers[1].weight.data[0, 1] = 0.25  # the Linear's matrix, written around autograd's counter
+    apply_control(flow.layers[3], "alpha", (), 0.7)  # then a control on a later layer
+    got = player_scene(flow, z, gx=9, cache=cache)
+    assert cache.reused == 1
+    assert_same_scene(got, player_scene(flow, z, gx=9))
+    monkeypatch.setattr(scene_player, "SNAPSHOT_MAX", 0)  # no copies kept: identity, version and address only
+    player_scene(flow, z, gx=9, cache=cache)
+    assert all(entry[4] is None for _, fp in cache.prints for entry in fp if isinstance(entry, tuple) and len(entry) == 5)
+
+
 def test_scene_arrays_are_copies_not_views_of_the_cache() -> None:
     """Changing a scene's arrays in place (a user's post-processing) must not change what the cache reuses."""
     from flowviz.scene import SceneCache
