@@ -377,8 +377,11 @@ def test_nan_input_is_a_clear_error() -> None:
 
 
 def test_singular_matrix_and_zero_scale_are_refused() -> None:
-    with pytest.raises(ValueError, match="singular"):
+    with pytest.raises(ValueError, match=r"singular \(det = 0\)"):
         F.Linear(2, matrix=[[1.0, 2.0], [2.0, 4.0]])
+    # det 1 but condition number 1e12: refused as numerically singular, and the message says so (not "det 0")
+    with pytest.raises(ValueError, match=r"numerically singular: condition number 1e\+12 >= 1e\+12 \(det = 1\)"):
+        F.Linear(2, matrix=[[1e6, 0.0], [0.0, 1e-6]])
     with pytest.raises(ValueError, match="non-zero"):
         F.Affine(2, scale=[1.0, 0.0])
     with pytest.raises(ValueError, match=r"shape \(2, 2\)"):

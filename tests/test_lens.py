@@ -105,6 +105,36 @@ def test_singular_not_invertible_and_finite(m):
         assert np.isfinite(a).all(), name
 
 
+def test_the_singularity_test_is_scale_free_and_overflow_safe() -> None:
+    """A 2x2 J is singular when its rows are parallel to within SINGULAR_TOL radians (|det J| <= tol |J_1.| |J_2.|),
+    not when |det J| is small against max|J|^2: diag(1e6, 1e-6) (det 1, area kept) was called "det J_f = 0:
+    squashes the plane onto a line". det J_f of diag(e^400, e^400) overflows float64: the map is invertible, its det
+    is shown as non-finite with the reason, not as 0. Checked against the angle between the rows (numpy, float64)."""
+    from flowviz.scene.lens import SINGULAR_TOL, singular
+
+    cases = {"1e6*z1, 1e-6*z2": "ok", "exp(z1)*1e6, z2*1e-6": "ok", "1e-7*z1, 1e-7*z2": "ok",
+             "1e6*z1 + 1e6*z2, 1e-6*z1 - 1e-6*z2": "ok",
+             "0.1*z1 + 0.3*z2, 0.13*z1 + 0.39*z2": "not invertible",
+             "z1 + 1e-11*z2, z1": "ok", "z1 + 1e-13*z2, z1": "not invertible",
+             "z1 + z2, z1 + (1 + 1e-14)*z2": "not invertible"}
+    for text, status in cases.items():
+        s = lens_scene(text, grid=9, n_samples=200)
+        assert s.status == status, (text, s.status, s.message)
+        m = np.asarray(s.matrix, dtype=np.float64)
+        r1, r2 = m / np.linalg.norm(m, axis=1, keepdims=True)
+        angle = abs(math.asin(np.clip(r1[0] * r2[1] - r1[1] * r2[0], -1, 1)))  # between the rows, independently
+        assert (angle <= SINGULAR_TOL) == (status != "ok"), text
+        if status == "ok":
+            assert s.det_inv == pytest.approx(1 / s.det, rel=1e-12)
+    J = torch.tensor([[[math.exp(400), 0.0], [0.0, math.exp(400)]], [[1e300, 1e300], [1e-300, -1e-300]],
+                      [[1.0, 2.0], [2.0, 4.0]], [[float("nan"), 0.0], [0.0, 1.0]]], dtype=torch.float64)
+    assert singular(J).tolist() == [False, False, True, True]
+    s = lens_scene("exp(400)*z1, -exp(400)*z2", grid=9, n_samples=200)
+    assert s.status == "non-finite" and s.orientation == "reversed"
+    assert s.message == "det J_f = -exp(800) is beyond float64's range"
+    assert s.meta()["det"] is None and s.meta()["det_inv"] is None and s.jinv is not None
+
+
 def test_singular_map_places_its_grid_on_the_line_without_density():
     # f(z) = [[1, 2], [2, 4]] z sends the plane onto the line x2 = 2 x1: every image vertex is finite
     # (``placed``), none carries a density (log p = +inf: ``finite`` 0), and the vertices lie on that line
@@ -257,10 +287,14 @@ def test_a_map_whose_numbers_overflow_is_a_visible_state_not_an_exception() -> N
     from unittest import mock
 
     w = JacobianLens(grid=9, n_samples=500, bins=8)
-    for text in ["exp(exp(2*z1)), z2", "1e6**16*1e6**16*z1, z2"]:
+    for text in ["exp(exp(2*z1)), z2", "1e6**16*1e6**16*z1, z2"]:  # both invertible: increasing in z1
         w.text = text
-        assert w.meta["text"] == parse_map(text).text and w.error == "" and w.status == "not invertible"
+        assert w.meta["text"] == parse_map(text).text and w.error == "" and w.status == "ok"
+        assert w.meta["orientation"] == "preserved"
         json.dumps(w.meta, allow_nan=False)
+    w.text = "exp(exp(2*z1)), z2"  # x1 = exp(e^6) ~ 1e175 at the mesh's edge: beyond the wire's float32, said so
+    beyond = int((arrays(w)["placed"][1] == 0).sum())
+    assert beyond > 0 and w.meta["message"] == f"{beyond} mesh vertices beyond float32's range (not drawn)"
     shown = w.meta
     for text, err in [("z1, 2*z2", OverflowError("(34, 'Numerical result out of range')")),
                       ("z1, 3*z2", RuntimeError("value cannot be converted"))]:
@@ -329,18 +363,17 @@ def test_a_vertex_with_a_finite_image_and_no_jacobian_is_placed_where_it_maps() 
 # ---- per-vertex det and jac_finite: what the browser's hover readout uses (js/test/lens.test.js reads the fixture)
 
 LENS_FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "js" / "test" / "fixtures" / "lens_readout.json"
-FIXTURE_MAPS = {"singular": "0.1*z1 + 0.3*z2, 0.13*z1 + 0.39*z2", "cuberoot": "z1**(1/3), z2"}
-FIXTURE_ARRAYS = ("mesh", "jac", "det", "jac_finite")
+FIXTURE_MAPS = {"singular": "0.1*z1 + 0.3*z2, 0.13*z1 + 0.39*z2", "cuberoot": "z1**(1/3), z2",
+                "beyond": "exp(exp(2*z1)), z2", "overflow": "exp(400)*z1, -exp(400)*z2"}
 
 
 def lens_fixture() -> dict:
     from flowviz.widgets.wire import encode_arrays, to_base64
 
     out = {}
-    for name, text in FIXTURE_MAPS.items():
-        s = lens_scene(text, grid=9)
-        arrays = {k: v for k, v in s.arrays().items() if k in FIXTURE_ARRAYS}
-        out[name] = {"arrays": to_base64(encode_arrays(arrays)), "meta": s.meta(version=1)}
+    for name, text in FIXTURE_MAPS.items():  # every array the view gets, so that node tests can mount it
+        s = lens_scene(text, grid=9, n_samples=200, bins=8)
+        out[name] = {"arrays": to_base64(encode_arrays(s.arrays())), "meta": s.meta(version=1)}
     return out
 
 
@@ -375,8 +408,10 @@ def test_js_lens_fixture_is_current():
     assert saved.keys() == fresh.keys()
     for name in fresh:
         assert saved[name]["meta"]["orientation"] == fresh[name]["meta"]["orientation"]
-        assert saved[name]["meta"]["status"] == fresh[name]["meta"]["status"]
-        for key in FIXTURE_ARRAYS:
+        for key in ("status", "message", "det", "det_inv"):
+            assert saved[name]["meta"][key] == fresh[name]["meta"][key], (name, key)
+        assert saved[name]["arrays"].keys() == fresh[name]["arrays"].keys()
+        for key in fresh[name]["arrays"]:
             old, new = decode_array(saved[name]["arrays"][key]), decode_array(fresh[name]["arrays"][key])
             np.testing.assert_allclose(old, new, rtol=1e-6, atol=1e-12, err_msg=f"{name}.{key}")
 

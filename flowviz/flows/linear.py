@@ -28,8 +28,11 @@ def check_invertible_matrix(matrix: Tensor) -> None:
     m64 = matrix.detach().double().cpu()
     det = torch.linalg.det(m64).item()
     cond = torch.linalg.cond(m64).item()
-    if det == 0.0 or not cond < MAX_CONDITION:
-        raise ValueError(f"matrix is singular (det = {det:.3g}, condition number {cond:.3g}): not invertible")
+    if det == 0.0:
+        raise ValueError("matrix is singular (det = 0): not invertible")
+    if not cond < MAX_CONDITION:
+        raise ValueError(f"matrix is numerically singular: condition number {cond:.3g} >= {MAX_CONDITION:.0e} "
+                         f"(det = {det:.3g}), so its inverse loses every digit; not used as an invertible layer")
 
 
 class Linear(Bijection):

@@ -7,6 +7,7 @@ contours of the exact density p(x) = pi(A^{-1} x) |det J_{f^-1}| for a linear ma
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -71,9 +72,10 @@ def plot_jacobian_lens(view_or_scene: Any, ax: Any = None, *, cmap: str = "virid
     a0.set_aspect("equal")
     det_inv = "—" if s.det_inv is None else f"{1 / s.det_inv:.4g}"
     at = "" if s.linear else " at z = 0"
-    title = f"x = f(z) = ({s.text})\ndet J_f{at} = {s.det:.4g}, 1/det J_f⁻¹{at} = {det_inv}"
+    det = f"{s.det:.4g}" if math.isfinite(s.det) else "non-finite"
+    title = f"x = f(z) = ({s.text})\ndet J_f{at} = {det}, 1/det J_f⁻¹{at} = {det_inv}"
     if s.status != "ok":
-        title += f"\nnot invertible: {s.message}"
+        title += f"\n{s.status}: {s.message}"
     elif s.orientation == "reversed":
         title += " (orientation reversed)"
     a0.set_title(title, fontsize=9)

@@ -41,7 +41,7 @@ from .finite import finite32, finite_or_none, wire_float32
 from .mesh import mesh_grid
 
 __all__ = ["LECTURE_MATRIX", "LECTURE_MATRIX3", "LensScene", "SIX_TERMS", "cube_edges", "lens_scene",
-           "matrix_text", "oblique_projection", "parallelepiped", "six_terms"]
+           "matrix_text", "oblique_projection", "parallelepiped", "singular", "six_terms"]
 
 #: The lecture's example, f(z) = A z with A = [[1, 1], [2, 0]] (det -2).
 LECTURE_MATRIX = ((1.0, 1.0), (2.0, 0.0))
@@ -55,7 +55,7 @@ SIX_TERMS: tuple[tuple[int, tuple[tuple[int, int], ...]], ...] = (
 )
 
 LOG_2PI = math.log(2 * math.pi)
-SINGULAR_TOL = 1e-12
+SINGULAR_TOL = 1e-12  # a 2x2 J is singular when its rows are parallel to within this angle (see `singular`)
 
 
 def six_terms(m: Sequence[Sequence[float]] | Tensor | np.ndarray) -> list[dict[str, Any]]:
@@ -129,10 +129,17 @@ def _finite_rows(m: Tensor) -> list[list[float | None]]:
     return [[finite_or_none(v) for v in row] for row in m.tolist()]
 
 
-def _squared_scale(m: Tensor) -> float:
-    """max(1, max|m|)^2, the scale of the singularity tolerance, in torch: inf (not an OverflowError, as a Python
-    float's ``**`` raises) where it exceeds float64, e.g. for the Jacobian of exp(exp(2 z1)); NaN stays NaN."""
-    return float(torch.clamp(m.abs().max(), min=1.0).square())
+def singular(J: Tensor) -> Tensor:
+    """Where the 2x2 matrices J (..., 2, 2) are singular: |det J| <= SINGULAR_TOL |J_1.| |J_2.|, i.e. the rows
+    (the gradients of x1 and x2) parallel to within SINGULAR_TOL radians (Hadamard: |det J| <= |J_1.| |J_2.|, equal
+    for orthogonal rows). Scale-free: diag(1e6, 1e-6) (det 1) and 1e-7 I are invertible; the singular map
+    (0.1 z1 + 0.3 z2, 0.13 z1 + 0.39 z2) written with decimals is singular (rounding leaves |det| ~ 1e-18). Tested
+    in logs, so that neither det J (diag(e^400, e^400)) nor the product of the norms overflows float64; a J
+    with a NaN or inf entry counts as singular. js/src/views/lens/linalg.js isSingular is the browser's copy."""
+    sign, logabs = torch.linalg.slogdet(J)
+    rows = torch.hypot(J[..., 0], J[..., 1])  # (..., 2) row norms, without overflow in the squares
+    bound = math.log(SINGULAR_TOL) + torch.log(rows).sum(-1)
+    return (sign == 0) | ~(logabs > bound) | ~torch.isfinite(J).flatten(-2).all(-1)
 
 
 def _bounds(p: Tensor, ok: Tensor, pad: float = 0.1) -> list[float]:
@@ -193,7 +200,7 @@ class LensScene:
     matrix: list[list[float | None]]   # J_f (the map's matrix if linear, else J_f at z = 0); None: not finite
     jinv: list[list[float | None]] | None     # J_{f^-1} = J_f^{-1} (None when singular)
     product: list[list[float | None]] | None  # J_f J_{f^-1}
-    det: float                         # det J_f (0 where it is not finite)
+    det: float                         # det J_f (inf where it overflows float64, NaN where J_f is not finite)
     det_inv: float | None              # det J_{f^-1}
     orientation: str                   # "preserved" | "reversed" | "mixed" | "collapsed"
     status: str
@@ -220,14 +227,15 @@ class LensScene:
 
     def meta(self, version: int = 0) -> dict[str, Any]:
         """JSON metadata (finite numbers only: a matrix entry that is NaN or inf is None, and so is ``det`` when
-        J_f has such an entry, e.g. J_f(0) of log(z1); the browser shows "non-finite")."""
+        J_f has such an entry, e.g. J_f(0) of log(z1), or when det J_f overflows float64 (then ``det_inv``,
+        which underflows, is None too); the browser shows "non-finite")."""
         det_exists = all(v is not None for row in self.matrix for v in row)
         return {
             "K": 1, "N": int(self.points.shape[1]), "gx": self.gx, "gy": self.gy,
             "layers": [{"name": "f", "caption": f"x = f(z) = ({self.text})",
                         "invertible": self.status == "ok", "nonfinite": 0, "enabled": True}],
             "base": "N(0, I)", "text": self.text, "linear": self.linear, "matrix": self.matrix,
-            "jinv": self.jinv, "product": self.product, "det": self.det if det_exists else None,
+            "jinv": self.jinv, "product": self.product, "det": finite_or_none(self.det) if det_exists else None,
             "det_inv": self.det_inv,
             "orientation": self.orientation, "status": self.status, "message": self.message,
             "logp_range": [float(v) for v in self.logp_range], "bounds": self.bounds,
@@ -297,8 +305,9 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
     else:
         m = jfn(torch.zeros(1, 2, dtype=dt)).to(dt)[0]
     mdet = float(torch.linalg.det(m))
-    scale = _squared_scale(m)
-    m_ok = math.isfinite(mdet) and abs(mdet) > SINGULAR_TOL * scale
+    m_ok = not bool(singular(m))
+    sign, logabs = (float(v) for v in torch.linalg.slogdet(m)) if m_ok else (0.0, -math.inf)
+    det_overflow = m_ok and not math.isfinite(mdet)  # diag(e^400, e^400): det e^800, invertible, not "det 0"
     jinv = torch.linalg.inv(m) if m_ok else None
 
     ok = torch.isfinite(x).all(-1) & torch.isfinite(J).flatten(1).all(-1)
@@ -307,18 +316,20 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
     if linear:
         if not m_ok:
             status, message = "not invertible", "det J_f = 0: the map squashes the plane onto a line or a point"
+        elif det_overflow:
+            status = "non-finite"
+            message = f"det J_f = {'-' if sign < 0 else ''}exp({logabs:.6g}) is beyond float64's range"
     else:
-        # each vertex's det against its own J's scale (as the browser's hover tests it): a global scale would
-        # call det J = 3 exp(3 z2) of (z1, exp(3 z2)) zero where z2 is small, next to the large J elsewhere
-        tol = SINGULAR_TOL * torch.clamp(J[ok].abs().flatten(1).amax(-1), min=1.0).square()
+        # each vertex's J on its own (as the browser's hover tests it): a global scale would call
+        # det J = 3 exp(3 z2) of (z1, exp(3 z2)) zero where z2 is small, next to the large J elsewhere
         if dets_ok.numel() == 0:
             status, message = "not invertible", "the map is not finite on the mesh"
-        elif bool((dets_ok.abs() <= tol).any()) or (bool((dets_ok > 0).any()) and bool((dets_ok < 0).any())):
+        elif bool(singular(J[ok]).any()) or (bool((dets_ok > 0).any()) and bool((dets_ok < 0).any())):
             status, message = "not invertible", "det J_f changes sign or vanishes: the map folds the plane"
         elif int((~ok).sum()):
             message = f"{int((~ok).sum())} mesh vertices map to non-finite values"
     if linear:
-        orientation = "collapsed" if not m_ok else ("reversed" if mdet < 0 else "preserved")
+        orientation = "collapsed" if not m_ok else ("reversed" if sign < 0 else "preserved")
     elif dets_ok.numel() and bool((dets_ok > 0).all()):
         orientation = "preserved"
     elif dets_ok.numel() and bool((dets_ok < 0).all()):
@@ -332,6 +343,9 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
     # what the browser gets is float32: a position, J or density beyond float32's range is not finite there
     placed1 = finite32(x).all(-1)
     ok32 = ok & placed1 & finite32(J).flatten(1).all(-1)
+    beyond = int((ok & ~ok32).sum())
+    if beyond and status == "ok":
+        message = "; ".join(filter(None, [message, f"{beyond} mesh vertices beyond float32's range (not drawn)"]))
     ok1 = ok32 & finite32(logp1)
     finite = torch.stack([torch.ones_like(ok), ok1]).to(torch.float32)
     placed = torch.stack([torch.ones_like(ok), placed1]).to(torch.float32)
@@ -404,8 +418,8 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
         matrix=_finite_rows(m),
         jinv=None if jinv is None else _finite_rows(jinv),
         product=None if jinv is None else _finite_rows(m @ jinv),
-        det=mdet if math.isfinite(mdet) else 0.0,
-        det_inv=None if jinv is None else finite_or_none(torch.linalg.det(jinv)),
+        det=mdet,
+        det_inv=None if jinv is None or det_overflow else finite_or_none(torch.linalg.det(jinv)),
         orientation=orientation, status=status, message=message, logp_range=(lo, hi),
         bounds=[b0, b1], hist_extent=box, n_samples=int(n_samples),
     )

@@ -65,10 +65,19 @@ test("the info panel takes the orientation from Python's float64 J", () => {
   ac.abort();
 });
 
-test("singularity tests: 2x2 relative to the entries, 3x3 relative to the six terms", () => {
+test("singularity tests: 2x2 by the angle between the rows, 3x3 relative to the six terms", () => {
   assert.equal(isSingular([1, 2, 2, 4]), true);
-  assert.equal(isSingular([1e-7, 0, 0, 1e-7]), true, "as Python's SINGULAR_TOL: |det| <= 1e-12 max(1, |J|)^2");
   assert.equal(isSingular([1, 0, 0, -1]), false);
+  // as Python's lens.singular: |det| <= 1e-12 |row 1| |row 2|, free of the scale (these were "singular" by
+  // |det| <= 1e-12 max(1, |J|)^2: diag(1e6, 1e-6) keeps areas, det 1)
+  assert.equal(isSingular([1e-7, 0, 0, 1e-7]), false);
+  assert.equal(isSingular([1e6, 0, 0, 1e-6], 1), false);
+  assert.equal(isSingular([1e6, 1e6, 1e-6, -1e-6], -2), false);
+  assert.equal(isSingular([1, 1e-11, 1, 0], -1e-11), false);
+  assert.equal(isSingular([1, 1e-13, 1, 0], -1e-13), true, "rows 1e-13 rad apart");
+  assert.equal(isSingular([0.1, 0.3, 0.13, 0.39], 8.3e-18), true, "a singular map written with decimals");
+  assert.equal(isSingular([NaN, 0, 0, 1], 1), true);
+  assert.equal(isSingular([1, 0, 0, 1], Infinity), true);
   assert.equal(orientation(-1e-20, [1, 1, 1, 1]), "collapsed (not invertible)");
   assert.equal(orientation(-2, [1, 1, 2, 0]), "reversed (flip)");
   // a singular 3x3 with decimals sums to -1.5e-11 by rounding; 1e-5 I is invertible with det 1e-15
@@ -79,4 +88,31 @@ test("singularity tests: 2x2 relative to the entries, 3x3 relative to the six te
   const small = [[1e-5, 0, 0], [0, 1e-5, 0], [0, 0, 1e-5]];
   const ss = sixTerms(small).map((t) => t.value);
   assert.equal(flat3(ss, ss.reduce((s, t) => s + t, 0)), false);
+});
+
+test("a note from Python with status ok is shown as information; an overflowed det reads non-finite, with why", () => {
+  const find = (n, cls) => (n.className === cls ? n : n.children.map((c) => find(c, cls)).find(Boolean));
+  const mount = (fix) => {
+    const model = createFakeModel({ ...fix, text: fix.meta.text, mode: "2d", renderer: "canvas2d", theme: "light",
+      preset: "notebook" });
+    const el = fakeNode("div");
+    const ac = new AbortController();
+    renderLens({ model, el, signal: ac.signal });
+    runFrames();
+    return { el, ac, banner: find(el, "fv-status"), info: find(el, "fv-readout fv-lens-info") };
+  };
+  const beyond = mount(FIX.beyond); // x1 = exp(exp(2 z1)) passes float32's range at the mesh's edge: invertible
+  assert.equal(FIX.beyond.meta.status, "ok");
+  assert.equal(beyond.banner.hidden, false);
+  assert.equal(beyond.banner.dataset.level, "info");
+  assert.match(beyond.banner.dataset.text, /^\d+ mesh vertices beyond float32's range \(not drawn\)$/);
+  assert.match(beyond.info.textContent, /orientation: preserved/);
+  beyond.ac.abort();
+  const over = mount(FIX.overflow); // det J_f = -exp(800): invertible, reversed, beyond float64
+  assert.equal(over.banner.dataset.level, "error");
+  assert.match(over.banner.dataset.text, /non-finite.*det J_f = -exp\(800\) is beyond float64's range/);
+  assert.match(over.info.textContent, /det J_f {6}= non-finite/);
+  assert.match(over.info.textContent, /orientation: reversed/);
+  assert.doesNotMatch(over.info.textContent, /det J_f {6}= 0\b/);
+  over.ac.abort();
 });

@@ -256,7 +256,8 @@ export function renderLens({ model, el, signal }) {
     if (S.error) text = `cannot show this map \u2014 ${S.error}`;
     else if (!sc) { text = "waiting for data from the kernel\u2026"; level = "info"; }
     else if (meta.status === "not invertible") text = `not invertible \u2014 ${meta.message || ""}`;
-    else text = meta.status && meta.status !== "ok" ? statusText(meta) : "";
+    else if (meta.status && meta.status !== "ok") text = statusText(meta);
+    else if (meta.message) { text = meta.message; level = "info"; } // e.g. vertices beyond float32 (not drawn)
     banner.set(text, level);
     if (text) banner.place(px.el, plot); // over the plot, not its colour bar or the histogram
     el.dataset.status = sc ? meta.status || "ok" : "";

@@ -2,10 +2,13 @@
 
 import { det2 } from "../../readout.js";
 
-/** Python's test (flowviz.scene.lens.SINGULAR_TOL): |det| <= tol * max(1, max|entry|)^2. */
+/**
+ * Python's test (flowviz.scene.lens.singular): |det| <= tol |row 1| |row 2|, the rows parallel to within `tol`
+ * radians. Scale-free: diag(1e6, 1e-6) (det 1) is invertible. Not finite (det or an entry): singular.
+ */
 export function isSingular(J, det = det2(J), tol = 1e-12) {
-  const s = Math.max(1, ...J.map(Math.abs)) ** 2;
-  return !Number.isFinite(det) || Math.abs(det) <= tol * s;
+  if (!Number.isFinite(det) || !J.every(Number.isFinite)) return true;
+  return !(Math.abs(det) > tol * Math.hypot(J[0], J[1]) * Math.hypot(J[2], J[3]));
 }
 
 /**
