@@ -135,6 +135,22 @@ def test_the_singularity_test_is_scale_free_and_overflow_safe() -> None:
     assert s.meta()["det"] is None and s.meta()["det_inv"] is None and s.jinv is not None
 
 
+def test_a_matrix_given_in_python_is_shown_with_its_exact_text_whatever_its_size() -> None:
+    """set_matrix turns A into the text box's expression and parses it back: the typed-text limit on literals (1e6)
+    refused A = diag(2e6, 1), and 6 significant digits showed 1.0000001 as 1 (editing that text changed the map).
+    The text now reads back as exactly A (the parsed map's Jacobian, float64); typed text keeps its limit."""
+    from flowviz.expr import Limits
+
+    for m in ([[2e6, 0.0], [0.0, 1.0]], [[1.0000001, 0.5], [0.0, 1.0]], [[1e300, -0.1], [1e-300, 3.0]],
+              [[-1.0, 1 / 3], [2.0, 0.0]]):
+        w = JacobianLens(matrix=m, grid=9, n_samples=200, bins=8)
+        assert w.error == "" and w.meta["matrix"] == m
+        back = parse_map(w.text, limits=Limits(max_constant=math.inf)).jacobian(torch.zeros(1, 2, dtype=torch.float64))
+        assert back[0].tolist() == m, (w.text, m)
+    w.text = "2000000*z1, z2"  # typed: refused by name, the shown map kept
+    assert "too large" in w.error and w.meta["matrix"] == [[-1.0, 1 / 3], [2.0, 0.0]]
+
+
 def test_singular_map_places_its_grid_on_the_line_without_density():
     # f(z) = [[1, 2], [2, 4]] z sends the plane onto the line x2 = 2 x1: every image vertex is finite
     # (``placed``), none carries a density (log p = +inf: ``finite`` 0), and the vertices lie on that line
@@ -170,6 +186,30 @@ def test_density_formula_vs_histogram_linear():
     assert dof > 100 and chi2 / dof < 1.5, (chi2, dof)
     # and the formula is not trivially close to anything: a wrong det (factor 2) fails
     assert _chi2(counts, 2 * expected)[0] / dof > 10
+
+
+@pytest.mark.parametrize("text", ["z1 + z2 + 2, 2*z1 + 1", "z1 + z2, 2*z1"])
+def test_affine_maps_density_and_square_include_the_offset(text: str) -> None:
+    """x = A z + b (constant Jacobian, b = f(0)) counts as linear: the formula is the density of N(b, A A^T)
+    (scipy, independently) at the bin centres, and the unit square's image is A [0,1]^2 + b. The offset was
+    dropped (formula centred at A^-1 x, square drawn at A [0,1]^2), while the mesh and histogram moved by b."""
+    from scipy.stats import multivariate_normal
+
+    s = lens_scene(text, n_samples=20_000, bins=24)
+    A, b = np.array([[1.0, 1.0], [2.0, 0.0]]), np.array([2.0, 1.0]) if "+ 2" in text else np.zeros(2)
+    assert s.linear and s.status == "ok"
+    box = s.hist_extent
+    cx = box[0] + (np.arange(24) + 0.5) * (box[1] - box[0]) / 24
+    cy = box[2] + (np.arange(24) + 0.5) * (box[3] - box[2]) / 24
+    yy, xx = np.meshgrid(cy, cx, indexing="ij")
+    want = multivariate_normal(mean=b, cov=A @ A.T).pdf(np.stack([xx, yy], -1))
+    np.testing.assert_allclose(s.formula, want, rtol=1e-5, atol=1e-7 * want.max())
+    sq = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]], dtype=np.float64)
+    np.testing.assert_allclose(s.square_image, sq @ A.T + b, rtol=1e-6, atol=1e-6)
+    counts = s.hist * 20_000 * (box[1] - box[0]) * (box[3] - box[2]) / 24**2
+    expected = s.formula * 20_000 * (box[1] - box[0]) * (box[3] - box[2]) / 24**2
+    chi2, dof = _chi2(counts, expected)
+    assert dof > 50 and chi2 / dof < 1.6, (chi2, dof)
 
 
 def _log_normal2(z1: np.ndarray, z2: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Left: the deformed grid x = f(z) coloured by log p(x) = log pi(z) - log|det J_f(z)|, the unit square
 (dashed) and its image (filled). Right: the 2D histogram of pushed samples f(z_i), z_i ~ N(0, I), with
-contours of the exact density p(x) = pi(A^{-1} x) |det J_{f^-1}| for a linear map.
+contours of the exact density p(x) = pi(A^{-1} (x - b)) |det J_{f^-1}| for a linear or affine map.
 """
 
 from __future__ import annotations

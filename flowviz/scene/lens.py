@@ -1,13 +1,14 @@
 """What JacobianLens shows, as arrays: a 2D map f (a matrix or a parsed expression in z1, z2), the base
 mesh and the unit square pushed through it, the Jacobian at every vertex, and the change of variables.
 
-Direction: f maps base z to x = f(z) (the generative direction). For a linear map f(z) = A z,
+Direction: f maps base z to x = f(z) (the generative direction). For a linear map f(z) = A z (or affine,
+f(z) = A z + b),
 
     J_f = A,   J_{f^-1} = A^{-1},   det J_{f^-1} = 1 / det J_f,   J_f J_{f^-1} = I,
 
 and the density of x = A z with z ~ pi = N(0, I) is (change of variables, exact)
 
-    p(x) = pi(A^{-1} x) |det J_{f^-1}| = pi(A^{-1} x) / |det A|.
+    p(x) = pi(A^{-1} (x - b)) |det J_{f^-1}| = pi(A^{-1} (x - b)) / |det A|.
 
 For a nonlinear map no inverse is needed: a mesh vertex starting at z carries
 
@@ -35,7 +36,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..expr import ParsedMap, parse_map
+from ..expr import Limits, ParsedMap, parse_map
 from ..flows.base import check_positive, check_whole
 from .finite import finite32, finite_or_none, wire_float32
 from .mesh import mesh_grid
@@ -55,6 +56,7 @@ SIX_TERMS: tuple[tuple[int, tuple[tuple[int, int], ...]], ...] = (
 )
 
 LOG_2PI = math.log(2 * math.pi)
+_MATRIX_LIMITS = Limits(max_constant=math.inf)  # for the text of a matrix given in Python (finite entries)
 SINGULAR_TOL = 1e-12  # a 2x2 J is singular when its rows are parallel to within this angle (see `singular`)
 
 
@@ -95,7 +97,9 @@ def oblique_projection(p: np.ndarray, depth: float = 0.5, angle_deg: float = 30.
 
 
 def _fmt_coef(c: float) -> str:
-    return f"{c:.6g}"
+    """The shortest text that reads back as exactly ``c`` (1.0000001 stays 1.0000001, not 1)."""
+    text = repr(float(c))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def matrix_text(a: Sequence[Sequence[float]]) -> str:
@@ -176,7 +180,8 @@ class LensScene:
     log|det J_f(z)|; points (2, N, 2): samples z ~ N(0, I) and f(z); square (5, 2): the unit square
     (closed); square_image (M, 2): its image under f (exact for a linear map, 64 boundary points
     otherwise); hist (B, B): the histogram density of f(z_i) over ``hist_extent`` (row = x2 bin);
-    formula (B, B): p(x) = pi(A^{-1} x) |det J_{f^-1}| at the bin centres (linear invertible maps only).
+    formula (B, B): p(x) = pi(A^{-1} (x - b)) |det J_{f^-1}| at the bin centres (linear or affine invertible
+    maps only).
     """
 
     mesh: np.ndarray
@@ -264,7 +269,8 @@ def _as_map(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndarray
     def jac(z: Tensor) -> Tensor:
         return at.to(z.dtype).expand(z.shape[0], 2, 2).clone()
 
-    return lin, jac, parse_map(matrix_text(a.tolist())).text, a
+    # the text box's form of x = A z; the entries are the caller's numbers, not typed: no limit on their size
+    return lin, jac, parse_map(matrix_text(a.tolist()), limits=_MATRIX_LIMITS).text, a
 
 
 @torch.no_grad()
@@ -275,8 +281,9 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
     expression text such as ``"z1, z2 + sin(z1)"`` (parsed by :func:`flowviz.expr.parse_map`, never
     evaluated as code) or a :class:`~flowviz.expr.ParsedMap`.
 
-    A map whose Jacobian is the same at every mesh vertex (e.g. ``"z1 + z2, 2*z1"``) is treated as
-    linear: its matrix, inverse and the exact density formula are reported.
+    A map whose Jacobian is the same at every mesh vertex (e.g. ``"z1 + z2, 2*z1"``, or ``"z1 + 2, z2 + 1"``
+    with an offset b = f(0)) is treated as linear (``linear``: x = A z + b): its matrix, inverse and the exact
+    density formula p(x) = pi(A^-1 (x - b)) / |det A| are reported.
     """
     fn, jfn, text, a = _as_map(f)
     grid = check_whole(grid, "grid (vertices per side)", 3, 201)
@@ -291,12 +298,14 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
         J = jfn(z).to(dt)
     det = torch.linalg.det(J)
 
-    # linear (constant Jacobian) maps: exact matrix; else J_f at z = 0
+    # linear or affine (constant Jacobian) maps, x = A z + b: exact matrix, b = f(0); else J_f at z = 0
     linear = a is not None
+    offset = torch.zeros(2, dtype=dt)
     if a is None and bool(torch.isfinite(J).all()):
         spread = (J - J[:1]).abs().max()
         if float(spread) <= 1e-9 * max(1.0, float(J.abs().max())):
-            resid = (x - fn(torch.zeros(1, 2, dtype=dt)) - z @ J[0].T).abs().max()
+            offset = fn(torch.zeros(1, 2, dtype=dt))[0]
+            resid = (x - offset - z @ J[0].T).abs().max()
             linear = float(resid) <= 1e-9 * max(1.0, float(x.abs().max()))
             if linear:
                 a = J[0].numpy()
@@ -382,13 +391,13 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
         cy = box[2] + (np.arange(bins) + 0.5) * (box[3] - box[2]) / bins
         yy, xx = np.meshgrid(cy, cx, indexing="ij")
         xc = torch.as_tensor(np.stack([xx.ravel(), yy.ravel()], -1))
-        zc = xc @ jinv.T
+        zc = (xc - offset) @ jinv.T  # z = A^-1 (x - b)
         formula = (torch.exp(_log_normal(zc)) * abs(float(torch.linalg.det(jinv)))).reshape(bins, bins).numpy()
 
     # the unit square and its image
     sq = torch.tensor([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]], dtype=dt)
     if linear:
-        sq_img = sq @ m.T
+        sq_img = sq @ m.T + offset
     else:
         t = torch.linspace(0, 1, 17, dtype=dt)[:-1]
         edges = [torch.stack([t, 0 * t], -1), torch.stack([1 + 0 * t, t], -1),
