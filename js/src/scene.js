@@ -80,6 +80,7 @@ export function buildScene(rawArrays, meta = {}) {
       jac: A.jac ? A.jac.data : new Float32Array(K * V * 4).fill(NaN),
       logdet: A.logdet ? A.logdet.data : new Float32Array(K * V).fill(NaN),
       layers, finite, placed: A.placed ? A.placed.data : null,
+      eps: Number(meta.eps) > 0 ? Number(meta.eps) : 2 ** -24, // unit roundoff of the flow's dtype (readout.js)
     },
     /** Each state's robust bounds of the points [x0, x1, y0, y1] (Python's meta.bounds), or null. */
     stateBounds: bounds,
