@@ -347,6 +347,98 @@ def test_error_positions() -> None:
     assert info.value.column == 15
 
 
+# Each error kind, with "‸" marking the offending token; the marker is removed before parsing.
+POSITIONED: list[tuple[str, str]] = [
+    ("z1 + ‸os, z2", "unknown name 'os'"),
+    ("z1, ‸sin", "function 'sin' must be called"),
+    ("z1 ‸% z2", "operator '%' is not allowed"),
+    ("(z1) ‸// (z2)", "operator '//' is not allowed"),
+    ("z1 ‸< z2", "comparisons"),
+    ("z1 ‸and z2", "boolean operators"),
+    ("‸not z1", "'not' is not allowed"),
+    ("z1 ‸. __class__", "attribute access '.__class__'"),
+    ("(z1)‸.real", "attribute access '.real'"),
+    ("z1‸[0]", "indexing"),
+    ("z1 + ‸1e9", "number 1e9 is too large"),
+    ("‸1e999", "not finite"),
+    ("z1**‸50", "exponent 50 too large"),
+    ("‸'a'", "string literals"),
+    ("‸foo(z1)", "unknown function 'foo'"),
+    ("‸z1(2)", "'z1' is not a function"),
+    ("‸sin(z1, z2)", r"sin() takes exactly 1 argument (2 given)"),
+    ("sin(‸x=z1)", "keyword arguments"),
+    ("sin(‸*z1)", "starred arguments"),
+    ("z1 + ‸é, z2", "character 'é' (U+00E9) is not allowed"),
+    ("‸(z1 + z2", "'(' was never closed"),
+    ("z1 + z2‸)", "unmatched ')'"),
+    ("(z1 + z2‸]", "closing parenthesis ']' does not match"),
+    ("z1 +‸", "unexpected end of expression"),
+    ("z1 ‸z2", "syntax error"),
+    ("(" * 20 + "‸(z1" + ")" * 21, "more than 20 levels of brackets"),
+    ("-" * 32 + "‸" + "-" * 8 + "z1", "more than 32 levels"),
+    ("‸()", "empty expression: expected at least one output"),
+    ("z1, z2, z1, ‸pi", "too many outputs (4; at most 3)"),
+    ("‸(z1, z2), z1", "nested tuples"),
+    # the offending token on a later line, or after a tab (a tab is one column)
+    ("(z1\n ‸.x, z2)", "attribute access '.x'"),
+    ("(z1,\n  z2 ‸% 3)", "operator '%'"),
+    ("(z1 +\n\t‸os)", "unknown name 'os'"),
+    ("z1 +\t‸(z2", "'(' was never closed"),
+    ("(z1 +\r\n  ‸os)", "unknown name 'os'"),
+    ("(z1 # comment.\n  ‸.x)", "attribute access '.x'"),
+]
+PREFIXES = ["", "   ", "\t", "\t \t", "\n", "\n\n ", " \n\t\n  ", "\r\n\t "]
+MARK = "‸"
+
+
+def _expected_position(template: str) -> tuple[str, int, int]:
+    """Text without the marker, and the (line, column) of the marked token, tab = 1 column."""
+    assert template.count(MARK) == 1, template
+    index = template.index(MARK)
+    text = template.replace(MARK, "", 1)
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return text, line, column
+
+
+@pytest.mark.parametrize("prefix", PREFIXES, ids=repr)
+@pytest.mark.parametrize(("template", "reason"), POSITIONED, ids=[repr(t)[:40] for t, _ in POSITIONED])
+def test_error_positions_refer_to_the_text_as_typed(prefix: str, template: str, reason: str) -> None:
+    """Leading blanks, blank lines and tabs never shift the reported (line, column)."""
+    text, line, column = _expected_position(prefix + template + " \n")
+    assert text == prefix + template.replace(MARK, "") + " \n"
+    with pytest.raises(ExpressionError) as info:
+        parse_map(text)
+    err = info.value
+    assert reason in err.reason, f"{text!r}: {err}"
+    assert (err.line, err.column) == (line, column), f"{text!r}: {err}"
+    where = f"column {column}" if line == 1 else f"line {line}, column {column}"
+    assert str(err) == f"{err.reason} (at {where})"
+
+
+@pytest.mark.parametrize("prefix", PREFIXES, ids=repr)
+def test_single_expression_error_points_at_the_comma(prefix: str) -> None:
+    text, line, column = _expected_position(prefix + "(z1 + z2)‸, z1")
+    with pytest.raises(ExpressionError, match="expected a single expression, got 2") as info:
+        parse_expression(text)
+    assert (info.value.line, info.value.column) == (line, column)
+
+
+def test_line_numbers_inside_python_messages_count_leading_blank_lines() -> None:
+    with pytest.raises(ExpressionError) as info:
+        parse_map("\n\n  (z1 +\n z2]")
+    assert info.value.reason.endswith("does not match opening parenthesis '(' on line 3")
+    assert (info.value.line, info.value.column) == (4, 4)
+
+
+def test_errors_without_a_position() -> None:
+    for text, pattern in [(" \n\t ", "empty expression"), ("\n" + "z1+" * 300, "expression too long")]:
+        with pytest.raises(ExpressionError, match=pattern) as info:
+            parse_map(text)
+        assert (info.value.line, info.value.column) == (None, None)
+        assert "(at " not in str(info.value)
+
+
 def test_non_string_and_bad_variables() -> None:
     for value in (None, b"z1", 3, ["z1"]):
         assert isinstance(_timed_parse(value), ValueError)
@@ -450,6 +542,35 @@ def test_fuzz_random_text_only_value_errors(text: str) -> None:
         out = result(_grid(2))
         assert out.shape == (28, result.n_outputs)
         assert parse_map(result.text) == result
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet=GRAMMARISH, min_size=1, max_size=60).map(lambda t: t.strip(" \t\r\n")).filter(bool),
+    st.integers(0, 3),
+    st.text(alphabet=" \t", max_size=4),
+)
+def test_fuzz_leading_blanks_shift_positions_exactly(text: str, newlines: int, indent: str) -> None:
+    """A refused text gives the same reason after blank lines and an indent are put in front,
+    at the same place in the text: moved down by the lines and, on its first line, right by the indent."""
+    plain = _timed_parse(text)
+    shifted = _timed_parse("\n" * newlines + indent + text)
+    if not isinstance(plain, ExpressionError):
+        assert not isinstance(shifted, ExpressionError), shifted
+        return
+    assert isinstance(shifted, ExpressionError), f"{text!r} refused, but accepted after blanks"
+
+    def moved(m: re.Match[str]) -> str:
+        return f"{m.group(1)} line {int(m.group(2)) + newlines}"
+
+    # Python's own messages name lines too: "... on line 2", "(detected at line 1)"
+    assert shifted.reason == re.sub(r"\b(on|at) line (\d+)", moved, plain.reason)
+    if plain.line is None:
+        assert (shifted.line, shifted.column) == (None, None)
+    else:
+        assert plain.column is not None
+        column = plain.column + len(indent) if plain.line == 1 else plain.column
+        assert (shifted.line, shifted.column) == (plain.line + newlines, column)
 
 
 # Test-side model of the grammar.  Trees are tuples; the renderer and evaluator below are

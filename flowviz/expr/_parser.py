@@ -40,7 +40,10 @@ class ExpressionError(ValueError):
     """A map or expression was refused.
 
     ``str(err)`` is a complete message for the user; ``reason`` is the same without the
-    position, and ``line``/``column`` (1-based, or ``None``) say where the problem starts.
+    position, and ``line``/``column`` (1-based, or ``None``) say where the problem starts: the
+    offending name, number, operator, ``.``, bracket or character.  They count in the text
+    exactly as it was given, leading blanks and blank lines included; every character, a tab
+    too, is one column, and lines end at ``\\n``, ``\\r\\n`` or ``\\r`` (as for Python).
     """
 
     def __init__(self, reason: str, line: int | None = None, column: int | None = None) -> None:
@@ -126,6 +129,9 @@ _REFUSED_NODES: dict[type[ast.AST], str] = {
 }
 # Printable ASCII plus ordinary whitespace; everything else is refused before parsing.
 _BAD_CHAR = re.compile(r"[^\x20-\x7e\t\n\r]")
+# Line breaks as Python's tokenizer counts them (so ast line numbers agree with ours).
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+_BLANKS = " \t\r\n"
 _OPEN, _CLOSE = frozenset("([{"), frozenset(")]}")
 _SEGMENT_CHARS = 40
 
@@ -159,25 +165,84 @@ def _fmt(x: float) -> str:
 
 
 def _line_col(text: str, index: int) -> tuple[int, int]:
-    line = text.count("\n", 0, index) + 1
-    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+    """1-based (line, column) of ``text[index]``; every character, a tab too, is one column."""
+    line, start = 1, 0
+    for match in _LINE_BREAK.finditer(text, 0, index):
+        line, start = line + 1, match.end()
+    return line, index - start + 1
 
 
 class _Checker:
-    """One parse: holds the text, the allowed names and the limits."""
+    """One parse: holds the text, the allowed names and the limits.
 
-    def __init__(self, text: str, variables: tuple[str, ...], limits: Limits) -> None:
-        self.text = text
+    ``source`` is the text as the user typed it, and every reported position refers to it.
+    ``text`` is what is handed to ``ast.parse``: ``source`` without trailing blanks and
+    without the spaces/tabs that start its first non-blank line (``ast.parse`` refuses those
+    as an indent).  Leading blank lines are kept so that line numbers, also those inside
+    Python's messages ("... on line 3"), agree with ``source``; every character of the
+    expression therefore sits at ``shift`` characters further on in ``source``.
+    """
+
+    def __init__(self, source: str, variables: tuple[str, ...], limits: Limits) -> None:
+        content = len(source) - len(source.lstrip(_BLANKS))  # first non-blank character
+        keep = max(source.rfind("\n", 0, content), source.rfind("\r", 0, content)) + 1
+        self.source = source
+        self.text = source[:keep] + source[content:].rstrip(_BLANKS)
+        self.shift = content - keep
+        self.keep = keep
+        self.line_starts = [0, *(match.end() for match in _LINE_BREAK.finditer(self.text))]
         self.variables = variables
         self.limits = limits
         self.index = {name: i for i, name in enumerate(variables)}
+
+    # -- positions ---------------------------------------------------------------------------
+    def offset(self, line: int, column0: int) -> int:
+        """Index in ``text`` of the 0-based ``column0`` on the 1-based ``line`` of ``text``."""
+        line = min(max(line, 1), len(self.line_starts))
+        return min(self.line_starts[line - 1] + max(column0, 0), len(self.text))
+
+    def locate(self, index: int) -> tuple[int, int]:
+        """(line, column) in ``source`` of the character at ``index`` in ``text``."""
+        return _line_col(self.source, index + self.shift if index >= self.keep else index)
+
+    def start(self, node: ast.AST) -> int:
+        # Text is pure ASCII, so ast's UTF-8 byte offsets are character offsets.
+        return self.offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
+
+    def end(self, node: ast.AST) -> int:
+        return self.offset(node.end_lineno or 1, node.end_col_offset or 0)  # type: ignore[attr-defined]
+
+    def next_token(self, start: int, stop: int) -> int:
+        """Index of the first character in ``text[start:stop]`` that is not a blank, a closing
+        parenthesis, a line continuation or a comment: the operator, dot, bracket or comma
+        that follows an operand.  ``start`` if there is none."""
+        text, i = self.text, start
+        while i < stop:
+            ch = text[i]
+            if ch == "#":
+                match = _LINE_BREAK.search(text, i, stop)
+                if match is None:
+                    break
+                i = match.end()
+            elif ch in " \t\r\n\\)":
+                i += 1
+            else:
+                return i
+        return start
 
     # -- errors ------------------------------------------------------------------------------
     def error(self, reason: str, node: ast.AST | None = None) -> ExpressionError:
         if node is None or not hasattr(node, "col_offset"):
             return ExpressionError(reason)
-        # Text is pure ASCII, so ast's UTF-8 byte offsets are character offsets.
-        return ExpressionError(reason, node.lineno, node.col_offset + 1)  # type: ignore[attr-defined]
+        return self.error_at(reason, self.start(node))
+
+    def error_at(self, reason: str, index: int) -> ExpressionError:
+        """Error pointing at ``text[index]``, reported at its position in ``source``."""
+        return ExpressionError(reason, *self.locate(index))
+
+    def error_after(self, reason: str, node: ast.AST, stop: int) -> ExpressionError:
+        """Error pointing at the token (operator, '.', '[', ',') after ``node``, before ``stop``."""
+        return self.error_at(reason, self.next_token(self.end(node), stop))
 
     def segment(self, node: ast.AST) -> str:
         seg = ast.get_source_segment(self.text, node) or "?"
@@ -194,18 +259,16 @@ class _Checker:
         if bad is not None:
             ch = bad.group()
             shown = repr(ch) if ch.isprintable() else "control character"
-            raise ExpressionError(
-                f"character {shown} (U+{ord(ch):04X}) is not allowed; use plain ASCII",
-                *_line_col(text, bad.start()),
+            raise self.error_at(
+                f"character {shown} (U+{ord(ch):04X}) is not allowed; use plain ASCII", bad.start()
             )
         depth = 0
         for i, ch in enumerate(text):
             if ch in _OPEN:
                 depth += 1
                 if depth > self.limits.max_bracket_depth:
-                    raise ExpressionError(
-                        f"too deeply nested (more than {self.limits.max_bracket_depth} levels of brackets)",
-                        *_line_col(text, i),
+                    raise self.error_at(
+                        f"too deeply nested (more than {self.limits.max_bracket_depth} levels of brackets)", i
                     )
             elif ch in _CLOSE:
                 depth -= 1
@@ -216,11 +279,15 @@ class _Checker:
         except SyntaxError as exc:
             reason = f"syntax error: {exc.msg}" if exc.msg else "syntax error"
             line, column = exc.lineno, exc.offset
-            if line is not None and (column is None or column < 1):  # points past the end
+            if line is None:
+                raise ExpressionError(reason) from None
+            if column is None or column < 1:  # points past the end: just after the line's end
                 reason = "syntax error: unexpected end of expression"
-                lines = text.split("\n")
-                column = len(lines[min(line, len(lines)) - 1]) + 1
-            raise ExpressionError(reason, line, column) from None
+                line_break = _LINE_BREAK.search(text, self.offset(line, 0))
+                index = len(text) if line_break is None else line_break.start()
+            else:  # column counts characters (the text is pure ASCII here)
+                index = self.offset(line, column - 1)
+            raise self.error_at(reason, index) from None
         except (RecursionError, MemoryError):
             raise ExpressionError("too deeply nested or too complex to parse") from None
         except (ValueError, OverflowError) as exc:  # e.g. over-long integer literals
@@ -257,7 +324,8 @@ class _Checker:
             op = type(node.op)
             if op not in _OPERATORS:
                 symbol = _REFUSED_OPERATORS.get(op, op.__name__)
-                raise self.error(f"operator '{symbol}' is not allowed; allowed: + - * / **", node)
+                reason = f"operator '{symbol}' is not allowed; allowed: + - * / **"
+                raise self.error_after(reason, node.left, self.start(node.right))
             return [node.left, node.right]
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, (ast.UAdd, ast.USub)):
@@ -267,15 +335,20 @@ class _Checker:
             raise self.error("bitwise '~' is not allowed", node)
         if isinstance(node, ast.Call):
             return self.check_call(node)
-        if isinstance(node, ast.Attribute):
-            at = ast.Constant(value=None)
-            at.lineno, at.col_offset = node.value.end_lineno or 1, node.value.end_col_offset or 0
-            raise self.error(f"attribute access '.{node.attr}' is not allowed", at)
+        if isinstance(node, ast.Attribute):  # point at the '.'
+            raise self.error_after(f"attribute access '.{node.attr}' is not allowed", node.value, self.end(node))
         if isinstance(node, ast.Tuple):
             raise self.error(
                 "nested tuples are not allowed; separate outputs by commas at the top level", node
             )
         reason = _REFUSED_NODES.get(type(node), f"{type(node).__name__} expressions are not allowed")
+        # point at the refused operator or bracket rather than at the operand before it
+        if isinstance(node, ast.Compare):
+            raise self.error_after(reason, node.left, self.start(node.comparators[0]))
+        if isinstance(node, ast.BoolOp):
+            raise self.error_after(reason, node.values[0], self.start(node.values[1]))
+        if isinstance(node, ast.Subscript):
+            raise self.error_after(reason, node.value, self.end(node))
         raise self.error(reason, node)
 
     def check_constant(self, node: ast.Constant) -> None:
@@ -310,8 +383,8 @@ class _Checker:
                 raise self.error(f"'{name}' is not a function (missing '*'?)", node)
             allowed = ", ".join(sorted(FUNCTIONS))
             raise self.error(f"unknown function '{name}'; allowed functions: {allowed}", node)
-        if node.keywords:
-            raise self.error(f"keyword arguments are not allowed (in call of {name})", node)
+        if node.keywords:  # ast.keyword has a position (of 'x=' or '**') since Python 3.9
+            raise self.error(f"keyword arguments are not allowed (in call of {name})", node.keywords[0])
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.error(f"starred arguments are not allowed (in call of {name})", arg)
@@ -369,20 +442,24 @@ def parse_outputs(
         raise ExpressionError(f"expression must be a string, not {type(text).__name__}")
     if len(text) > limits.max_length:
         raise ExpressionError(f"expression too long (more than {limits.max_length} characters)")
-    text = text.strip(" \t\r\n")
-    if not text:
+    if not text.strip(_BLANKS):
         raise ExpressionError("empty expression")
-    checker = _Checker(text, names, limits)
+    checker = _Checker(text, names, limits)  # positions in errors refer to `text` as given
     body = checker.parse()
     if isinstance(body, ast.Tuple):
         outputs = list(body.elts)
         if not outputs:
-            raise ExpressionError("empty expression: expected at least one output")
+            raise checker.error("empty expression: expected at least one output", body)
         if single:
-            raise ExpressionError(f"expected a single expression, got {len(outputs)} comma-separated outputs")
+            raise checker.error_after(  # at the first comma
+                f"expected a single expression, got {len(outputs)} comma-separated outputs",
+                outputs[0],
+                checker.start(outputs[1]),
+            )
     else:
         outputs = [body]
-    if len(outputs) > limits.max_outputs:
-        raise ExpressionError(f"too many outputs ({len(outputs)}; at most {limits.max_outputs})")
+    if len(outputs) > limits.max_outputs:  # at the first output too many
+        reason = f"too many outputs ({len(outputs)}; at most {limits.max_outputs})"
+        raise checker.error(reason, outputs[limits.max_outputs])
     checker.check(outputs)
     return names, tuple(checker.build(node) for node in outputs)
