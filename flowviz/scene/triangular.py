@@ -12,6 +12,10 @@ dx_B/dz_B block, hence lower triangular too. Either way
 instead of slogdet of the dense matrix (an LU factorisation, O(n^3)).
 
 Pure computation: torch in, numpy float32 out (the three log-determinants as float64 Python floats).
+Every number the browser shows that float32 would spoil is computed here in float64: log|J_ii| near 0
+(|J_ii| near 1) taken from the float32 J_ii loses digits to cancellation (a relative error up to
+2^-24 / |log|J_ii||), so ``logdiag`` is log|J_ii| of the float64 Jacobian, sent as float32 (a log keeps
+its relative precision there).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import torch
 
 from ..flows import AffineCoupling, Bijection, MaskedAutoregressive, jacobian
 from ..flows.base import check_whole
+from .finite import finite32, json_safe, wire_float32
 from .player import forward_with_jacobian
 
 __all__ = ["DEFAULT_SIZES", "DIAG_SIZES", "TriangularScene", "fit_loglog", "layer_order", "make_layer", "time_logdet",
@@ -68,11 +73,13 @@ def layer_order(layer: Bijection) -> np.ndarray:
 @dataclass
 class TriangularScene:
     """jac (n, n): J = dx/dz at z, rows and columns in ``order`` (lower triangular there); jac_natural
-    (n, n): the same in the natural order; diag (n,): J_ii; zero (n, n): 1 where an entry is exactly 0."""
+    (n, n): the same in the natural order; diag (n,): J_ii; logdiag (n,): log|J_ii| computed from the float64
+    J (float64 here; -inf where J_ii = 0); zero (n, n): 1 where an entry is exactly 0."""
 
     jac: np.ndarray
     jac_natural: np.ndarray
     diag: np.ndarray
+    logdiag: np.ndarray
     zero: np.ndarray
     order: np.ndarray
     kind: str
@@ -88,14 +95,21 @@ class TriangularScene:
         return int(self.jac.shape[0])
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {"jac": self.jac, "diag": self.diag}
+        """What the browser gets (float32): ``logdiag`` is the float64 log|J_ii| rounded once to float32 (the
+        hover shows it, not a log of the float32 J_ii), 0 where it is not finite and flagged 0 in
+        ``logdiag_finite`` (1 elsewhere)."""
+        logdiag = torch.as_tensor(self.logdiag)
+        return {"jac": self.jac, "diag": self.diag, "logdiag": wire_float32(logdiag),
+                "logdiag_finite": wire_float32(finite32(logdiag), clean=True)}
 
     def meta(self, version: int = 0) -> dict[str, Any]:
-        return {"n": self.n, "kind": self.kind, "caption": self.caption, "order": self.order.tolist(),
+        """JSON metadata; a log-determinant that is not finite (a J_ii = 0) is null (scene/finite.py)."""
+        meta = {"n": self.n, "kind": self.kind, "caption": self.caption, "order": self.order.tolist(),
                 "pattern": "lower" if self.upper_max == 0 else "not triangular",
                 "logdet_slogdet": self.logdet_slogdet, "logdet_diag": self.logdet_diag,
                 "logdet_layer": self.logdet_layer, "method": self.method, "upper_max": self.upper_max,
                 "max_abs": float(np.abs(self.jac).max()), "status": "ok", "message": "", "version": version}
+        return json_safe(meta)
 
 
 def triangular_scene(layer: Bijection, z: torch.Tensor | None = None, seed: int = 0, method: str = "auto"
@@ -143,6 +157,7 @@ def triangular_scene(layer: Bijection, z: torch.Tensor | None = None, seed: int 
         jac=np.ascontiguousarray(Jo.to(torch.float32).numpy()),
         jac_natural=np.ascontiguousarray(J.to(torch.float32).numpy()),
         diag=np.ascontiguousarray(diag.to(torch.float32).numpy()),
+        logdiag=diag.abs().log().to(device="cpu", dtype=torch.float64).numpy().copy(),
         zero=(Jo == 0).to(torch.float32).numpy(), order=order, kind=kind, caption=caption,
         logdet_slogdet=float(torch.linalg.slogdet(J)[1]), logdet_diag=float(diag.abs().log().sum()),
         logdet_layer=float(ld[0]), method=method, upper_max=float(Jo.triu(1).abs().max()) if n > 1 else 0.0,

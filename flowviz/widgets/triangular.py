@@ -2,9 +2,9 @@
 log|det J| three ways, and a live measurement of dense LU (O(n^3)) against the diagonal (O(n)).
 
 Arrays come from :mod:`flowviz.scene.triangular` (binary float32). The browser draws the heatmap, its hover
-readout and the log-log timing plot. The n slider and the kind select set ``params`` / ``kind``; the
-"measure" button increments ``measure_request`` and Python runs :func:`~flowviz.scene.triangular.time_logdet`
-(on the layer's device) and writes the medians into ``timing``.
+readout (log|J_ii| from the scene's ``logdiag``, computed in float64) and the log-log timing plot. The n slider
+and the kind select set ``params`` / ``kind``; the "measure" button increments ``measure_request`` and Python
+runs :func:`~flowviz.scene.triangular.time_logdet` (on the layer's device) and writes the medians into ``timing``.
 """
 
 from __future__ import annotations

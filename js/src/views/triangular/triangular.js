@@ -40,11 +40,33 @@ const TRI_CSS = `
 `;
 const f = (x) => formatNumber(x);
 
+/**
+ * The hover's text for cell (i, j) (0-based, in the layer's order `order`): J_ij = v as the float32 wire holds it
+ * and, on the diagonal, log|J_ii| = `logJ`, which Python computed from the float64 J (arrays.logdiag): a log of
+ * the float32 J_ii near 1 would lose digits to cancellation. `logJ` null where Python flagged it not finite
+ * (J_ii = 0 or not finite, so that v is 0 or not finite too): then the log of v says which (-inf, +inf).
+ * `logJ` undefined (a state without logdiag): no log line. A diagonal J_ii beyond float32's range (v = ±0 or ±inf
+ * while logJ is finite) is shown as ±exp(logJ) to 4 digits (|logJ| <= 745 in float32: within 5e-5 relative), not
+ * as an exact zero or a non-finite number.
+ */
+export function hoverText(i, j, v, order = [], logJ = undefined) {
+  let Jtext = v === 0 ? "0 (exact zero)" : f(v), log = "";
+  if (i === j && logJ !== undefined) {
+    log = `\nlog|J\u1d62\u1d62| = ${f(logJ === null ? Math.log(Math.abs(v)) : logJ)}`;
+    if (logJ !== null && (v === 0 || Math.abs(v) === Infinity)) {
+      const sign = v < 0 || Object.is(v, -0) ? "-" : ""; // 4 digits: logJ is float32
+      Jtext = `${sign}${formatNumber(Math.exp(logJ), 4)} (beyond float32's range)`;
+    }
+  }
+  return `row ${i + 1}, column ${j + 1} (x${(order[i] ?? i) + 1}, z${(order[j] ?? j) + 1})\n` +
+    `J = \u2202x/\u2202z = ${Jtext}${log}`;
+}
+
 
 export function renderTriangular({ model, el, signal }) {
   const { alive, val, save, listen, requestDraw, followTheme, onCleanup, cleanup } =
     mountView({ model, el, signal }, { classes: ["flowviz-triangular"], css: CSS + TRI_CSS, frame: draw });
-  let theme, frameNo = 0, J = null, n = 0, hoverIJ = null, awaiting = false;
+  let theme, frameNo = 0, J = null, n = 0, hoverIJ = null, awaiting = false, logDiag = null, logOk = null;
 
   const bar = document.createElement("div");
   bar.className = "fv-tri-bar";
@@ -115,7 +137,11 @@ export function renderTriangular({ model, el, signal }) {
     try {
       J = arrays.jac ? decodeArray(arrays.jac, "jac") : null;
       n = J ? J.shape[0] : 0;
-    } catch (err) { console.error(err); J = null; n = 0; }
+      // log|J_ii| from Python's float64 J (not Math.log of the float32 J_ii), with its finite flags
+      logDiag = arrays.logdiag ? decodeArray(arrays.logdiag, "logdiag").data : null;
+      logOk = arrays.logdiag_finite ? decodeArray(arrays.logdiag_finite, "logdiag_finite").data : null;
+      if (logDiag && logDiag.length !== n) throw new Error(`logdiag has ${logDiag.length} entries, J is ${n} x ${n}`);
+    } catch (err) { console.error(err); J = null; n = 0; logDiag = null; logOk = null; }
     hoverIJ = null;
     el.dataset.version = String(val("meta", {}).version ?? "");
   }
@@ -171,8 +197,8 @@ export function renderTriangular({ model, el, signal }) {
       ctx.strokeStyle = "rgb(255,64,129)"; ctx.lineWidth = 2 * dpr;
       ctx.strokeRect((j * W) / n, (i * H) / n, W / n, H / n);
       const v = J.data[i * n + j];
-      const o = meta.order || [];
-      hov.textContent = `row ${i + 1}, column ${j + 1} (x${(o[i] ?? i) + 1}, z${(o[j] ?? j) + 1})\nJ = \u2202x/\u2202z = ${v === 0 ? "0 (exact zero)" : f(v)}${i === j ? `\nlog|J\u1d62\u1d62| = ${f(Math.log(Math.abs(v)))}` : ""}`;
+      const logJ = !logDiag ? undefined : logOk && logOk[i] === 0 ? null : logDiag[i];
+      hov.textContent = hoverText(i, j, v, meta.order || [], logJ);
       el.dataset.hoverValue = String(v);
     }
     const pattern = zeroPattern(J.data, n);
