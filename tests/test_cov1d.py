@@ -384,18 +384,204 @@ def test_a_wider_strip_is_moved_back_onto_the_grid_as_the_browser_moves_it():
     assert w.readout.ok and w.readout.area_z == pytest.approx(0.3, rel=1e-6)
 
 
+# ---- independent references: the maps, their inverses and the pushed densities written out by hand (numpy /
+# scipy, not flowviz.flows), integrals by scipy's quad in float64
+
+def _pi(base: str, z):
+    """pi(z): 1 on [0, 1] for U[0, 1]; the standard normal density."""
+    z = np.asarray(z, dtype=np.float64)
+    return ((z >= 0) & (z <= 1)).astype(np.float64) if base == "uniform" else stats.norm.pdf(z)
+
+
+def _hand_map(map_: str, p: dict):
+    """(G, G', p_X given pi) for ``map_`` with parameters ``p``, by hand. p_X(x) = pi(G^-1(x)) |dG^-1/dx| is
+    written through the inverse map (evaluated at x), not as pi(z) / |G'(z)|."""
+    from scipy.special import expit, logit
+
+    a, b = p["a"], p["b"]
+    if map_ == "affine":
+        return (lambda z: a * z + b, lambda z: a + 0 * z,
+                lambda pi: (lambda x: pi((x - b) / a) / abs(a)))
+    if map_ == "sigmoid":
+        return (lambda z: expit(a * z + b), lambda z: a * expit(a * z + b) * expit(-(a * z + b)),
+                lambda pi: (lambda x: pi((logit(x) - b) / a) / abs(a * x * (1 - x))))
+    if map_ == "logit":
+        return (lambda z: a * logit(z) + b, lambda z: a / (z * (1 - z)),
+                lambda pi: (lambda x: pi(expit((x - b) / a)) * expit((x - b) / a) * expit(-(x - b) / a) / abs(a)))
+    skew, tail = p["skew"], p["tail"]
+
+    def p_x(pi):
+        def f(x):
+            y = (x - b) / a
+            v = tail * np.arcsinh(y) - skew
+            return pi(np.sinh(v)) * tail * np.cosh(v) / (abs(a) * np.sqrt(1 + y * y))
+        return f
+    return (lambda z: _sinh_arcsinh(z, skew, tail, a, b)[0], lambda z: _sinh_arcsinh(z, skew, tail, a, b)[1], p_x)
+
+
+def hand_readout(base: str, map_: str, params: dict, z0: float, dz: float) -> dict[str, float]:
+    """The strip readout from the hand formulas: x' = G(z'), dx, pi(z'), G'(z'), |dz/dx|, p(x'), and the two
+    areas by quad: blue = int pi over [z', z' + dz] (clipped to the support), green = int p_X over the image
+    [x', x' + dx] in x."""
+    G, dG, px_of = _hand_map(map_, params)
+    pi = lambda z: float(_pi(base, z))  # noqa: E731
+    z1 = z0 + dz
+    x0, x1 = float(G(z0)), float(G(z1))
+    d = float(dG(z0))
+    lo, hi = (max(z0, 0.0), min(z1, 1.0)) if base == "uniform" else (z0, z1)
+    quad = dict(epsabs=0.0, epsrel=1e-13, limit=200)
+    area_z = integrate.quad(pi, lo, hi, **quad)[0]
+    area_x = integrate.quad(px_of(pi), min(x0, x1), max(x0, x1), **quad)[0]
+    return {"z": z0, "dz": dz, "x": x0, "xEnd": x1, "dx": abs(x1 - x0), "pi": pi(z0), "dxdz": d,
+            "dzdx": 1 / abs(d), "px": pi(z0) / abs(d), "areaZ": area_z, "areaX": area_x}
+
+
+#: states and strips whose readouts the browser must show to the last digit (the reviewer's: the lecture's
+#: dz = 0.01 at z' = 0.61875, the logit map's last strips, the normal base at z' = -3.5111, sigmoid tails)
+READOUT_CASES = {
+    "lecture": ("uniform", "affine", {"a": 2.0, "b": 1.0}, [(0.61875, 0.01), (0.5, 0.1), (0.013, 0.3)]),
+    "normal_affine": ("normal", "affine", {"a": 2.0, "b": 1.0}, [(-3.5111, 0.1), (-4.2528, 0.1), (3.7483, 0.01),
+                                                                (-4.5 + 4 * 8.9 / 36, 0.1), (-4.5 + 8.9 / 36, 0.1)]),
+    "decreasing": ("normal", "affine", {"a": -1.5, "b": 0.7}, [(0.3, 0.2), (-2.1, 0.05)]),
+    "normal_sigmoid": ("normal", "sigmoid", {"a": 2.0, "b": 0.0}, [(4.4675, 0.01), (4.3778, 0.1), (4.0, 0.5),
+                                                                  (-4.0056, 0.1), (0.44444, 0.1)]),
+    "uniform_sigmoid": ("uniform", "sigmoid", {"a": -2.0, "b": 0.7}, [(0.2, 0.3), (0.97, 0.03)]),
+    "normal_sas": ("normal", "sinh_arcsinh", {"skew": 0.5, "tail": 0.8, "a": 1.0, "b": 0.0},
+                   [(-4.2752, 0.01), (2.4912, 0.5), (1.6806, 0.1), (4.1108, 0.1)]),
+    "uniform_logit": ("uniform", "logit", {"a": 1.0, "b": 0.0}, [(0.99, 0.01), (0.9, 0.1), (0.0, 0.5), (0.5, 0.1)]),
+    "logit_skewed": ("uniform", "logit", {"a": -0.6, "b": 0.2}, [(0.3, 0.25), (0.9, 0.1)]),
+}
+
+
+def _clamped(s, z0: float, dz: float) -> float:
+    """The strip start the browser shows (js clampStrip): [z', z' + dz] kept on the sent grid."""
+    lo, hi = float(s.z[0]), float(s.z[-1]) - dz
+    return min(max(z0, lo), hi)
+
+
+def test_strip_readout_areas_match_quad_of_p_in_x():
+    """Both areas of Python's exact readout against scipy's quad: the green one integrates the hand-written p_X
+    over [x', x' + dx] in x. (Trapezoids in x missed by 6e-4 on the logit map's last strip: 0.10006 for 0.1.)"""
+    for name, (base, map_, params, strips) in READOUT_CASES.items():
+        s = cov1d_scene(base, map_, params, n_samples=500)
+        for z0, dz in strips:
+            z0 = _clamped(s, z0, dz)
+            ref, r = hand_readout(base, map_, params, z0, dz), strip_readout(s, z0, dz)
+            assert r.ok, (name, z0)
+            assert r.area_z == pytest.approx(ref["areaZ"], rel=1e-10), (name, z0, "blue")
+            assert r.area_x == pytest.approx(ref["areaX"], rel=1e-10), (name, z0, "green")
+            assert ref["areaX"] == pytest.approx(ref["areaZ"], rel=1e-10)  # the theorem, by quad alone
+
+
+def test_strip_readout_green_area_is_nan_where_float64_does_not_resolve_the_image():
+    """x = sigmoid(100 z) on N(0, 1): for z' = 0.3, 1 - x ~ 1e-13 and some nodes' x round to 1: p cannot be evaluated
+    there to any accuracy, and the green area is NaN (not 0.0263 for 0.0375); near x = 0 it is resolved."""
+    s = cov1d_scene("normal", "sigmoid", {"a": 100.0, "b": 0.0}, n_samples=500)
+    r = strip_readout(s, 0.3, 0.1)
+    assert r.ok and math.isnan(r.area_x) and r.area_z == pytest.approx(stats.norm.cdf(0.4) - stats.norm.cdf(0.3))
+    r = strip_readout(s, -0.4, 0.1)
+    ref = hand_readout("normal", "sigmoid", {"a": 100.0, "b": 0.0}, -0.4, 0.1)
+    assert r.area_x == pytest.approx(ref["areaX"], rel=1e-9) and r.area_x == pytest.approx(r.area_z, rel=1e-12)
+
+
+def test_strip_readout_uses_the_parameters_as_given():
+    """The flow holds the parameters in float64 as given (b = 0.7, not float32's 0.699999988): Python's readout is
+    the hand formula to float64 rounding, as the browser's exact one is."""
+    for name, (base, map_, params, strips) in READOUT_CASES.items():
+        s = cov1d_scene(base, map_, params, n_samples=500)
+        for z0, dz in strips:
+            z0 = _clamped(s, z0, dz)
+            ref, r = hand_readout(base, map_, params, z0, dz), strip_readout(s, z0, dz)
+            for k_py, k_ref in (("x", "x"), ("x_end", "xEnd"), ("pi", "pi"), ("dxdz", "dxdz"), ("px", "px")):
+                assert getattr(r, k_py) == pytest.approx(ref[k_ref], rel=1e-12, abs=1e-15), (name, z0, k_py)
+
+
+@pytest.mark.parametrize("name", list(READOUT_CASES))
+def test_sent_rows_belong_together(name):
+    """Each sent row (z, x, G'(z), p) is computed at the float32 z that is sent: x is G(z_sent) rounded to float32
+    (the logit map's last z is sent as 0.99999899: x there is 13.8053, not logit(1 - 1e-6) = 13.8155)."""
+    base, map_, params, _ = READOUT_CASES[name]
+    s = cov1d_scene(base, map_, params, n_samples=500)
+    z = s.z.astype(np.float64)  # exactly the values the browser decodes
+    G, dG, _ = _hand_map(map_, params)
+    ok = s.valid > 0
+    f32 = np.finfo(np.float32).eps  # 2^-23: float32 rounding is at most half of it, relative
+    np.testing.assert_allclose(s.x[ok], G(z)[ok], rtol=f32, atol=1e-30)
+    np.testing.assert_allclose(s.dxdz[ok], dG(z)[ok], rtol=f32, atol=1e-30)
+    np.testing.assert_allclose(s.px[ok], (_pi(base, z) / np.abs(dG(z)))[ok], rtol=f32, atol=1e-30)
+    np.testing.assert_allclose(s.pi, _pi(base, z), rtol=f32, atol=1e-30)
+
+
+@pytest.mark.parametrize("change", [{"b": 1e15}, {"b": 1e17}, {"a": 1e-15}])
+@pytest.mark.parametrize("how", ["set_params", "page"])
+def test_an_image_too_narrow_to_draw_is_refused_and_the_last_values_stay(change, how):
+    """b = 1e15 on x = 2z + b: every x is the same float32 and numpy cannot bin the range ("Too many bins"). The
+    value is refused by name with the reason; values, the params trait and the sliders keep the last valid set,
+    and the next slider move works (the refused b used to stay in the values and fail every later move)."""
+    w = ChangeOfVariables1D(n_samples=2000)
+    v0, x0 = w.meta["version"], state_arrays(w)["x"]
+    if how == "set_params":
+        w.set_params(**change)
+    else:
+        w.set_state({"params": {**w.params, **change}})  # what the browser's slider message does
+    (k, v), = change.items()
+    msg = w.meta["message"]
+    assert w.status == "ok" and f"{k} = {v:g} refused" in msg and "too narrow" in msg, msg
+    assert f"kept {k} = {2.0 if k == 'a' else 1.0:g}" in msg and "Too many bins" not in msg
+    assert w.values == {"a": 2.0, "b": 1.0} and w.params == {"a": 2.0, "b": 1.0}
+    assert w.meta["params"] == {"a": 2.0, "b": 1.0} and w.meta["version"] > v0
+    assert {c["id"]: c["value"] for c in w.controls if c["id"] in ("a", "b")} == {"a": 2.0, "b": 1.0}
+    np.testing.assert_array_equal(state_arrays(w)["x"], x0)
+    w.set_params(a=1.5)
+    assert w.status == "ok" and w.values == {"a": 1.5, "b": 1.0} and "refused" not in w.meta["message"]
+    assert w.readout.px == pytest.approx(1 / 1.5)
+
+
+def test_an_image_too_narrow_to_draw_is_refused_by_the_scene_and_the_constructor():
+    from flowviz.scene.cov1d import UnresolvedImageError
+
+    with pytest.raises(UnresolvedImageError, match=r"x in \[1e\+15, 1e\+15 \+ 2\]"):
+        cov1d_scene("uniform", "affine", {"a": 2.0, "b": 1e15})
+    with pytest.raises(ValueError, match=r"b = 1e\+15 refused: the image of the base"):
+        ChangeOfVariables1D(b=1e15)
+    cov1d_scene("uniform", "affine", {"a": 2.0, "b": 1e3})  # 2 wide at 1e3: shown
+    cov1d_scene("normal", "sigmoid", {"a": 100.0, "b": 0.0})  # saturates, but spans (0, 1): shown
+
+
+def test_a_base_whose_image_is_too_narrow_is_refused_and_the_base_stays():
+    """x = 5e-5 z + 1 spans 3.3e-4 on N(0, 1) (shown) but 5e-5 on U[0, 1] (too narrow): the base drop-down's change
+    is refused, the base trait goes back, and the picture and values stay."""
+    w = ChangeOfVariables1D("normal", "affine", a=5e-5, b=1.0, n_samples=2000)
+    assert w.status == "ok"
+    w.base = "uniform"
+    assert w.base == "normal" and w.meta["base"] == "normal" and w.status == "ok"
+    assert "base = 'uniform' refused" in w.meta["message"] and w.values == {"a": 5e-5, "b": 1.0}
+    w.set_params(a=1.0)
+    w.base = "uniform"
+    assert (w.base, w.status) == ("uniform", "ok") and "refused" not in w.meta["message"]
+
+
 # ---- a state fixture for js/test/cov1d-view.test.js (the view mounted in node): two bases, a small grid
 
 COV_FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "js" / "test" / "fixtures" / "cov1d_states.json"
 
 
 def cov_fixture() -> dict:
+    """Two states for the view tests (uniform, normal: x = 2z + 1), and under "readouts" the states of
+    READOUT_CASES (small arrays: the browser reads its readouts from meta) with the hand references of each strip
+    (js/test/cov1d.test.js: the browser's readouts must show the same digits)."""
     from flowviz.widgets.wire import encode_arrays, to_base64
 
-    out = {}
+    out: dict = {}
     for base in ("uniform", "normal"):
         s = cov1d_scene(base, "affine", {"a": 2.0, "b": 1.0}, grid=201, n_samples=2000, bins=20)
         out[base] = {"arrays": to_base64(encode_arrays(s.arrays())), "meta": s.meta(), "base": base, "map": "affine"}
+    readouts = {}
+    for name, (base, map_, params, strips) in READOUT_CASES.items():
+        s = cov1d_scene(base, map_, params, grid=41, n_samples=200, bins=5)
+        refs = [hand_readout(base, map_, params, _clamped(s, z0, dz), dz) for z0, dz in strips]
+        readouts[name] = {"arrays": to_base64(encode_arrays(s.arrays())), "meta": s.meta(), "strips": refs}
+    out["readouts"] = readouts
     return out
 
 
@@ -405,11 +591,17 @@ def test_js_cov1d_fixture_is_current():
 
     saved, fresh = json.loads(COV_FIXTURE.read_text()), json.loads(json.dumps(cov_fixture()))
     assert saved.keys() == fresh.keys()
-    for base in fresh:
-        assert saved[base]["arrays"].keys() == fresh[base]["arrays"].keys()
-        for k in fresh[base]["arrays"]:
-            np.testing.assert_allclose(decode_array(saved[base]["arrays"][k]), decode_array(fresh[base]["arrays"][k]),
-                                       rtol=1e-5, atol=1e-6, err_msg=f"{base}.{k}")
+    states = {k: v for k, v in fresh.items() if k != "readouts"} | {f"readouts.{k}": v for k, v in
+                                                                    fresh["readouts"].items()}
+    for key, state in states.items():
+        old = saved["readouts"][key.split(".", 1)[1]] if key.startswith("readouts.") else saved[key]
+        assert old["arrays"].keys() == state["arrays"].keys()
+        assert old["meta"]["params"] == state["meta"]["params"]
+        for k in state["arrays"]:
+            np.testing.assert_allclose(decode_array(old["arrays"][k]), decode_array(state["arrays"][k]),
+                                       rtol=1e-5, atol=1e-6, err_msg=f"{key}.{k}")
+        for a, b in zip(old.get("strips", []), state.get("strips", []), strict=True):
+            assert a == pytest.approx(b, rel=1e-12, abs=1e-300), key
 
 
 if __name__ == "__main__":

@@ -17,7 +17,10 @@ The maps are built from flowviz.flows layers (no second copy of the maths):
 
 a < 0 is legal (a decreasing map: |G'| gives the same density formula); a = 0 collapses every z onto
 one x (G' = 0): the scene is marked "not invertible" and its x-arrays are zero with ``valid = 0``.
-Pure computation: torch in (float64), numpy float32 out.
+Pure computation: torch in (float64, with the parameters exactly as given), numpy float32 out. Every array is
+computed at the float32 grid points that are sent (z rounded to float32 first), so that each sent (z, x, G'(z),
+p) row belongs together. Parameters whose image of the base is too narrow for its position to be drawn from
+float32 arrays (b = 1e15: x in [1e15, 1e15 + 2]) are refused with :class:`UnresolvedImageError`.
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ from ..flows import Affine, Flow, Logit, Sigmoid, SinhArcsinh, StandardNormal, U
 from ..flows.distributions import Distribution
 from .finite import finite32, wire_float32
 
-__all__ = ["BASES", "MAPS", "Cov1DScene", "StripReadout", "build_map", "cov1d_scene", "default_params",
-           "make_base", "strip_readout"]
+__all__ = ["BASES", "MAPS", "MIN_RELATIVE_WIDTH", "Cov1DScene", "StripReadout", "UnresolvedImageError",
+           "build_map", "cov1d_scene", "default_params", "make_base", "strip_readout"]
 
 BASES = ("uniform", "normal")
 MAPS = ("affine", "sigmoid", "sinh_arcsinh", "logit")
@@ -45,6 +48,17 @@ _PARAM_DEFAULTS = {
     "sinh_arcsinh": {"skew": 0.5, "tail": 0.8, "a": 1.0, "b": 0.0},
     "logit": {"a": 1.0, "b": 0.0},
 }
+
+
+#: the narrowest x-view the float32 arrays can draw, relative to its position: (x_hi - x_lo) >= this * max|x|.
+#: float32 resolves 2^-23 = 1.2e-7 relative, so such a view holds at least ~840 distinct float32 x values
+#: (about 20 per histogram bin of 40); b = 1e15 on x = 2z + b has 2e-15 and is refused.
+MIN_RELATIVE_WIDTH = 1e-4
+
+
+class UnresolvedImageError(ValueError):
+    """The image of the base under G is too narrow, for where it lies, to be sent as float32 arrays and drawn
+    (e.g. x = 2z + 1e15: every x rounds to the same float32, and numpy cannot bin the range)."""
 
 
 def default_params(map: str) -> dict[str, float]:
@@ -66,6 +80,9 @@ def make_base(base: str) -> Distribution:
 def build_map(map: str, params: dict[str, float], base: str = "uniform") -> Flow:
     """The 1D flow x = G(z) for ``map`` with ``params`` (see the module docstring), in float64.
 
+    The parameters are written into the float64 layers exactly as given (the layers are built in the default
+    float32 first: b = 0.7 would otherwise be 0.699999988, and the browser's exact readouts, computed from the
+    same parameters in float64, would differ from Python's in the last digits).
     a = 0 is allowed here (the Affine scale is set to 0 after construction): the flow then is not
     invertible, and :func:`cov1d_scene` reports it.
     """
@@ -75,9 +92,8 @@ def build_map(map: str, params: dict[str, float], base: str = "uniform") -> Flow
             raise ValueError(f"parameter {k} must be a finite number, got {v!r}")
     if map == "logit" and base != "uniform":
         raise ValueError("the logit map needs z in (0, 1): use base='uniform'")
-    affine = Affine(1, scale=1.0, shift=p["b"], learnable=False)
-    with torch.no_grad():
-        affine.scale.fill_(p["a"])
+    affine = Affine(1, scale=1.0, shift=0.0, learnable=False)
+    sas: SinhArcsinh | None = None
     if map == "affine":
         layers: list[Any] = [affine]
     elif map == "sigmoid":
@@ -85,10 +101,18 @@ def build_map(map: str, params: dict[str, float], base: str = "uniform") -> Flow
     elif map == "sinh_arcsinh":
         if not p["tail"] > 0:
             raise ValueError(f"tail must be > 0, got {p['tail']}")
-        layers = [SinhArcsinh(1, skew=p["skew"], tailweight=p["tail"], learnable=False), affine]
+        sas = SinhArcsinh(1, skew=0.0, tailweight=1.0, learnable=False)
+        layers = [sas, affine]
     else:
         layers = [Logit(1), affine]
-    return Flow(layers, base=make_base(base)).to(torch.float64)
+    flow = Flow(layers, base=make_base(base)).to(torch.float64)
+    with torch.no_grad():  # exact float64 parameters (see above)
+        affine.scale.fill_(p["a"])
+        affine.shift.fill_(p["b"])
+        if sas is not None:
+            sas.skew.fill_(p["skew"])
+            sas.log_tailweight.fill_(math.log(p["tail"]))
+    return flow
 
 
 @dataclass
@@ -166,10 +190,14 @@ _FORMULAS = {
 
 
 def _grid(base: str, m: int) -> torch.Tensor:
+    """The z-grid as it is sent: float32 values (held in float64), so that x = G(z), G'(z) and p are computed at
+    the very z the browser receives (1 - 1e-6 is sent as 0.99999899: logit there is 13.8053, not 13.8155)."""
     if base == "uniform":
         # open at the ends for the logit map's sake, by a hair; pi is exactly 1 on the grid
-        return torch.linspace(0.0, 1.0, m, dtype=torch.float64).clamp(1e-6, 1 - 1e-6)
-    return torch.linspace(-4.5, 4.5, m, dtype=torch.float64)
+        z = torch.linspace(0.0, 1.0, m, dtype=torch.float64).clamp(1e-6, 1 - 1e-6)
+    else:
+        z = torch.linspace(-4.5, 4.5, m, dtype=torch.float64)
+    return z.to(torch.float32).to(torch.float64)
 
 
 @torch.no_grad()
@@ -243,6 +271,7 @@ def cov1d_scene(base: str = "uniform", map: str = "affine", params: dict[str, fl
         ends = _forward(flow, torch.tensor(q, dtype=torch.float64))[0]
         if bool(finite32(ends).all()) and float(ends.max()) > float(ends.min()):
             x_lo, x_hi = float(ends.min()), float(ends.max())
+        _check_resolved(x_lo, x_hi)
         xs_f = xs[finite32(xs)].numpy()
         # density relative to all samples (those outside the range are not lost silently: they lower the bars)
         counts, hx_edges = np.histogram(xs_f, bins=bins, range=(x_lo, x_hi))
@@ -264,6 +293,19 @@ def cov1d_scene(base: str = "uniform", map: str = "affine", params: dict[str, fl
         x_bounds=_bounds(x_lo, x_hi, x_ymax), n_samples=n_samples)
 
 
+def _check_resolved(x_lo: float, x_hi: float) -> None:
+    """Refuse an x-view [x_lo, x_hi] narrower than MIN_RELATIVE_WIDTH * max(|x_lo|, |x_hi|): float32 arrays cannot
+    draw it (x = 2z + 1e15: every x is the same float32) and numpy cannot cut it into histogram bins."""
+    size = max(abs(x_lo), abs(x_hi))
+    if x_hi - x_lo >= MIN_RELATIVE_WIDTH * size:
+        return
+    raise UnresolvedImageError(
+        f"the image of the base, x in [{x_lo:.7g}, {x_lo:.7g} + {x_hi - x_lo:.3g}], is {x_hi - x_lo:.3g} wide at "
+        f"|x| = {size:.3g}: "
+        f"narrower than {MIN_RELATIVE_WIDTH:g} |x|, too narrow for its position to be drawn from float32 arrays "
+        "(about 7 digits)")
+
+
 def _ymax(curve_max: float, hist: np.ndarray, curve: np.ndarray) -> float:
     """A y-limit that shows the curve and histogram; spikes (sigmoid/logit edges) are cut at 3x the 95th
     percentile so that the body of the density stays readable."""
@@ -273,12 +315,46 @@ def _ymax(curve_max: float, hist: np.ndarray, curve: np.ndarray) -> float:
     return float(1.15 * top) if top > 0 and math.isfinite(top) else 1.0
 
 
+#: 10-point Gauss-Legendre nodes and weights on [-1, 1] (exact for polynomials of degree <= 19)
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(10)
+
+
+def _gauss_legendre(lo: float, hi: float, max_panel: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Nodes t and weights w (float64) of composite 10-point Gauss-Legendre on [lo, hi], panels at most
+    ``max_panel`` wide: int_lo^hi f(t) dt ~ sum_i w_i f(t_i), to float64 rounding for the smooth integrands here."""
+    n = max(1, math.ceil((hi - lo) / max_panel)) if hi > lo else 1
+    edges = np.linspace(lo, hi, n + 1)
+    mid, half = (edges[:-1] + edges[1:]) / 2, (edges[1:] - edges[:-1]) / 2
+    t = (mid[:, None] + half[:, None] * _GL_NODES[None, :]).ravel()
+    w = (half[:, None] * _GL_WEIGHTS[None, :]).ravel()
+    return torch.from_numpy(t), torch.from_numpy(w)
+
+
+#: closest a sigmoid map's x may come to 1 for p(x) to be evaluated there to ~1e-8 (1 - x errs by 1.1e-16)
+_SIGMOID_EDGE = 1e-8
+
+
+def _support(base: str) -> tuple[float, float]:
+    """Where pi > 0: [0, 1] for U[0, 1], the whole line for N(0, 1)."""
+    return (0.0, 1.0) if base == "uniform" else (-math.inf, math.inf)
+
+
 @torch.no_grad()
-def strip_readout(scene: Cov1DScene, z: float, dz: float, quad: int = 2001) -> StripReadout:
+def strip_readout(scene: Cov1DScene, z: float, dz: float, max_panel: float = 0.125) -> StripReadout:
     """The exact readout of the strip [z, z + dz] (float64, from the flow, not from the float32 arrays).
 
-    area_z = int_z^{z+dz} pi,  area_x = int over [x', x' + dx] of p(x) dx  (composite Simpson in x,
-    p evaluated at G^{-1}(x) through the parametrisation x = G(t): p(G(t)) = pi(t) / |G'(t)|).
+    x' = G(z'), dx = |G(z' + dz) - G(z')|, dx/dz = G'(z'), |dz/dx| = 1 / |G'(z')|, p(x') = pi(z') |dz/dx|.
+    Areas by composite 10-point Gauss-Legendre (panels <= ``max_panel``, accurate to float64 rounding) over the
+    strip clipped to the base's support:
+
+        area_z = int_{z'}^{z'+dz} pi(z) dz,
+        area_x = int_{x'}^{x'+dx} p(x) dx = int_{z'}^{z'+dz} p(G(t)) |G'(t)| dt     (substitution x = G(t)),
+
+    with p(x) = exp(flow.log_prob(x)) evaluated at x = G(t) through the inverse map, log p(x) = log pi(G^{-1}(x))
+    + log|dG^{-1}/dx| (not pi(t) / |G'(t)|): the two areas agree because the change of variables holds, not by
+    construction. area_x is NaN where p cannot be evaluated, or not accurately (the map is not invertible, x is not
+    finite, or a sigmoid map's x lies within 1e-8 of 1, where float64 no longer resolves 1 - x): never a wrong
+    number. The browser computes the same (js/src/views/cov1d/exact.js).
     """
     flow = scene.flow
     t = torch.tensor([z, z + dz], dtype=torch.float64)
@@ -288,14 +364,21 @@ def strip_readout(scene: Cov1DScene, z: float, dz: float, quad: int = 2001) -> S
     dxdz = float(d[0])
     dzdx = 1.0 / abs(dxdz) if ok else math.inf
     px = float(pi[0]) * dzdx if ok else math.inf
-    ts = torch.linspace(z, z + dz, quad, dtype=torch.float64)
-    pit = torch.exp(_log_pi(flow, ts))
-    area_z = float(torch.trapezoid(pit, ts))
-    area_x = 0.0
-    if ok:
-        xt, dt = _forward(flow, ts)
-        pxt = pit / dt.abs()
-        order = torch.argsort(xt)
-        area_x = float(torch.trapezoid(pxt[order], xt[order]))
+    lo_s, hi_s = _support(scene.base)
+    lo, hi = max(z, lo_s), min(z + dz, hi_s)
+    area_z, area_x = 0.0, 0.0
+    if hi > lo:
+        ts, ws = _gauss_legendre(lo, hi, max_panel)
+        area_z = float((ws * torch.exp(_log_pi(flow, ts))).sum())
+        area_x = math.nan
+        if ok:
+            xt, dt = _forward(flow, ts)
+            try:
+                pxt = torch.exp(flow.log_prob(xt[:, None]))
+            except (ValueError, RuntimeError):  # x not finite, or the map not invertible
+                pxt = None
+            resolved = not (scene.map == "sigmoid" and bool((1 - xt < _SIGMOID_EDGE).any()))
+            if pxt is not None and resolved:
+                area_x = float((ws * pxt * dt.abs()).sum())
     return StripReadout(z=float(z), dz=float(dz), x=float(x[0]), x_end=float(x[1]), dx=abs(float(x[1] - x[0])),
                         pi=float(pi[0]), dxdz=dxdz, dzdx=dzdx, px=px, area_z=area_z, area_x=area_x, ok=ok)

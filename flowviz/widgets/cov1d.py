@@ -3,8 +3,12 @@
 Direction: forward is generative, base -> data, x = G(z). Python computes the dense curves pi(z), x = G(z),
 G'(z), p(G(z)) and histograms of pushed samples (flowviz.scene.cov1d) and sends them as binary float32;
 the browser draws them, lets the user drag the strip [z', z' + dz] and computes the strip readouts
-(|dz/dx|, p(x') = pi(z') |dz/dx|, the two equal areas) locally from those arrays. Only a parameter slider
-goes back to Python.
+(|dz/dx|, p(x') = pi(z') |dz/dx|, the two equal areas) locally, exactly in float64 from the base, map and
+parameters in ``meta`` (js/src/views/cov1d/exact.js). Only a parameter slider goes back to Python.
+
+Parameters that cannot be shown (b = 1e15 on x = 2z + b: the image is too narrow for its position to be drawn
+from float32 arrays) are refused by name with the reason, and the last valid parameters stay (``values``, the
+``params`` trait and the sliders), so the next slider move works from them.
 """
 
 from __future__ import annotations
@@ -35,6 +39,20 @@ _CONTROLS = {
     "tail": Control("tail", 0, "tail", 0.2, 3.0, 0.05),
 }
 _DZ = Control("dz", 0, "dz", 0.01, 0.5, 0.01, local=True)  # the strip is the browser's
+
+
+def _reason(err: BaseException) -> str:
+    """What went wrong, in words: a ValueError's own message, else the error's type and message."""
+    return str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"
+
+
+def _refusal(names: list[str], values: dict[str, float], err: BaseException,
+             kept: dict[str, float] | None = None) -> str:
+    """"b = 1e+15 refused: <reason>; kept b = 1": the parameters that were refused, why, and what stays."""
+    text = f"{', '.join(f'{k} = {values[k]:g}' for k in names)} refused: {_reason(err)}"
+    if kept is not None:
+        text += f"; kept {', '.join(f'{k} = {kept[k]:g}' for k in names)}"
+    return text
 
 
 def allowed(base: str, map: str) -> bool:
@@ -114,7 +132,12 @@ class ChangeOfVariables1D(ArrayWidget):
         self._scene: Cov1DScene | None = None
         self._applying = False
         self._switching = False
-        self.recompute()
+        try:
+            scene = self._compute(values)
+        except Exception as err:  # no earlier picture to keep: refused here, by name, like any bad argument
+            named = [k for k, v in given.items() if v is not None] or sorted(values)
+            raise ValueError(_refusal(named, values, err)) from err
+        self._show(scene)
 
     @staticmethod
     def _check_value(name: str, value: Any) -> float:
@@ -140,11 +163,16 @@ class ChangeOfVariables1D(ArrayWidget):
 
     @traitlets.observe("params")
     def _on_params(self, change: dict[str, Any]) -> None:
+        """New parameters (a slider, ``set_params``): each is checked by name, then the scene is computed for the
+        new set. A set the scene refuses (:class:`~flowviz.scene.cov1d.UnresolvedImageError`, or any error) is not
+        kept: the message names the parameters and the reason, and ``values``, the ``params`` trait and the
+        sliders go back to the last valid set, which stays on show."""
         if self._applying:
             return
         new = change["new"] or {}
         notes = []
-        changed = False
+        candidate = dict(self._values)
+        moved: list[str] = []
         for k, v in new.items():
             if k not in self._values:
                 continue  # e.g. "dz": browser-only view state
@@ -153,10 +181,23 @@ class ChangeOfVariables1D(ArrayWidget):
             except ValueError as err:
                 notes.append(f"{k}: {err}")
                 continue
-            if v != self._values[k]:
-                self._values[k], changed = v, True
-        if changed or notes:
+            if v != candidate[k]:
+                candidate[k] = v
+                moved.append(k)
+        if not moved and not notes:
+            return
+        scene = self._scene
+        if moved:
+            try:
+                scene = self._compute(candidate)
+            except Exception as err:
+                notes.append(_refusal(moved, candidate, err, kept=self._values))
+            else:
+                self._values = candidate
+        if scene is None:  # (only before the first picture)
             self.recompute(note="; ".join(notes))
+        else:
+            self._show(scene, note="; ".join(notes))
 
     @traitlets.observe("base", "map")
     def _on_kind(self, change: dict[str, Any]) -> None:
@@ -188,9 +229,24 @@ class ChangeOfVariables1D(ArrayWidget):
                     note = f"{_LOGIT_NEEDS}: the map was switched to affine (x = a z + b)"
             finally:
                 self._switching = False
-        if self._scene is None or self.map != self._scene.map:
-            self._values = default_params(self.map)
-        self.recompute(note=note)
+        values = default_params(self.map) if self._scene is None or self.map != self._scene.map else self._values
+        try:
+            scene = self._compute(values)
+        except Exception as err:  # the last valid base, map and parameters stay (traits included)
+            shown = self._scene
+            if shown is None:
+                self.publish_error(err)
+                return
+            self._switching = True
+            try:
+                self.base, self.map = shown.base, shown.map
+            finally:
+                self._switching = False
+            note = f"{name} = {new!r} refused: {_reason(err)}; kept {name} = {getattr(shown, name)!r}"
+            self._show(shown, note=note)
+            return
+        self._values = dict(values)
+        self._show(scene, note=note)
 
     def _clamped_strip(self, z: float) -> float:
         """z' moved so that [z', z' + dz] lies on the base's grid (the browser's clampStrip, same numbers)."""
@@ -225,14 +281,24 @@ class ChangeOfVariables1D(ArrayWidget):
         self.params = {**self._values, **values}
 
     # -- computation ----------------------------------------------------------------------------
-    def recompute(self, note: str = "") -> None:
-        """Recompute the arrays for the current base, map and parameters and send them (one message)."""
+    def _compute(self, values: dict[str, float]) -> Cov1DScene:
+        """The scene for the current base and map with parameters ``values`` (raises what cov1d_scene raises)."""
+        return cov1d_scene(self.base, self.map, values, n_samples=self._n_samples, bins=self._bins,
+                           seed=self._seed)
+
+    def recompute(self, note: str = "") -> bool:
+        """Recompute the arrays for the current base, map and parameters and send them (one message); False (the
+        last picture kept, the error shown) when that fails."""
         try:
-            scene = cov1d_scene(self.base, self.map, self._values, n_samples=self._n_samples, bins=self._bins,
-                                seed=self._seed)
+            scene = self._compute(self._values)
         except Exception as err:  # keep the last picture; say what went wrong instead of a blank widget
             self.publish_error(err)
-            return
+            return False
+        self._show(scene, note=note)
+        return True
+
+    def _show(self, scene: Cov1DScene, note: str = "") -> None:
+        """Send ``scene`` (arrays and meta, with ``note`` added to its message), the controls and ``params``."""
         self._scene = scene
         meta = scene.meta()
         if note:

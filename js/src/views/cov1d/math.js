@@ -1,5 +1,7 @@
 // math.js: pure maths of the change-of-variables view (no DOM): interpolation on the
-// dense curves sent by Python, the strip readout and the two shaded areas.
+// dense curves sent by Python (for drawing), the strip readout and the two shaded areas. The readout is
+// exact (exact.js, from the base, map and parameters in meta) whenever the map is known; only a state
+// without them falls back to the arrays, and its values are then marked approximate.
 //
 // Arrays (one entry per z-grid point, z ascending): z, pi = pi(z), x = G(z), dxdz = G'(z)
 // (signed), px = p(G(z)) = pi(z) / |G'(z)|, valid (1 where x, px are finite and G' != 0).
@@ -47,18 +49,16 @@ export function integrate(xs, ys, a, b) {
 }
 
 /**
- * Trapezoid integral of p over the image [x(z0), x(z1)] in x-coordinates, walking the parametric
- * curve (x_i, px_i) for z in [z0, z1] (works for increasing and decreasing maps alike).
+ * The integral of p over the image [x(z0), x(z1)] from the arrays, by the substitution x = G(z):
+ * int p dx = int_{z0}^{z1} p(G(z)) |G'(z)| dz, trapezoids on the same z-points as the blue area
+ * (integrate(z, pi, ...)), so that float32 rounding of x does not enter (works for decreasing maps too).
+ * Used only without an exact model; a trapezoid rule in x over float32 x was 0.0099999 for 0.01.
  */
 export function integrateImage(a, z0, z1) {
-  const { z, x, px } = a;
+  const { z, px, dxdz } = a;
   if (!(z1 > z0) || z.length < 2) return 0;
-  const pts = [[interp1(z, x, z0), interp1(z, px, z0)]];
-  for (let i = bracket(z, z0) + 1; i < z.length && z[i] < z1; i++) if (z[i] > z0) pts.push([x[i], px[i]]);
-  pts.push([interp1(z, x, z1), interp1(z, px, z1)]);
-  let sum = 0;
-  for (let i = 1; i < pts.length; i++) sum += 0.5 * (pts[i][1] + pts[i - 1][1]) * Math.abs(pts[i][0] - pts[i - 1][0]);
-  return sum;
+  const f = Array.from(z, (_, i) => px[i] * Math.abs(dxdz[i]));
+  return integrate(z, f, z0, z1);
 }
 
 /** Is every grid point inside [z0, z1] (and the ends) valid? */
@@ -73,26 +73,32 @@ function allValid(a, z0, z1) {
 }
 
 /**
- * The strip [z0, z0 + dz] and its image, from the arrays.
- * Returns {z, dz, x, xEnd, dx, pi, dxdz, dzdx, px, areaZ, areaX, ok, reason}; when the map is not
+ * The strip [z0, z0 + dz] and its image.
+ * With `model` (exact.js exactModel(meta)): every value exact in float64 from the formulas,
+ *   pi = pi(z0), dxdz = G'(z0), x = G(z0), xEnd = G(z0 + dz), dzdx = 1 / |G'(z0)|, px = pi |dz/dx|,
+ *   areaZ = int pi dz over the strip, areaX = int p dx over its image (exact.js massZ / massX).
+ * Without it (a state with no known map): read off the arrays by linear interpolation, areas by trapezoids
+ * on the grid's z-points, and `approx` is true (the last digits are not to be trusted).
+ * Returns {z, dz, x, xEnd, dx, pi, dxdz, dzdx, px, areaZ, areaX, ok, reason, approx}; when the map is not
  * invertible at the strip (G' = 0 or an invalid point) ok is false, dzdx/px are Infinity and reason says why.
  */
-export function stripReadout(a, z0, dz) {
+export function stripReadout(a, z0, dz, model = null) {
   const z1 = z0 + dz;
-  const pi = interp1(a.z, a.pi, z0);
-  const dxdz = interp1(a.z, a.dxdz, z0);
+  const pi = model ? model.pi(z0) : interp1(a.z, a.pi, z0);
+  const dxdz = model ? model.dG(z0) : interp1(a.z, a.dxdz, z0);
   const r = { z: z0, dz, pi, dxdz, x: NaN, xEnd: NaN, dx: NaN, dzdx: Infinity, px: Infinity,
-    areaZ: integrate(a.z, a.pi, z0, z1), areaX: NaN, ok: false, reason: "" };
+    areaZ: model ? model.massZ(z0, z1) : integrate(a.z, a.pi, z0, z1), areaX: NaN, ok: false, reason: "",
+    approx: !model };
   if (!allValid(a, z0, z1) || !Number.isFinite(dxdz) || dxdz === 0) {
     r.reason = "not invertible";
     return r;
   }
-  r.x = interp1(a.z, a.x, z0);
-  r.xEnd = interp1(a.z, a.x, z1);
+  r.x = model ? model.G(z0) : interp1(a.z, a.x, z0);
+  r.xEnd = model ? model.G(z1) : interp1(a.z, a.x, z1);
   r.dx = Math.abs(r.xEnd - r.x);
   r.dzdx = 1 / Math.abs(dxdz);
   r.px = pi * r.dzdx;
-  r.areaX = integrateImage(a, z0, z1);
+  r.areaX = model ? model.massX(z0, z1) : integrateImage(a, z0, z1);
   r.ok = Number.isFinite(r.px) && Number.isFinite(r.x);
   if (!r.ok) r.reason = "non-finite";
   return r;

@@ -1,6 +1,7 @@
 // view.js: the ChangeOfVariables1D view (anywidget front-end module): pi(z) and p(x) with
 // histograms of pushed samples, a draggable strip [z', z' + dz] and its image [x', x' + dx]
-// with equal shaded areas, and the strip readouts computed here from the arrays (math.js).
+// with equal shaded areas, and the strip readouts computed here: exactly in float64 from the base, map and
+// parameters in meta (exact.js), the arrays being only drawn (math.js).
 // Only the base/map drop-downs and parameter sliders go back to Python; strip_z / strip_dz are
 // written on release.
 
@@ -14,6 +15,7 @@ import { formatNumber } from "../../readout.js";
 import { CSS } from "../../styles.js";
 import { fitToSlide } from "../../slides.js";
 import { stripReadout, clampStrip, zOfX, interp1 as interpAt } from "./math.js";
+import { exactModel } from "./exact.js";
 
 export const COV_CSS = `
 .flowviz-player.fv-cov1d .fv-panel { aspect-ratio: 1.25 / 1; }
@@ -35,7 +37,7 @@ export function numText(v, word = "not invertible") {
 export function renderCov1d({ model, el, signal }) {
   const { alive, val, save, listen, requestDraw, followTheme, onCleanup, cleanup } =
     mountView({ model, el, signal }, { classes: ["fv-cov1d"], css: CSS + COV_CSS, frame });
-  const S = { a: null, error: "", z0: +val("strip_z", 0.5), dz: +val("strip_dz", 0.1), drag: null, version: undefined,
+  const S = { a: null, model: null, error: "", z0: +val("strip_z", 0.5), dz: +val("strip_dz", 0.1), drag: null, version: undefined,
     frame: 0, dirty: true, lastSync: 0 };
   let theme;
 
@@ -84,11 +86,13 @@ export function renderCov1d({ model, el, signal }) {
       const a = {};
       for (const [k, v] of Object.entries(d)) a[k] = v.data;
       S.a = a;
+      S.model = exactModel(meta); // null for a map this page does not know: readouts from the arrays, marked ≈
       S.error = "";
       clampZ();
     } catch (err) {
       console.error(err);
       S.a = null;
+      S.model = null;
       S.error = err.message || String(err);
     }
     if (meta.version !== S.version) { S.version = meta.version; el.dataset.version = String(meta.version ?? ""); }
@@ -155,7 +159,7 @@ export function renderCov1d({ model, el, signal }) {
   function draw() {
     const meta = val("meta", {});
     const a = S.a;
-    const r = a ? stripReadout(a, S.z0, S.dz) : null;
+    const r = a ? stripReadout(a, S.z0, S.dz, S.model) : null;
     drawPanel(panels.z, meta, a, r);
     drawPanel(panels.x, meta, a, r);
     showReadout(meta, r);
@@ -174,7 +178,7 @@ export function renderCov1d({ model, el, signal }) {
     el.dataset.stripDz = String(S.dz);
     const fin = (v) => (Number.isFinite(v) ? v : null);
     el.dataset.readout = r ? JSON.stringify({ z: r.z, dz: r.dz, x: fin(r.x), dx: fin(r.dx), pi: fin(r.pi), dxdz: fin(r.dxdz),
-      dzdx: fin(r.dzdx), px: fin(r.px), areaZ: fin(r.areaZ), areaX: fin(r.areaX), ok: r.ok }) : "";
+      dzdx: fin(r.dzdx), px: fin(r.px), areaZ: fin(r.areaZ), areaX: fin(r.areaX), ok: r.ok, approx: r.approx }) : "";
   }
 
   function drawPanel(p, meta, a, r) {
@@ -253,15 +257,20 @@ export function renderCov1d({ model, el, signal }) {
 
   function showReadout(meta, r) {
     if (!r) { readoutEl.textContent = ""; return; }
+    // values read off the float32 arrays (no exact model for this state) are marked as approximate
+    const ap = r.approx ? "\u2248 " : "";
+    const num = (v, word) => (Number.isFinite(v) ? ap : "") + numText(v, word);
+    const fmt = (v) => ap + formatNumber(v);
     const rows = [
       ["strip", `[z\u2032, z\u2032 + dz] = [${formatNumber(r.z)}, ${formatNumber(r.z + r.dz)}]`],
-      ["image", r.ok ? `[x\u2032, x\u2032 + dx], x\u2032 = G(z\u2032) = ${formatNumber(r.x)}, dx = ${formatNumber(r.dx)}` : "not invertible"],
-      ["\u03c0(z\u2032)", numText(r.pi)],
-      ["dx/dz = G\u2032(z\u2032)", numText(r.dxdz)],
-      ["|dz/dx|", numText(r.dzdx)],
-      ["p(x\u2032) = \u03c0(z\u2032)|dz/dx|", numText(r.px)],
-      ["blue area \u222b \u03c0 dz", numText(r.areaZ)],
-      ["green area \u222b p dx", r.ok ? numText(r.areaX) : "not invertible"],
+      ["image", r.ok ? `[x\u2032, x\u2032 + dx], x\u2032 = G(z\u2032) = ${fmt(r.x)}, dx = ${fmt(r.dx)}` : "not invertible"],
+      ["\u03c0(z\u2032)", num(r.pi)],
+      ["dx/dz = G\u2032(z\u2032)", num(r.dxdz)],
+      ["|dz/dx|", num(r.dzdx)],
+      ["p(x\u2032) = \u03c0(z\u2032)|dz/dx|", num(r.px)],
+      ["blue area \u222b \u03c0 dz", num(r.areaZ)],
+      // NaN only where p cannot be evaluated accurately at the image in float64 (exact.js massX)
+      ["green area \u222b p dx", r.ok ? num(r.areaX, "not resolved in float64 at this image") : "not invertible"],
     ];
     const table = document.createElement("table");
     for (const [k, v] of rows) {
@@ -269,7 +278,7 @@ export function renderCov1d({ model, el, signal }) {
       tr.insertCell().textContent = k;
       const c = tr.insertCell();
       c.textContent = v;
-      if (/not invertible|non-finite/.test(v)) c.className = "fv-bad";
+      if (/not invertible|non-finite|not resolved/.test(v)) c.className = "fv-bad";
     }
     const head = document.createElement("div");
     head.className = "fv-h";
