@@ -496,3 +496,23 @@ def test_plot_twin_hatches_folded_cells_as_the_browser_does():
     filled = dens[0]._triangulation.triangles  # the triangles given density colour
     assert len(filled) == int((~folded).sum())
     assert not (set(map(tuple, np.sort(filled, 1))) & set(map(tuple, np.sort(tris[folded], 1))))
+
+
+def test_the_product_shown_is_the_identity_up_to_its_rounding_and_only_that() -> None:
+    """J_f J_{f^-1} as the info panel shows it: the float64 product left -1.1e-16 off the diagonal for
+    [[2, 1], [1, 3]] (rounding, shown as a digit); entries within 8 eps cond(m) (|m| |jinv|) of I are I exactly.
+    An inverse that is wrong beyond rounding (perturbed by 1e-9) is shown as computed, not snapped."""
+    from flowviz.scene.lens import product_shown
+
+    g = torch.Generator().manual_seed(0)
+    for _ in range(200):
+        m = torch.randn(2, 2, generator=g, dtype=torch.float64) * 10.0 ** float(torch.randint(-3, 4, (1,), generator=g))
+        if torch.linalg.cond(m) > 1e8:
+            continue
+        assert product_shown(m, torch.linalg.inv(m)).tolist() == [[1.0, 0.0], [0.0, 1.0]], m.tolist()
+    m = torch.tensor([[2.0, 1.0], [1.0, 3.0]], dtype=torch.float64)
+    assert (m @ torch.linalg.inv(m) != torch.eye(2, dtype=torch.float64)).any()  # the residue this is about
+    assert lens_scene("2*z1 + z2, z1 + 3*z2", grid=9, n_samples=200).meta()["product"] == [[1.0, 0.0], [0.0, 1.0]]
+    wrong = torch.linalg.inv(m) * (1 + 1e-9)
+    shown = product_shown(m, wrong)
+    assert shown[0, 0] != 1.0 and shown[0, 0] == (m @ wrong)[0, 0]

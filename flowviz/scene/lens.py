@@ -42,7 +42,8 @@ from .finite import finite32, finite_or_none, wire_float32
 from .mesh import mesh_grid
 
 __all__ = ["LECTURE_MATRIX", "LECTURE_MATRIX3", "LensScene", "SIX_TERMS", "cube_edges", "lens_scene",
-           "matrix_text", "oblique_projection", "parallelepiped", "singular", "six_terms"]
+           "matrix_text", "oblique_projection", "parallelepiped", "product_shown", "singular",
+           "six_terms"]
 
 #: The lecture's example, f(z) = A z with A = [[1, 1], [2, 0]] (det -2).
 LECTURE_MATRIX = ((1.0, 1.0), (2.0, 0.0))
@@ -122,6 +123,19 @@ def matrix_text(a: Sequence[Sequence[float]]) -> str:
             s += f" {sign} {t}"
         outs.append(s)
     return ", ".join(outs)
+
+
+def product_shown(m: Tensor, jinv: Tensor) -> Tensor:
+    """J_f J_{f^-1} = m @ jinv as the info panel shows it: each entry within the rounding of the computation of
+    the identity's entry is that entry exactly (the float64 product of [[2, 1], [1, 3]] and its computed inverse
+    has -1.1e-16 off the diagonal: rounding, not a digit of the product). The bound, entry by entry:
+    8 eps cond(m) (|m| |jinv|)_ij, eps = 2^-53: the product's own rounding and that of jinv, whose relative error
+    grows with the condition number. An entry further from I than that is shown as computed."""
+    p = m @ jinv
+    eye = torch.eye(m.shape[0], dtype=p.dtype)
+    eps = float(torch.finfo(p.dtype).eps)
+    bound = 8 * eps * float(torch.linalg.cond(m)) * (m.abs() @ jinv.abs())
+    return torch.where((p - eye).abs() <= bound, eye, p)
 
 
 def _log_normal(z: Tensor) -> Tensor:
@@ -426,7 +440,7 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
         gx=gx, gy=gy, text=text, linear=bool(linear),
         matrix=_finite_rows(m),
         jinv=None if jinv is None else _finite_rows(jinv),
-        product=None if jinv is None else _finite_rows(m @ jinv),
+        product=None if jinv is None else _finite_rows(product_shown(m, jinv)),
         det=mdet,
         det_inv=None if jinv is None or det_overflow else finite_or_none(torch.linalg.det(jinv)),
         orientation=orientation, status=status, message=message, logp_range=(lo, hi),

@@ -116,3 +116,29 @@ test("a note from Python with status ok is shown as information; an overflowed d
   assert.doesNotMatch(over.info.textContent, /det J_f {6}= 0\b/);
   over.ac.abort();
 });
+
+test("hover: det J_{f^-1} is 1 / Python's float64 det, not det2 of the float32-derived inverse", () => {
+  // f = (1.0001 z1 + z2, z1 + z2): det J_f = 1e-4; det2 of the inverse's entries (from the float32 J) gave 9.9983e-5
+  const J = Array.from(new Float32Array([1.0001, 1, 1, 1])), det = 1.0001 * 1 - 1 * 1;
+  const text = hoverText(J, [0, 0], [0, 0], det, true);
+  assert.match(text, /det J_f\(z\) = 0.0001\n/);
+  assert.match(text, /det J_\{f⁻¹\}\(x\) = 10000\n/);
+  assert.doesNotMatch(text, /9\.99/);
+});
+
+test("3x3: a flat M reads 0 with the rounding residue beside it, for the six terms' sum and Python's det alike", () => {
+  const M = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]; // det 0; the terms in float64 sum to -1.4e-17
+  const model = createFakeModel({ ...FIX.singular, text: FIX.singular.meta.text, mode: "3d", renderer: "canvas2d",
+    theme: "light", preset: "notebook", matrix3: M,
+    three: { matrix: [M.slice(0, 3), M.slice(3, 6), M.slice(6, 9)], det: 3.3306690738754696e-18 } });
+  const el = fakeNode("div");
+  const ac = new AbortController();
+  renderLens({ model, el, signal: ac.signal });
+  runFrames();
+  const all = (n) => [n, ...n.children.flatMap(all)];
+  const info = all(el).find((n) => /sum \(six terms\)/.test(n.textContent || ""));
+  assert.ok(info, "the 3x3 info panel");
+  assert.match(info.textContent, /sum \(six terms\) = 0 \(up to rounding: -1\.3878e-17\)/);
+  assert.match(info.textContent, /det \(Python\) {4}= 0 \(up to rounding: 3\.3307e-18\)/);
+  ac.abort();
+});

@@ -53,8 +53,10 @@ export function hoverText(J, z, x, det, jacOk = true) {
     `at z = (${f(z[0])}, ${f(z[1])})`, `   x = f(z) = (${f(x[0])}, ${f(x[1])})`, "",
     "J_f(z)", matrixText(J), "",
     "J_{f\u207b\u00b9}(x) = J_f(z)\u207b\u00b9", Ji ? matrixText(Ji) : "does not exist (det = 0)", "",
+    // det J_{f^-1}(x) = 1 / det J_f(z) from Python's float64 det (det2 of the inverse's float32-derived
+    // entries would bring back the cancellation: 1.0001 z1 + z2, z1 + z2 read 9.9983e-5 for 1e-4)
     `det J_f(z) = ${f(det)}`,
-    `1/det J_{f\u207b\u00b9}(x) = ${Ji ? f(1 / det2(Ji)) : "\u2014"}`,
+    `det J_{f\u207b\u00b9}(x) = ${Ji ? f(1 / det) : "\u2014"}`,
     `orientation: ${orientation(det, J)}`,
   ].join("\n");
 }
@@ -364,11 +366,15 @@ export function renderLens({ model, el, signal }) {
     const sum = terms.reduce((s, t) => s + t.value, 0);
     const flattened = flat3(terms.map((t) => t.value), sum); // zero up to the rounding of its six terms
     const pyCurrent = Array.isArray(T.matrix) && T.matrix.flat().every((v, i) => v === flat[i]);
-    const pyDet = pyCurrent ? f(T.det) : val("static", false) ? "\u2014 (needs a running kernel)" : "\u2026 (computing)";
+    // a flat M (det 0 up to the rounding of its terms) reads 0, with the rounding residue beside it: the terms as
+    // shown add up to 0, and the residue's sign (Python's LU may leave the other one) means nothing
+    const zeroish = (x) => (flattened ? `0 (up to rounding: ${f(x)})` : f(x));
+    const pyDet = pyCurrent ? (T.det == null ? f(T.det) : zeroish(T.det))
+      : val("static", false) ? "\u2014 (needs a running kernel)" : "\u2026 (computing)";
     info.textContent = [
       "det M = volume of the parallelepiped M[0,1]\u00b3", "(signed; columns of M = images of e\u2081, e\u2082, e\u2083)", "",
       ...terms.map((t) => `${t.label.padEnd(14)} = ${f(t.value)}`),
-      "", `sum (six terms) = ${f(sum)}`, `det (Python)    = ${pyDet}`,
+      "", `sum (six terms) = ${zeroish(sum)}`, `det (Python)    = ${pyDet}`,
     ].join("\n");
     el.dataset.det3 = String(sum);
     el.dataset.terms3 = JSON.stringify(terms.map((t) => ({ label: t.label, value: t.value })));
@@ -386,7 +392,7 @@ export function renderLens({ model, el, signal }) {
     delete px.el.dataset.view; // projected units, not data: no pointer maths on them
     px.drawBase(baseKey("blank", viewKey(px.tr)), () => px.renderer.draw({ dpr: px.dpr, plot, view: px.tr.view, style: theme, range: [0, 1], ...BLANK }));
     drawOverlay(px.overlay, { dpr: px.dpr, theme, plot, tr: px.tr, axes: ["", ""],
-      title: `unit cube (dashed) and its image: volume |det M| = ${f(Math.abs(sum))}`,
+      title: `unit cube (dashed) and its image: volume |det M| = ${flattened ? "0" : f(Math.abs(sum))}`,
       caption: `cabinet projection; det M = ${flattened ? "0 (up to rounding)" : f(sum)}${!flattened && sum < 0 ? " < 0: orientation reversed" : ""}` });
     const ctx = px.overlay.getContext("2d");
     ctx.save();
