@@ -142,3 +142,31 @@ test("3x3: a flat M reads 0 with the rounding residue beside it, for the six ter
   assert.match(info.textContent, /det \(Python\) {4}= 0 \(up to rounding: 3\.3307e-18\)/);
   ac.abort();
 });
+
+test("a text Python sets while the box has the focus is taken on blur, unless the box was edited meanwhile", () => {
+  const model = createFakeModel({ ...FIX.singular, text: "z1 + z2, 2*z1", mode: "2d", renderer: "canvas2d",
+    theme: "light", preset: "notebook" });
+  const el = fakeNode("div");
+  const ac = new AbortController();
+  renderLens({ model, el, signal: ac.signal });
+  runFrames();
+  const all = (n) => [n, ...n.children.flatMap(all)];
+  const input = all(el).find((n) => n.className === "fv-lens-text");
+  assert.equal(input.value, "z1 + z2, 2*z1");
+  document.activeElement = input; // focused, not edited: Python's new text waits for the blur, then shows
+  model.set("text", "z1, z2 + sin(z1)");
+  assert.equal(input.value, "z1 + z2, 2*z1", "not written over while focused");
+  document.activeElement = null;
+  input.dispatch("blur");
+  assert.equal(input.value, "z1, z2 + sin(z1)");
+  document.activeElement = input; // focused and edited: the user's text stays after the blur
+  input.value = "z1, 3*z2";
+  model.set("text", "z1, 2*z2");
+  document.activeElement = null;
+  input.dispatch("blur");
+  assert.equal(input.value, "z1, 3*z2");
+  model.set("text", "z2, z1"); // not focused: shown at once
+  assert.equal(input.value, "z2, z1");
+  ac.abort();
+  document.activeElement = null;
+});

@@ -143,15 +143,21 @@ export function renderLens({ model, el, signal }) {
   // the typed map is parsed and compiled in Python: nothing can apply it in a static export
   if (val("static", false)) for (const q of [input, apply]) { q.disabled = true; q.title = NEEDS_KERNEL; }
 
-  function submit() { save({ text: input.value }); el.dataset.pendingText = input.value; }
+  // the text box's value as last set from the model (or submitted): a text Python sets while the box has the
+  // focus is not written over what is being typed, but it is taken on blur if the box was not edited meanwhile
+  let synced = input.value;
+  const setFromModel = () => { input.value = val("text", ""); synced = input.value; };
+  function submit() { save({ text: input.value }); el.dataset.pendingText = input.value; synced = input.value; }
   apply.addEventListener("click", submit, { signal: alive });
+  input.addEventListener("blur", () => { if (input.value === synced && input.value !== val("text", "")) setFromModel(); },
+    { signal: alive });
   input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); submit(); } e.stopPropagation(); }, { signal: alive });
   modeSel.addEventListener("change", () => { save({ mode: modeSel.value }); requestDraw(); }, { signal: alive });
 
   listen({
     "change:arrays": () => { S.dirty = true; requestDraw(); },
     "change:meta": () => { S.dirty = true; requestDraw(); },
-    "change:text": () => { if (document.activeElement !== input) input.value = val("text", ""); },
+    "change:text": () => { if (document.activeElement !== input) setFromModel(); },
     "change:error": () => requestDraw(),
     "change:mode": () => { modeSel.value = val("mode", "2d"); requestDraw(); },
     "change:three": () => requestDraw(),
@@ -170,7 +176,7 @@ export function renderLens({ model, el, signal }) {
         S.scene.topo = new MeshTopology(S.scene.gx, S.scene.gy, dec("mesh"), dec("logp"), dec("finite"), dec("jac"), dec("folded"),
           dec("placed"));
       }
-      if (document.activeElement !== input && !input.value) input.value = val("text", "") || meta.text || "";
+      if (document.activeElement !== input && !input.value) { input.value = val("text", "") || meta.text || ""; synced = input.value; }
       S.extra = {};
       for (const n of ["square", "square_image", "hist", "formula", "det", "jac_finite"]) {
         if (arrays[n]) S.extra[n] = decodeArray(arrays[n], n);
