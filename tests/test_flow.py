@@ -140,6 +140,26 @@ def test_actnorm_initialises_from_the_whole_batch_when_the_flow_chunks_it() -> N
     assert F.Flow([F.ActNorm(2)], chunk_size=10).eval()._pieces(30) == F.Flow([F.Affine(2)], chunk_size=10)._chunks(30)
 
 
+@pytest.mark.parametrize("method", ["log_prob", "inverse", "trace_inverse", "forward"])
+def test_actnorm_in_training_mode_gives_an_empty_batch_an_empty_result(method: str) -> None:
+    """N = 0: nothing to initialise from, nothing to compute (log_prob and inverse raised "ActNorm initialisation
+    needs at least 2 samples" while forward and trace_inverse gave empty results). The next real batch initialises."""
+    flow = F.Flow([F.ActNorm(2)])
+    out = getattr(flow, method)(torch.zeros(0, 2))
+    if method == "trace_inverse":
+        assert out.states.shape == (2, 0, 2) and out.log_dets.shape == (1, 0)
+    elif method == "log_prob":
+        assert out.shape == (0,)
+    else:
+        assert out[0].shape == (0, 2) and out[1].shape == (0,)
+    act = flow.layers[0]
+    assert not bool(act.initialized) and flow.needs_whole_batch()
+    x = torch.randn(50, 2, generator=torch.Generator().manual_seed(0)) * 3.0 + 1.0
+    z = flow.inverse(x)[0]
+    assert bool(act.initialized)
+    torch.testing.assert_close(z.mean(0), torch.zeros(2), atol=1e-5, rtol=0)
+
+
 def test_chunk_size_must_be_a_positive_integer() -> None:
     with pytest.raises(ValueError, match="Flow: chunk_size must be an integer >= 1, got 0"):
         F.Flow([F.Affine(2)], chunk_size=0)
@@ -306,10 +326,57 @@ def test_wrong_dimension_is_a_clear_error() -> None:
     (lambda: F.nsf(2, bound=float("nan")), ValueError, r"bound must be a finite number > 0, got nan"),
     (lambda: F.SplineCoupling(2, bound=-1.0), ValueError, r"SplineCoupling: bound must be a finite number > 0"),
     (lambda: F.planar_flow(2, layers=-3), ValueError, r"planar_flow: layers must be an integer >= 1, got -3"),
+    # non-finite values are refused where they are given, naming the argument (they built layers that gave NaN)
+    (lambda: F.Planar(2, u=[float("nan"), 0.0]), ValueError, r"Planar: u must be finite, got \[nan, 0.0\]"),
+    (lambda: F.Planar(2, w=[float("inf"), 0.0]), ValueError, r"Planar: w must be finite, got \[inf, 0.0\]"),
+    (lambda: F.Planar(2, b=float("nan")), ValueError, r"Planar: b must be a finite number, got nan"),
+    (lambda: F.Radial(2, centre=[float("nan"), 0.0]), ValueError, r"Radial: centre must be finite, got \[nan, 0.0\]"),
+    (lambda: F.Radial(2, alpha=float("inf")), ValueError, r"Radial: alpha must be a finite number, got inf"),
+    (lambda: F.Radial(2, alpha=float("nan")), ValueError, r"Radial: alpha must be a finite number, got nan"),
+    (lambda: F.Radial(2, beta=float("inf")), ValueError, r"Radial: beta must be a finite number, got inf"),
+    (lambda: F.Radial(2, beta=-float("inf"), constrained=False), ValueError, r"beta must be a finite number, got -inf"),
+    # alpha that float32 cannot hold as a normal number (1e-46 was stored as 0.0), or beta / alpha overflowing
+    (lambda: F.Radial(2, alpha=1e-46), ValueError, r"alpha = 1e-46 is too small for float32: it would be stored "
+                                                   r"as 0, below the smallest normal float32 number 1.18e-38"),
+    (lambda: F.Radial(2, alpha=1e-40), ValueError, r"alpha = 1e-40 is too small for float32"),
+    (lambda: F.Radial(2, alpha=1e-30, beta=1e10), ValueError, r"\|beta\| / alpha = 1e\+40 does not fit in float32"),
+    (lambda: F.Uniform(1, 0.0, float("inf")), ValueError, r"Uniform: high must be a finite number, got inf"),
+    (lambda: F.Uniform(2, float("-inf"), 0.0), ValueError, r"Uniform: low must be a finite number, got -inf"),
+    (lambda: F.Uniform(1, -3e38, 3e38), ValueError, r"Uniform: the box \[-3e\+38, 3e\+38\] has width inf in float32"),
+    (lambda: F.AffineCoupling(2, scale_limit=0.0), ValueError,
+     r"AffineCoupling: scale_limit must be a finite number > 0, got 0.0"),
+    (lambda: F.AffineCoupling(2, scale_limit=float("inf")), ValueError, r"scale_limit must be a finite number > 0"),
+    (lambda: F.realnvp(2, layers=1).layers[0].__class__(2, scale_limit=-1.0), ValueError, r"got -1.0"),
+    (lambda: F.MaskedAutoregressive(2, scale_limit=float("inf")), ValueError,
+     r"MaskedAutoregressive: scale_limit must be a finite number > 0, got inf"),
+    (lambda: F.maf(2, layers=1, scale_limit=float("nan")), ValueError, r"scale_limit must be a finite number > 0"),
+    (lambda: F.MaskedAutoregressive(2, scale_limit=0.0), ValueError, r"scale_limit must be a finite number > 0"),
+    # a permutation of floats was truncated silently ([1.7, 0.2, 2.9] -> [1, 0, 2])
+    (lambda: F.Permute(3, permutation=[1.7, 0.2, 2.9]), TypeError,
+     r"Permute: permutation must hold integers \(a rearrangement of 0..2\), got \[1.7, 0.2, 2.9\] \(float32\)"),
+    (lambda: F.Permute(2, permutation=torch.tensor([1.0, 0.0])), TypeError, r"permutation must hold integers"),
 ])
 def test_bad_constructor_arguments_are_clear_errors(build, error, message) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(error, match=message):
         build()
+
+
+def test_radial_set_parameters_refuses_what_the_constructor_refuses() -> None:
+    layer = F.Radial(2, alpha=1.0, beta=0.5)
+    for kwargs, message in [({"alpha": float("inf")}, "alpha must be a finite number"),
+                            ({"beta": float("nan")}, "beta must be a finite number"),
+                            ({"alpha": 1e-46}, "too small for float32")]:
+        with pytest.raises(ValueError, match=message):
+            layer.set_parameters(**kwargs)
+    assert float(layer.alpha.detach()) == pytest.approx(1.0) and float(layer.beta.detach()) == pytest.approx(0.5)
+
+
+def test_permute_takes_integers_of_any_integer_type() -> None:
+    z = torch.arange(6.0).reshape(2, 3)
+    for perm in ([2, 0, 1], (2, 0, 1), np.array([2, 0, 1]), torch.tensor([2, 0, 1], dtype=torch.int32)):
+        layer = F.Permute(3, permutation=perm)
+        assert layer.permutation.dtype == torch.long
+        assert torch.equal(layer(z)[0], z[:, [2, 0, 1]]) and torch.equal(layer.inverse(layer(z)[0])[0], z)
 
 
 def test_sample_takes_a_count_or_a_one_entry_shape() -> None:
@@ -377,10 +444,11 @@ def test_nan_input_is_a_clear_error() -> None:
 
 
 def test_singular_matrix_and_zero_scale_are_refused() -> None:
-    with pytest.raises(ValueError, match=r"singular \(det = 0\)"):
+    with pytest.raises(ValueError, match=r"det W = 0: W has rank 1 < 2, so it collapses the plane onto a line"):
         F.Linear(2, matrix=[[1.0, 2.0], [2.0, 4.0]])
     # det 1 but condition number 1e12: refused as numerically singular, and the message says so (not "det 0")
-    with pytest.raises(ValueError, match=r"numerically singular: condition number 1e\+12 >= 1e\+12 \(det = 1\)"):
+    with pytest.raises(ValueError, match=r"numerically singular in float32: condition number 1e\+12 >= 8.39e\+03, "
+                                         r"the limit for float32 \(det W = 1\)"):
         F.Linear(2, matrix=[[1e6, 0.0], [0.0, 1e-6]])
     with pytest.raises(ValueError, match="non-zero"):
         F.Affine(2, scale=[1.0, 0.0])
@@ -404,6 +472,69 @@ def test_non_invertible_settings_are_reported_not_nan() -> None:
     with torch.no_grad():
         lin.weight.copy_(torch.tensor([[1.0, 2.0], [2.0, 4.0]]))
     assert not lin.is_invertible() and "det W = 0" in lin.invertibility_message()
+
+
+def _linear_failure(layer: F.Linear) -> str:
+    """The error a Flow of ``layer`` raises on log_prob (it must be a NotInvertibleError, not a torch error)."""
+    with pytest.raises(F.NotInvertibleError) as info:
+        F.Flow([layer]).log_prob(torch.randn(4, layer.dim))
+    message = str(info.value)
+    assert message == f"layer 1 (Linear): {layer.invertibility_message()}" and not layer.is_invertible()
+    return message
+
+
+def test_linear_says_what_is_wrong_with_its_matrix() -> None:
+    """Not always "det W = 0: the matrix collapses the plane onto a line": a diverged (NaN) W raised a raw
+    torch._C._LinAlgError from the SVD; an ill-conditioned W (det 1e-13) is not singular; a 3D rank-1 W collapses
+    space onto a line; exp(log_diag) underflowing to 0 made an LU W exactly singular while is_invertible() said
+    True (log_prob then raised a raw "solver failed" error)."""
+    lin = F.Linear(3, matrix=torch.eye(3))
+    with torch.no_grad():
+        lin.weight.copy_(torch.diag(torch.tensor([1.0, 1.0, 1e-13])))
+    message = _linear_failure(lin)
+    assert "numerically singular in float32: condition number 1e+13" in message and "det W = 1e-13" in message
+    with torch.no_grad():
+        lin.weight.copy_(torch.diag(torch.tensor([1.0, 0.0, 0.0])))
+    assert "det W = 0: W has rank 1 < 3, so it collapses space onto a line" in _linear_failure(lin)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 1.0]]))
+    assert "W has rank 2 < 3, so it collapses space onto a plane" in _linear_failure(lin)
+    with torch.no_grad():
+        lin.weight[0, 0] = float("nan")
+    assert "W has non-finite entries (NaN or inf)" in _linear_failure(lin)
+    lu = F.Linear(2, seed=0)
+    with torch.no_grad():
+        lu.log_diag.fill_(float("inf"))
+    assert "non-finite parameters (NaN or inf): log_diag" in _linear_failure(lu)
+    with torch.no_grad():
+        lu.log_diag.copy_(torch.tensor([-120.0, 0.0]))
+    assert torch.linalg.matrix_rank(lu.matrix.detach().double()) == 1  # exp(-120) is 0 in float32
+    assert ("det W = 0 in float32: U's diagonal entry exp(log_diag[0]) = exp(-120) underflows to 0, so W collapses "
+            "the plane onto a line") in _linear_failure(lu)
+    with pytest.raises(F.NotInvertibleError, match="underflows to 0"):  # the layer alone: not a raw solver error
+        lu.inverse(torch.randn(3, 2))
+    with torch.no_grad():
+        lu.log_diag.copy_(torch.tensor([100.0, 0.0]))
+    assert "exp(log_diag[0]) = exp(100) overflows float32" in _linear_failure(lu)
+    with torch.no_grad():
+        lu.log_diag.copy_(torch.tensor([-1.0, 0.5]))
+    assert lu.is_invertible() and lu.invertibility_message() == ""
+    assert torch.isfinite(F.Flow([lu.double()]).log_prob(torch.randn(4, 2, dtype=torch.float64))).all()
+
+
+def test_radial_says_what_is_wrong_with_its_parameters() -> None:
+    """A diverged (NaN) parameter is named, not reported as "beta = nan < -alpha = nan"; a trained alpha_raw whose
+    softplus underflows to 0 (h = 1/r tears the space at the centre) is not invertible."""
+    layer = F.Radial(2)
+    with torch.no_grad():
+        layer.centre.fill_(float("nan"))
+    assert not layer.is_invertible() and layer.invertibility_message() == "non-finite parameters (NaN or inf): centre"
+    layer = F.Radial(2)
+    with torch.no_grad():
+        layer.alpha_raw.fill_(-200.0)
+    assert float(layer.alpha.detach()) == 0.0
+    with pytest.raises(F.NotInvertibleError, match=r"alpha = softplus\(-200\) underflows to 0 in float32"):
+        F.Flow([layer]).log_prob(torch.randn(3, 2))
 
 
 def test_planar_constraint_keeps_it_invertible_for_any_raw_u() -> None:

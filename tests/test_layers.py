@@ -4,6 +4,7 @@ Property-based over dimensions, batch sizes and (perturbed, non-identity) parame
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
@@ -226,3 +227,132 @@ def test_jacobian_of_an_empty_batch_is_empty_for_flows_and_functions() -> None:
     flow = F.nsf(2, layers=1)
     assert F.jacobian(flow, torch.zeros(0, 2)).shape == (0, 2, 2)
     assert F.jacobian(lambda v: v[:, :1] * 2, torch.zeros(0, 2)).shape == (0, 1, 2)  # a plain function
+
+
+def _radial_log_det_formula(r: float, alpha: float, beta: float, dim: int) -> float:
+    """log|det J| of the radial map at radius r, from the paper's formula in Python floats (float64):
+    (d - 1) log|1 + beta h| + log|1 + beta h + beta h' r|, h = 1/(alpha + r), h' = -h^2."""
+    h = 1 / (alpha + r)
+    return (dim - 1) * math.log(abs(1 + beta * h)) + math.log(abs(1 + beta * h - beta * h * h * r))
+
+
+@pytest.mark.parametrize("dtype, far", [(torch.float32, 1e8), (torch.float64, 1e17)])
+def test_radial_gradients_stay_finite_beside_a_distant_point(dtype: torch.dtype, far: float) -> None:
+    """One point far from the centre (q + s rounds to 0 in the inverse's unused branch 2 alpha r / (q + s)) must
+    not turn every parameter's gradient into NaN (0 * inf in the backward of torch.where): the gradient of the
+    near point's log-density equals its gradient computed without the far point, and float64's."""
+    def grads(x: torch.Tensor, dt: torch.dtype) -> dict[str, torch.Tensor]:
+        layer = F.Radial(2, centre=[0.1, -0.2], alpha=1.0, beta=0.5).to(dt)
+        F.Flow([layer]).log_prob(x.to(dt))[0].backward()
+        return {n: p.grad.double() for n, p in layer.named_parameters()}
+
+    with_far = grads(torch.tensor([[0.5, 0.5], [far, 0.0]], dtype=dtype), dtype)
+    alone = grads(torch.tensor([[0.5, 0.5]], dtype=dtype), dtype)
+    reference = grads(torch.tensor([[0.5, 0.5]]), torch.float64)
+    for name, g in with_far.items():
+        assert torch.isfinite(g).all(), name
+        torch.testing.assert_close(g, alone[name], rtol=1e-6, atol=1e-6)
+        torch.testing.assert_close(g, reference[name], rtol=1e-5, atol=1e-5)
+
+
+def test_radial_is_exact_in_float32_from_tiny_to_huge_radii() -> None:
+    """|z - z0| from 1e-30 to 1e30 in float32: vector_norm's squares overflowed beyond 1.8e19 (log_det NaN), the
+    inverse's q^2 beyond 1.8e19. log_det against the formula in float64, the round trip against z."""
+    alpha, beta = 0.7, 0.4
+    layer = F.Radial(2, centre=[0.3, -0.2], alpha=alpha, beta=beta)
+    radii = 10.0 ** torch.arange(-30, 31, 3.0, dtype=torch.float64)
+    angles = torch.tensor([0.3, 1.2, 2.5, 4.0, 5.5], dtype=torch.float64)
+    offsets = torch.stack([radii[:, None] * torch.cos(angles), radii[:, None] * torch.sin(angles)], -1).reshape(-1, 2)
+    z = (torch.tensor([0.3, -0.2], dtype=torch.float64) + offsets).float()
+    x, log_det = layer(z)
+    r = (z.double() - layer.centre.detach().double()).norm(dim=-1)
+    a, b = float(layer.alpha.detach()), float(layer.beta.detach())
+    expected = torch.tensor([_radial_log_det_formula(float(v), a, b, 2) for v in r], dtype=torch.float64)
+    assert torch.isfinite(x).all() and torch.isfinite(log_det).all()
+    torch.testing.assert_close(log_det.double(), expected, rtol=0, atol=1e-6)
+    z_back, inv_log_det = layer.inverse(x)
+    assert torch.isfinite(inv_log_det).all()
+    torch.testing.assert_close(inv_log_det.double(), -expected, rtol=0, atol=1e-6)
+    error = (z_back - z).abs().amax(-1).double() / r.clamp_min(1e-30)
+    assert error.max() < 1e-6
+
+
+@pytest.mark.parametrize("alpha", [1e-20, 1e-30])
+def test_radial_with_a_tiny_alpha_has_the_formulas_log_det_at_its_centre(alpha: float) -> None:
+    """At the centre J = (1 + beta/alpha) I: log|det J| = 2 log1p(beta/alpha) (90.717 for alpha = 1e-20), where
+    h' r = -h^2 r overflowed to inf * 0 = NaN in float32."""
+    beta = 0.5
+    layer = F.Radial(2, alpha=alpha, beta=beta)
+    a, b = float(layer.alpha.detach()), float(layer.beta.detach())
+    z = torch.tensor([[0.0, 0.0], [1e-25, 0.0], [3e-20, -4e-20], [0.5, 1.0]])
+    x, log_det = layer(z)
+    expected = [_radial_log_det_formula(float(v), a, b, 2) for v in z.double().norm(dim=-1)]
+    assert expected[0] == pytest.approx(2 * math.log1p(beta / alpha), rel=1e-7)
+    torch.testing.assert_close(log_det.double(), torch.tensor(expected, dtype=torch.float64), rtol=1e-6, atol=1e-5)
+    # the inverse where float32 can tell the radius back (x near z0 + beta u hides r ~ 1e-20 in its rounding)
+    keep = [0, 3]
+    torch.testing.assert_close(layer.inverse(x[keep])[1].double(), -log_det[keep].double(), rtol=1e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("lu", [False, True])
+def test_linear_works_in_half_precision(dtype: torch.dtype, lu: bool) -> None:
+    """slogdet and solve have no float16/bfloat16 kernels: they run in float32 and are cast back, so Linear works
+    in half precision like every other layer. Checked against the same layer in float64."""
+    g = torch.Generator().manual_seed(1)
+    if lu:
+        layer = F.Linear(2, seed=0)
+        with torch.no_grad():
+            for p in layer.parameters():
+                p.add_(0.3 * torch.randn(p.shape, generator=g))
+    else:
+        layer = F.Linear(2, matrix=[[1.0, 1.0], [2.0, 0.0]])
+    half = F.Flow([layer]).to(dtype)
+    exact = F.Flow([copy.deepcopy(half.layers[0]).double()])  # the same (rounded) parameters in float64
+    z = torch.randn(20, 2, generator=g).to(dtype)
+    x, log_det = half(z)
+    assert x.dtype == dtype and log_det.dtype == dtype
+    x64, log_det64 = exact(z.double())
+    tol = {"rtol": 2e-2, "atol": 2e-2}
+    torch.testing.assert_close(x.double(), x64, **tol)
+    torch.testing.assert_close(log_det.double(), log_det64, **tol)
+    z_back, inv_log_det = half.inverse(x)
+    assert z_back.dtype == dtype
+    torch.testing.assert_close(z_back.double(), exact.inverse(x.double())[0], **tol)
+    torch.testing.assert_close(inv_log_det.double(), -log_det64, **tol)
+    log_prob = half.log_prob(x)
+    assert log_prob.dtype == dtype
+    torch.testing.assert_close(log_prob.double(), exact.log_prob(x.double()), **tol)
+    assert half.sample(5).dtype == dtype
+
+
+def test_linear_condition_limit_follows_the_dtype() -> None:
+    """cond(W) is judged against eps of the dtype the layer computes in: W = [[1, 1], [1, 1 + 2^-22]] (cond
+    1.7e7) loses every digit in float32 (the round trip was off by 0.4) and is refused there, at construction
+    and after a conversion or a drift of a learnable W; in float64 it is fine (round trip exact to 1e-8)."""
+    w = [[1.0, 1.0], [1.0, 1.0 + 2.0**-22]]
+    with pytest.raises(ValueError, match=r"numerically singular in float32: condition number 1.68e\+07 >= 8.39e\+03"):
+        F.Linear(2, matrix=w)
+    assert F.linear.max_condition(torch.float64) == pytest.approx(1e-3 / 2.0**-52)
+    z = torch.randn(50, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    layer = F.Linear(2, matrix=[[1.0, 0.0], [0.0, 1.0]]).double()
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor(w, dtype=torch.float64))
+    assert layer.is_invertible()
+    torch.testing.assert_close(layer.inverse(layer(z)[0])[0], z, rtol=0, atol=1e-8)
+    layer.float()  # the same W in float32: not invertible any more, and the message says why
+    assert not layer.is_invertible()
+    assert "numerically singular in float32" in layer.invertibility_message()
+    with pytest.raises(F.NotInvertibleError, match="float32"):
+        F.Flow([layer]).log_prob(z.float())
+    drift = F.Linear(2, matrix=[[1.0, 0.0], [0.0, 1.0]])
+    with torch.no_grad():
+        drift.weight.copy_(torch.tensor(w))
+    assert not drift.is_invertible() and "condition number 1.68e+07" in drift.invertibility_message()
+    # a float32 W just inside the limit (cond 4e3): its round trip keeps the promised 1e-3, checked in float64
+    ok = F.Linear(2, matrix=[[1.0, 1.0], [1.0, 1.001]])
+    cond = float(torch.linalg.cond(ok.weight.detach().double()))
+    assert 3e3 < cond < F.linear.max_condition(torch.float32) and ok.is_invertible()
+    z32 = z.float()
+    z_back = ok.inverse(ok(z32)[0])[0].double()
+    assert ((z_back - z32.double()).norm(dim=-1) / z32.double().norm(dim=-1)).max() < 1e-3

@@ -3,7 +3,8 @@
 Forward (base -> data): x = z * exp(log_scale) + shift, log|det J| = sum(log_scale).
 Data-dependent initialisation: on the first ``inverse`` call in training mode (the data side,
 as in maximum-likelihood fitting), shift and log_scale are set so that the layer's output z
-has zero mean and unit variance per coordinate on that batch.
+has zero mean and unit variance per coordinate on that batch. An empty batch (N = 0) initialises
+nothing and gives an empty result; a batch of one sample is refused (no spread to measure).
 """
 
 from __future__ import annotations
@@ -57,9 +58,10 @@ class ActNorm(Bijection):
         return z * self.log_scale.exp() + self.shift, self.log_scale.sum().expand(z.shape[0])
 
     def inverse(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """z = (x - shift) * exp(-log_scale); log_det = -sum(log_scale). Initialises on first use."""
+        """z = (x - shift) * exp(-log_scale); log_det = -sum(log_scale). Initialises on first use (in
+        training mode, from the first non-empty batch)."""
         check_input(x, self.dim, "x")
-        if self.training and not self._is_initialized:
+        if self.training and not self._is_initialized and x.shape[0] > 0:
             self.initialize(x.detach())
         return (x - self.shift) * torch.exp(-self.log_scale), (-self.log_scale.sum()).expand(x.shape[0])
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .base import Bijection, check_input
+from .base import Bijection, check_input, check_positive
 from .coupling import soft_clamp
 from .nets import MADE
 from .splines import rational_quadratic_spline, spline_params
@@ -23,8 +23,8 @@ __all__ = ["MaskedAutoregressive"]
 class MaskedAutoregressive(Bijection):
     """MAF layer: each coordinate goes through an elementwise map tau whose parameters depend on
     x_1..x_{i-1} through a MADE. ``transform="affine"``: tau(v) = v exp(s_i) + t_i with s_i soft-clamped to
-    (-scale_limit, scale_limit) (expands and contracts); ``transform="spline"``: a rational-quadratic
-    spline per coordinate (the autoregressive neural spline flow of Durkan et al. 2019).
+    (-scale_limit, scale_limit) (expands and contracts; ``scale_limit`` finite and > 0); ``transform="spline"``:
+    a rational-quadratic spline per coordinate (the autoregressive neural spline flow of Durkan et al. 2019).
 
     ``direction`` says which way tau is written; the other way uses its closed-form inverse (both exact,
     same cost): ``"sampling"`` (the layer's default): x_i = tau(z_i); ``"density"``: z_i = tau(x_i), i.e.
@@ -43,10 +43,9 @@ class MaskedAutoregressive(Bijection):
             raise ValueError(f"transform must be 'affine' or 'spline', got {transform!r}")
         if direction not in ("sampling", "density"):
             raise ValueError(f"direction must be 'sampling' or 'density', got {direction!r}")
-        if not scale_limit > 0:
-            raise ValueError(f"scale_limit must be > 0, got {scale_limit}")
+        scale_limit = check_positive(scale_limit, "scale_limit", type(self).__name__)  # finite: inf gives NaN
         self.dim, self.transform, self.direction = dim, transform, direction
-        self.bins, self.bound, self.scale_limit = int(bins), float(bound), float(scale_limit)
+        self.bins, self.bound, self.scale_limit = int(bins), float(bound), scale_limit
         n = 2 if transform == "affine" else spline_params(bins)
         self.made = MADE(dim, n, hidden, depth)
 

@@ -120,8 +120,9 @@ def check_positive(value: Any, name: str, owner: str = "") -> float:
 #: name -> smallest allowed integer (``dim``: the dimension; ``hidden``: units per hidden layer of a
 #: conditioner; ``depth``: its hidden layers, 0 = an affine conditioner; ``bins``: spline bins).
 _COUNT_ARGUMENTS = {"dim": 1, "hidden": 1, "depth": 0, "bins": 1}
-#: Constructor arguments that must be finite and > 0 (``bound``: a spline's half-width).
-_POSITIVE_ARGUMENTS = ("bound",)
+#: Constructor arguments that must be finite and > 0 (``bound``: a spline's half-width; ``scale_limit``: the
+#: bound on an affine coupling's or autoregressive layer's log-scales).
+_POSITIVE_ARGUMENTS = ("bound", "scale_limit")
 
 
 def _check_arguments(owner: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -140,9 +141,9 @@ def _check_arguments(owner: str, arguments: dict[str, Any]) -> dict[str, Any]:
 class Configurable(nn.Module):
     """An ``nn.Module`` that records its constructor arguments, so it can be saved and rebuilt.
 
-    The common arguments (``dim``, ``hidden``, ``depth``, ``bins``, ``bound``) are checked on the way in, so a
-    layer is never built with a shape or range that would fail later with an obscure message, and normalised
-    to Python numbers (a numpy integer or float is accepted; the layer and its configuration get int/float).
+    The common arguments (``dim``, ``hidden``, ``depth``, ``bins``, ``bound``, ``scale_limit``) are checked on the
+    way in, so a layer is never built with a shape or range that would fail later with an obscure message, and
+    normalised to Python numbers (a numpy integer or float is accepted; the layer and its configuration get int/float).
     """
 
     _config: dict[str, Any]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from .base import Bijection, check_input
+from .base import Bijection, check_input, check_positive
 from .nets import MLP
 from .splines import rational_quadratic_spline, spline_params
 
@@ -22,7 +22,10 @@ __all__ = ["Coupling", "AdditiveCoupling", "AffineCoupling", "SplineCoupling", "
 
 
 def soft_clamp(s: Tensor, limit: float) -> Tensor:
-    """limit * tanh(s / limit): a smooth bound on log-scales that allows both expansion and contraction."""
+    """limit * tanh(s / limit): a smooth bound on log-scales that allows both expansion and contraction.
+
+    ``limit`` must be finite and > 0 (the layers check it when built): 0 gives 0 * tanh(s / 0) = NaN and inf
+    gives inf * tanh(s / inf) = NaN, not the identity."""
     return limit * torch.tanh(s / limit)
 
 
@@ -109,14 +112,15 @@ class AdditiveCoupling(Coupling):
 class AffineCoupling(Coupling):
     """RealNVP: x_B = z_B * exp(s(z_A)) + t(z_A), log|det J| = sum_B s(z_A).
 
-    s is soft-clamped to (-scale_limit, scale_limit) by limit * tanh(s / limit), so each layer
-    can both expand and contract (a peer library's sigmoid bound only contracts; see FIELD-NOTES).
+    s is soft-clamped to (-scale_limit, scale_limit) by limit * tanh(s / limit) (``scale_limit``: a finite
+    number > 0), so each layer can both expand and contract (a peer library's sigmoid bound only contracts;
+    see FIELD-NOTES).
     """
 
     def __init__(self, dim: int, mask: Sequence[bool] | None = None, parity: int = 0, hidden: int = 64,
                  depth: int = 2, scale_limit: float = 3.0) -> None:
         super().__init__(dim, 2, mask, parity, hidden, depth)
-        self.scale_limit = float(scale_limit)
+        self.scale_limit = check_positive(scale_limit, "scale_limit", type(self).__name__)
 
     def _transform(self, v: Tensor, theta: Tensor, inverse: bool) -> tuple[Tensor, Tensor]:
         shift, s = theta[..., 0], soft_clamp(theta[..., 1], self.scale_limit)

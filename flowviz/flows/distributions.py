@@ -85,6 +85,8 @@ class StandardNormal(Distribution):
 class Uniform(Distribution):
     """pi(z) = prod_i 1/(high_i - low_i) on the box [low, high]^dim, 0 (log: -inf) outside.
 
+    ``low`` < ``high`` must be finite numbers (an unbounded box has no uniform density).
+
     The lecture's first example is Z ~ U[0, 1] pushed through X = 2Z + 1.
     """
 
@@ -93,11 +95,20 @@ class Uniform(Distribution):
 
     def __init__(self, dim: int, low: float = 0.0, high: float = 1.0) -> None:
         super().__init__()
+        for name, value in (("low", low), ("high", high)):
+            if not math.isfinite(float(value)):
+                raise ValueError(f"Uniform: {name} must be a finite number, got {float(value)} (a uniform density "
+                                 "needs a bounded box)")
         if not high > low:
             raise ValueError(f"Uniform needs high > low, got low={low}, high={high}")
         self.dim = dim
         self.register_buffer("low", torch.full((dim,), float(low)))
         self.register_buffer("high", torch.full((dim,), float(high)))
+        width = float((self.high - self.low)[0])
+        if not (math.isfinite(width) and width > 0):
+            kind = str(self.low.dtype).removeprefix("torch.")
+            raise ValueError(f"Uniform: the box [{float(low)}, {float(high)}] has width {width} in {kind}; "
+                             "it must be finite and > 0")
 
     def log_prob(self, z: Tensor) -> Tensor:
         """-sum_i log(high_i - low_i) inside the box, -inf outside; shape (N,)."""

@@ -25,8 +25,16 @@ def _inverse_softplus(y: float) -> float:
     return y + math.log(-math.expm1(-y))
 
 
+def _finite(value: float | Tensor, name: str, owner: str) -> float:
+    """``value`` as a finite Python float, else a ValueError naming the argument."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{owner}: {name} must be a finite number, got {number}")
+    return number
+
+
 def _param(value: Sequence[float] | Tensor | None, dim: int, name: str, generator: torch.Generator,
-           std: float) -> Tensor:
+           std: float, owner: str) -> Tensor:
     if value is None:
         return torch.randn(dim, generator=generator) * std
     t = torch.as_tensor(value, dtype=torch.get_default_dtype()).detach().clone().reshape(-1)
@@ -34,7 +42,23 @@ def _param(value: Sequence[float] | Tensor | None, dim: int, name: str, generato
         t = t.expand(dim).clone()
     if t.shape != (dim,):
         raise ValueError(f"{name} must have shape ({dim},), got {tuple(t.shape)}")
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{owner}: {name} must be finite, got {t.tolist()}")
     return t
+
+
+def _norm(v: Tensor) -> Tensor:
+    """|v| per row, (N, d) -> (N,), without overflow or underflow of the squares.
+
+    torch.linalg.vector_norm squares the entries: in float32 it overflows to inf for |v| > 1.8e19. Here each
+    row is scaled by 2^-e, with 2^e the order of its largest entry (a power of two: the scaling is exact), so
+    |v| = 2^e |v 2^-e|. The scale is a constant to autograd (|v| does not depend on it), and the gradient at
+    v = 0 is 0, not NaN (vector_norm's subgradient; sqrt(sum v^2) would give 0 * inf there)."""
+    big = v.detach().abs().amax(-1, keepdim=True)
+    e = torch.frexp(big)[1]  # big = m 2^e, m in [0.5, 1); e = 0 for big = 0
+    e = e.clamp_min(-math.floor(math.log2(torch.finfo(v.dtype).max)))  # 2^-e must not overflow (float16)
+    scale = torch.ldexp(torch.ones_like(big), -e)
+    return torch.linalg.vector_norm(v * scale, dim=-1) / scale[:, 0]
 
 
 class Planar(Bijection):
@@ -62,9 +86,9 @@ class Planar(Bijection):
         g = torch.Generator().manual_seed(0 if seed is None else seed)
         if seed is None and (u is None or w is None):
             g.seed()
-        self.u = nn.Parameter(_param(u, dim, "u", g, 0.5))
-        self.w = nn.Parameter(_param(w, dim, "w", g, 0.5))
-        self.b = nn.Parameter(torch.tensor(float(b)))
+        self.u = nn.Parameter(_param(u, dim, "u", g, 0.5, "Planar"))
+        self.w = nn.Parameter(_param(w, dim, "w", g, 0.5, "Planar"))
+        self.b = nn.Parameter(torch.tensor(_finite(b, "b", "Planar")))
 
     def u_hat(self) -> Tensor:
         """The u actually used: constrained so that w . u_hat >= -1 when ``constrained``."""
@@ -140,13 +164,18 @@ class Radial(Bijection):
 
         x = z + beta h(alpha, r) (z - z0),   r = |z - z0|,   h = 1 / (alpha + r),
 
-    log|det J| = (d - 1) log|1 + beta h| + log|1 + beta h + beta h' r|,  h' = -1 / (alpha + r)^2.
+    log|det J| = (d - 1) log|1 + beta h| + log|1 + beta h + beta h' r|,  h' = -1 / (alpha + r)^2,
+    computed as (d - 1) log|1 + beta h| + log|1 + beta h a| with a = alpha h = alpha / (alpha + r) in (0, 1]
+    (the same number, since 1 - r h = a; h' = -h^2 itself would overflow at the centre for a tiny alpha).
     Invertible iff beta >= -alpha (alpha > 0). With ``constrained=True`` (default) the stored raw
     parameters map to alpha = softplus(a), beta = -alpha + softplus(c), so training cannot break it.
+    alpha, beta and the centre must be finite; alpha must stay a normal number of the parameters' dtype
+    and |beta| / alpha (the Jacobian at the centre is (1 + beta / alpha) I) must fit in it.
 
     Inverse in closed form: |x - z0| = r (1 + beta / (alpha + r)) is a quadratic in r,
-    r^2 + (alpha + beta - r_x) r - alpha r_x = 0; take its positive root, then
-    z = z0 + (x - z0) / (1 + beta / (alpha + r)).
+    r^2 + q r - alpha r_x = 0 with q = alpha + beta - r_x; its positive root is
+    r = 2 alpha r_x / (q + s) for q > 0 and r = (s - q) / 2 otherwise, s = sqrt(q^2 + 4 alpha r_x) (neither
+    form cancels), then z = z0 + (x - z0) / (1 + beta / (alpha + r)).
     """
 
     def __init__(self, dim: int, centre: Sequence[float] | Tensor | None = None, alpha: float = 1.0,
@@ -154,16 +183,17 @@ class Radial(Bijection):
         super().__init__()
         self.dim = dim
         self.constrained = constrained
+        alpha, beta = _finite(alpha, "alpha", "Radial"), _finite(beta, "beta", "Radial")
         if not alpha > 0:
             raise ValueError(f"Radial needs alpha > 0, got {alpha}")
         if constrained and not beta > -alpha:
             raise ValueError(f"beta must be > -alpha = {-alpha} for an invertible radial map, got {beta}; "
                              "pass constrained=False to allow it")
         self.centre = nn.Parameter(torch.zeros(dim) if centre is None else _param(centre, dim, "centre",
-                                                                                  torch.Generator(), 0.0))
-        self.alpha_raw = nn.Parameter(torch.tensor(_inverse_softplus(alpha)))
-        raw_beta = _inverse_softplus(beta + alpha) if constrained else beta
-        self.beta_raw = nn.Parameter(torch.tensor(float(raw_beta)))
+                                                                                  torch.Generator(), 0.0, "Radial"))
+        raw_alpha, raw_beta = self._raw(alpha, beta, torch.get_default_dtype())
+        self.alpha_raw = nn.Parameter(torch.tensor(raw_alpha))
+        self.beta_raw = nn.Parameter(torch.tensor(raw_beta))
 
     @property
     def alpha(self) -> Tensor:
@@ -173,57 +203,105 @@ class Radial(Bijection):
     def beta(self) -> Tensor:
         return -self.alpha + F.softplus(self.beta_raw) if self.constrained else self.beta_raw
 
+    def _raw(self, alpha: float, beta: float, dtype: torch.dtype) -> tuple[float, float]:
+        """The raw parameters (alpha_raw, beta_raw) that store alpha and beta, checked in ``dtype``: alpha must
+        stay a normal number > 0 (1e-46 is 0.0 in float32), beta finite, and |beta| / alpha finite."""
+        raw_alpha = _inverse_softplus(alpha)
+        raw_beta = _inverse_softplus(beta + alpha) if self.constrained else beta
+        a_t, b_raw = F.softplus(torch.tensor(raw_alpha, dtype=dtype)), torch.tensor(raw_beta, dtype=dtype)
+        a, b = float(a_t), float(-a_t + F.softplus(b_raw) if self.constrained else b_raw)
+        info, kind = torch.finfo(dtype), str(dtype).removeprefix("torch.")
+        if not math.isfinite(a):
+            raise ValueError(f"Radial: alpha = {alpha:.3g} does not fit in {kind} (largest {info.max:.3g})")
+        if not a >= info.tiny:
+            raise ValueError(f"Radial: alpha = {alpha:.3g} is too small for {kind}: it would be stored as {a:.3g}, "
+                             f"below the smallest normal {kind} number {info.tiny:.3g}")
+        if not math.isfinite(b):
+            raise ValueError(f"Radial: beta = {beta:.3g} does not fit in {kind} (largest {info.max:.3g})")
+        if not abs(b) / a <= info.max:
+            raise ValueError(f"Radial: |beta| / alpha = {abs(b) / a:.3g} does not fit in {kind}: the Jacobian at the "
+                             f"centre, (1 + beta / alpha) I, overflows")
+        return raw_alpha, raw_beta
+
     def set_parameters(self, alpha: float | None = None, beta: float | None = None) -> None:
-        """Set alpha and/or beta to given values (used by sliders); refuses beta <= -alpha when constrained."""
-        a = float(self.alpha) if alpha is None else float(alpha)
-        b = float(self.beta) if beta is None else float(beta)
+        """Set alpha and/or beta to given values (used by sliders); refuses beta <= -alpha when constrained,
+        and values that are not finite or do not fit the parameters' dtype (see the class doc)."""
+        a = float(self.alpha.detach()) if alpha is None else _finite(alpha, "alpha", "Radial")
+        b = float(self.beta.detach()) if beta is None else _finite(beta, "beta", "Radial")
         if not a > 0:
             raise ValueError(f"alpha must be > 0, got {a}")
         if self.constrained and not b > -a:
             raise ValueError(f"beta must be > -alpha = {-a} while constrained, got {b}")
+        raw_alpha, raw_beta = self._raw(a, b, self.alpha_raw.dtype)
         with torch.no_grad():
-            self.alpha_raw.fill_(_inverse_softplus(a))
-            self.beta_raw.fill_(_inverse_softplus(b + a) if self.constrained else b)
+            self.alpha_raw.fill_(raw_alpha)
+            self.beta_raw.fill_(raw_beta)
 
     def _terms(self, r: Tensor) -> tuple[Tensor, Tensor]:
+        """beta h and log|det J_f| at radius r = |z - z0| (see the class doc): with h = 1 / (alpha + r) and
+        a = alpha h, log|det J| = (d - 1) log|1 + beta h| + log|1 + beta h a|. Both products stay below
+        |beta| / alpha (finite); r = inf (|z - z0| beyond the dtype's range) gives beta h = 0, log_det = 0."""
         alpha, beta = self.alpha, self.beta
         h = 1 / (alpha + r)
-        dh = -h * h
-        log_det = (self.dim - 1) * torch.log(torch.abs(1 + beta * h)) + torch.log(
-            torch.abs(1 + beta * h + beta * dh * r))
-        return beta * h, log_det
+        bh = beta * h
+        log_det = (self.dim - 1) * torch.log(torch.abs(1 + bh)) + torch.log(torch.abs(1 + bh * (alpha * h)))
+        return bh, log_det
 
     def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:
         """x = z + beta (z - z0) / (alpha + r); log_det from the determinant lemma (see class doc)."""
         check_input(z, self.dim, "z")
         diff = z - self.centre
-        r = torch.linalg.vector_norm(diff, dim=-1)  # not sqrt(sum diff^2): its gradient is NaN at the centre
+        r = _norm(diff)  # not sqrt(sum diff^2): its gradient is NaN at the centre, and the squares overflow
         bh, log_det = self._terms(r)
         return z + bh[:, None] * diff, log_det
 
     def inverse(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """Closed form: the positive root r of r^2 + (alpha + beta - r_x) r - alpha r_x = 0."""
+        """Closed form: the positive root r of r^2 + q r - alpha r_x = 0, q = alpha + beta - r_x (class doc);
+        z = z0 + (x - z0) / (1 + beta / (alpha + r)); log_det = -forward log_det at z."""
         check_input(x, self.dim, "x")
         if not self.is_invertible():
             raise NotInvertibleError(self.invertibility_message())
         alpha, beta = self.alpha, self.beta
         diff = x - self.centre
-        r_x = torch.linalg.vector_norm(diff, dim=-1)  # gradient 0 (not NaN) at the centre
+        r_x = _norm(diff)  # gradient 0 (not NaN) at the centre
         q = alpha + beta - r_x
-        s = torch.sqrt(q * q + 4 * alpha * r_x)
-        r = torch.where(q > 0, 2 * alpha * r_x / (q + s), 0.5 * (s - q))
+        # s = sqrt(q^2 + 4 alpha r_x) evaluated on q, alpha, r_x scaled by an exact power of two 2^-e of the order
+        # of the largest of them, so the squares cannot overflow (|x - z0| = 1e20 in float32); a constant to autograd
+        big = torch.maximum(r_x.detach(), (alpha.abs() + beta.abs()).detach())
+        e = torch.frexp(big)[1].clamp_min(-math.floor(math.log2(torch.finfo(big.dtype).max)))
+        scale = torch.ldexp(torch.ones_like(big), -e)
+        qs = q * scale
+        s = torch.sqrt(qs * qs + 4 * (alpha * scale) * (r_x * scale)) / scale
+        # the safe-where pattern: the branch not taken must have a finite derivative too, or 0 * inf = NaN reaches
+        # every parameter's gradient (q + s rounds to 0 for q << 0); its denominator is replaced by 1 there
+        positive = q > 0
+        den = torch.where(positive, q + s, torch.ones_like(q))
+        r = torch.where(positive, r_x * (2 * alpha / den), 0.5 * s - 0.5 * q)
         bh, log_det = self._terms(r)
         return self.centre + diff / (1 + bh)[:, None], -log_det
 
     @torch.no_grad()
-    def is_invertible(self) -> bool:
-        return bool(self.beta >= -self.alpha)
+    def _problem(self) -> str:
+        """Why the current parameters do not make an invertible map ("" when they do)."""
+        params = dict(self.named_parameters())
+        if not bool(torch.stack([torch.isfinite(p).all() for p in params.values()]).all()):  # one device sync
+            bad = [name for name, p in params.items() if not bool(torch.isfinite(p).all())]
+            return f"non-finite parameters (NaN or inf): {', '.join(bad)}"
+        alpha, beta = float(self.alpha), float(self.beta)
+        if not alpha > 0:
+            kind = str(self.alpha_raw.dtype).removeprefix("torch.")
+            return (f"alpha = softplus({float(self.alpha_raw):.3g}) underflows to 0 in {kind}: the radial map "
+                    "tears the space apart at its centre")
+        if not beta >= -alpha:
+            return f"beta = {beta:.3g} < -alpha = {-alpha:.3g}: the radial map folds"
+        return ""
 
-    @torch.no_grad()
+    def is_invertible(self) -> bool:
+        """Finite parameters, alpha > 0 (as stored) and beta >= -alpha."""
+        return self._problem() == ""
+
     def invertibility_message(self) -> str:
-        if self.is_invertible():
-            return ""
-        return f"beta = {float(self.beta):.3g} < -alpha = {-float(self.alpha):.3g}: the radial map folds"
+        return self._problem()
 
     @torch.no_grad()
     def describe(self) -> str:
