@@ -6,7 +6,8 @@ instead of training while the page loads (Voila runs the whole notebook before i
     pretrained.info("moons-realnvp")["made_by"]   # the command that made it
 
 Each file is a :func:`flowviz.flows.save` file (configuration, parameters, and how it was made), written by
-``python -m flowviz.demo ... --save flowviz/weights/<name>.pt``; ``info(name)["made_by"]`` is that command.
+``python -m flowviz.demo ... --save flowviz/weights/<name>.pt``; ``info(name)["made_by"]`` is that command
+without its ``--save`` (the training it ran).
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
 """Masked autoregressive flow (MAF; Papamakarios et al. 2017) with a MADE conditioner.
 
-Forward (base -> data, sampling) is sequential: x_i = tau(z_i; theta_i(x_1..x_{i-1})), i = 1..dim,
-so dx/dz is lower triangular and log|det J| = sum_i log|tau'(z_i)|: O(dim), not O(dim^3).
-Inverse (data -> base, density) is one pass: z_i = tau^{-1}(x_i; theta_i(x_<i)).
+Forward (base -> data, sampling) is sequential: x_i = T(z_i; theta_i(x_1..x_{i-1})), i = 1..dim,
+so dx/dz is lower triangular and log|det J| = sum_i log|T'(z_i)|: O(dim), not O(dim^3).
+Inverse (data -> base, density) is one pass: z_i = T^{-1}(x_i; theta_i(x_<i)).
+Which way the elementwise map tau is parametrised is ``direction``: "sampling" (the layer's default) has
+T = tau (x_i = tau(z_i)); "density" (what :func:`flowviz.flows.maf` and :func:`~flowviz.flows.nsf` build, as
+in the paper: the density pass is the cheap, stable one) has T = tau^{-1}, i.e. z_i = tau(x_i; theta_i(x_<i)).
 ``Inverse(MaskedAutoregressive(d))`` is an inverse autoregressive flow (IAF, Kingma et al. 2016):
 one-pass sampling, sequential density.
 """
@@ -67,7 +70,7 @@ class MaskedAutoregressive(Bijection):
         Pass 0 needs no input (coordinate 1 depends on nothing): its parameters are read off the MADE
         (``MADE.first_params``) and shared by every row; pass i >= 1 evaluates only the MADE's output block i
         (``MADE.block``: the units it depends on) and transforms just its own coordinate.
-        log_det = sum_i log|tau'(z_i)|.
+        x_i = T(z_i), log_det = sum_i log|T'(z_i)| (T = tau, or tau^{-1} for ``direction="density"``).
         """
         check_input(z, self.dim, "z")
         n = z.shape[0]
@@ -88,7 +91,8 @@ class MaskedAutoregressive(Bijection):
         return x, log_det
 
     def inverse(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """One pass: z_i = tau^{-1}(x_i; theta_i(x_<i)); log_det = -sum_i log|tau'|."""
+        """One pass: z_i = T^{-1}(x_i; theta_i(x_<i)) (tau^{-1}, or tau itself for ``direction="density"``);
+        log_det = -sum_i log|T'(z_i)|."""
         check_input(x, self.dim, "x")
         return self._tau(x, self.made.transient(x), inverse=True)  # tau's outputs are fresh tensors
 

@@ -114,7 +114,7 @@ class AffineCoupling(Coupling):
 
     s is soft-clamped to (-scale_limit, scale_limit) by limit * tanh(s / limit) (``scale_limit``: a finite
     number > 0), so each layer can both expand and contract (a peer library's sigmoid bound only contracts;
-    see FIELD-NOTES).
+    see the team's ../shared/FIELD-NOTES.md, outside this repository).
     """
 
     def __init__(self, dim: int, mask: Sequence[bool] | None = None, parity: int = 0, hidden: int = 64,

@@ -2,7 +2,7 @@
 and stopped by the tests, console collection and failure artefacts. Reusable by any view's tests:
 
 - ``browser``: the session's Chromium (``/usr/bin/chromium``, or ``$FLOWVIZ_CHROMIUM``), launched with the
-  flags of FIELD-NOTES (headless, no sandbox, no GPU: WebGL2 runs on SwiftShader).
+  flags of the team's ../shared/FIELD-NOTES.md (headless, no sandbox, no GPU: WebGL2 runs on SwiftShader).
 - ``voila``: a module-scoped Voila server on a free 127.0.0.1 port serving a fresh temporary directory
   (``voila.dir``). Write notebooks there (``browser_support.write_notebook``) and open
   ``voila.url("name.ipynb")``: every page load runs the notebook in a new kernel.
