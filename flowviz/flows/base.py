@@ -16,6 +16,7 @@ import functools
 import inspect
 import math
 import numbers
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import torch
@@ -33,16 +34,28 @@ class NotInvertibleError(ValueError):
 REGISTRY: dict[str, type[Configurable]] = {}
 
 
-def _encode(value: Any) -> Any:
-    """Turn a constructor argument into plain data (lists, numbers, strings, dicts)."""
+#: What a configuration can hold, said in the error for anything else.
+_RECORDABLE = ("numbers, strings, booleans, None, lists, tuples, dicts, torch tensors, numpy arrays and scalars, "
+               "torch.nn module classes and flowviz layers")
+#: The exact Python types of a plain attribute (see :meth:`Configurable.config`).
+_PLAIN = (bool, int, float, str)
+
+
+def _encode(value: Any, owner: str = "", argument: str = "") -> Any:
+    """Turn a constructor argument into plain data (lists, numbers, strings, dicts) that
+    ``torch.load(weights_only=True)`` reads back.
+
+    ``owner`` names the layer the argument belongs to (``"Flow.layers[1] (Linear)"``) and ``argument`` the
+    argument (``"matrix"``, ``"layers[1]"``), for the TypeError raised for a value that cannot be recorded."""
     if isinstance(value, Configurable):
-        return value.config()
+        where = f"{owner}.{argument}" if owner and argument else owner or type(value).__name__
+        return value._config_at(f"{where} ({type(value).__name__})" if argument else where)
     if isinstance(value, Tensor):
         return {"__tensor__": value.detach().cpu().tolist(), "dtype": str(value.dtype).removeprefix("torch.")}
-    if isinstance(value, (list, tuple)):
-        return [_encode(v) for v in value]
+    if isinstance(value, (list, tuple, range)):
+        return [_encode(v, owner, f"{argument}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {str(k): _encode(v) for k, v in value.items()}
+        return {str(k): _encode(v, owner, f"{argument}[{k!r}]") for k, v in value.items()}
     if value is None or isinstance(value, bool):
         return value
     # exact Python types: numpy scalars (np.int64, np.float64, a float subclass; np.str_) are not plain data
@@ -55,15 +68,36 @@ def _encode(value: Any) -> Any:
         return str(value)
     if isinstance(value, type) and issubclass(value, nn.Module):
         return {"__module_class__": value.__name__}
-    raise TypeError(f"cannot record constructor argument of type {type(value).__name__} in a configuration")
+    if type(value).__module__.split(".")[0] == "numpy":  # flows/ imports no numpy: told apart by their module
+        if getattr(value, "ndim", None) == 0 and not hasattr(value, "__len__"):  # a scalar not caught above: np.bool_
+            item = value.item()
+            if type(item) in _PLAIN:
+                return item
+        else:  # an array (or np.matrix): a tensor of the same dtype and shape
+            try:
+                return _encode(torch.as_tensor(value), owner, argument)
+            except (TypeError, RuntimeError, ValueError):  # an object or string array
+                pass
+    where = f"the constructor argument {argument!r} of {owner}" if owner else f"constructor argument {argument!r}"
+    raise TypeError(f"cannot record {where}: a {type(value).__module__}.{type(value).__qualname__} is not "
+                    f"something a flowviz configuration can hold ({_RECORDABLE}); pass plain numbers, a list or a "
+                    "tensor instead")
 
 
 def _decode(value: Any) -> Any:
+    """The inverse of :func:`_encode`: plain data back to tensors, module classes and flowviz objects."""
     if isinstance(value, dict):
         if "__tensor__" in value:
-            return torch.tensor(value["__tensor__"], dtype=getattr(torch, value["dtype"]))
+            dtype = getattr(torch, str(value.get("dtype")), None)
+            if not isinstance(dtype, torch.dtype):
+                raise ValueError(f"a recorded tensor has an unknown dtype {value.get('dtype')!r}")
+            return torch.tensor(value["__tensor__"], dtype=dtype)
         if "__module_class__" in value:
-            return getattr(nn, value["__module_class__"])
+            module_class = getattr(nn, str(value["__module_class__"]), None)
+            if not (isinstance(module_class, type) and issubclass(module_class, nn.Module)):
+                raise ValueError(f"a recorded argument names {value['__module_class__']!r}, not a torch.nn module "
+                                 "class")
+            return module_class
         if "type" in value and "kwargs" in value:
             return from_config(value)
         return {k: _decode(v) for k, v in value.items()}
@@ -73,12 +107,33 @@ def _decode(value: Any) -> Any:
 
 
 def from_config(config: dict[str, Any]) -> Configurable:
-    """Rebuild a layer, distribution or flow from ``obj.config()`` (parameters are not included)."""
+    """Rebuild a layer, distribution or flow from ``obj.config()`` (parameters are not included).
+
+    The constructor is called with the recorded ``kwargs``; then the recorded ``attributes`` (plain values
+    changed after construction, such as a Planar or Radial layer's ``constrained`` switched off by a widget)
+    are set again, so the rebuilt object is in the state the configuration was taken in. A configuration
+    that is not such a record is a ValueError that says what is wrong."""
+    if not isinstance(config, dict):
+        raise ValueError(f"a flowviz configuration is a dict with 'type' and 'kwargs', got a {type(config).__name__}")
     name = config.get("type")
-    if name not in REGISTRY:
+    if not isinstance(name, str) or name not in REGISTRY:
         raise ValueError(f"unknown flowviz class {name!r} in configuration; known: {sorted(REGISTRY)}")
-    kwargs = {k: _decode(v) for k, v in config["kwargs"].items()}
-    return REGISTRY[name](**kwargs)
+    recorded, attributes = config.get("kwargs"), config.get("attributes", {})
+    if not isinstance(recorded, dict):
+        raise ValueError(f"the configuration of {name} has no 'kwargs' dict (the constructor arguments)")
+    if not isinstance(attributes, dict):
+        raise ValueError(f"the configuration of {name} has 'attributes' that are not a dict")
+    cls = REGISTRY[name]
+    parameters = inspect.signature(cls).parameters
+    for attribute, value in attributes.items():
+        if attribute not in parameters or type(value) not in _PLAIN:
+            raise ValueError(f"the configuration of {name} sets {attribute!r} to {value!r}: only a constructor "
+                             "argument's name with a plain value (bool, int, float, str) can be set")
+    kwargs = {k: _decode(v) for k, v in recorded.items()}
+    module = cls(**kwargs)
+    for attribute, value in attributes.items():
+        setattr(module, attribute, value)
+    return module
 
 
 def check_count(value: Any, name: str, minimum: int = 1, owner: str = "") -> int:
@@ -169,6 +224,9 @@ class Configurable(nn.Module):
                     arguments.update(extra)
                 changed = {k: v for k, v in _check_arguments(type(self).__name__, arguments).items()
                            if v is not arguments[k]}
+                # an iterator (``Flow(layer for ...)``) can be read once: the constructor and the record get its
+                # items as a list
+                changed.update({k: list(v) for k, v in arguments.items() if isinstance(v, Iterator)})
                 if changed:  # e.g. np.int64(8) -> 8: the constructor and the configuration see the Python number
                     arguments.update(changed)
                     for name, value in changed.items():
@@ -183,8 +241,49 @@ class Configurable(nn.Module):
         cls.__init__ = wrapped  # type: ignore[method-assign, assignment]
 
     def config(self) -> dict[str, Any]:
-        """The constructor call that rebuilds this object, as plain data (no parameters)."""
-        return {"type": self._config["type"], "kwargs": {k: _encode(v) for k, v in self._config["kwargs"].items()}}
+        """The constructor call that rebuilds this object in its current state, as plain data (no parameters).
+
+        ``{"type": class name, "kwargs": the constructor arguments}``, and ``"attributes"`` when a plain attribute
+        named like a constructor argument (bool, int, float or str: ``constrained``, ``chunk_size``) was changed
+        after construction: :func:`from_config` calls the constructor with the recorded arguments (which it
+        accepted) and then sets those attributes again. Numpy arrays are recorded as tensors, numpy scalars as
+        Python numbers. A value that cannot be recorded is a TypeError naming the layer and the argument."""
+        return self._config_at(type(self).__name__)
+
+    def _config_at(self, where: str) -> dict[str, Any]:
+        """:meth:`config`, with ``where`` naming this object in error messages (``"Flow.layers[1] (Linear)"``)."""
+        recorded = self._config["kwargs"]
+        config: dict[str, Any] = {"type": self._config["type"],
+                                  "kwargs": {k: _encode(v, where, k) for k, v in recorded.items()}}
+        attributes = self._changed_attributes()
+        if attributes:
+            config["attributes"] = attributes
+        return config
+
+    def _changed_attributes(self) -> dict[str, Any]:
+        """The plain attributes (bool, int, float, str; an instance attribute or a property) named like a
+        constructor argument whose value now differs from the recorded argument, e.g. ``constrained`` of a
+        Planar layer after the widget's switch turned it off."""
+        changed: dict[str, Any] = {}
+        for name, value in self._config["kwargs"].items():
+            if name in self.__dict__:
+                current = self.__dict__[name]
+            elif isinstance(inspect.getattr_static(type(self), name, None), property):
+                try:
+                    current = getattr(self, name)
+                except Exception:  # a property that cannot be read now holds no plain state to record
+                    continue
+            else:
+                continue
+            if type(current) not in _PLAIN:
+                continue
+            try:
+                recorded = _encode(value)
+            except TypeError:
+                recorded = value
+            if not (type(recorded) is type(current) and recorded == current):
+                changed[name] = current
+        return changed
 
 
 def check_input(x: Tensor, dim: int, what: str = "input") -> None:
