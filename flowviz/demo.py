@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
@@ -30,6 +32,19 @@ def _steps(text: str) -> int:
     return value
 
 
+def _check_writable(parser: argparse.ArgumentParser, option: str, path: str) -> None:
+    """Refuse (argparse error, exit status 2) an output path whose folder is missing or not writable, or that
+    is a folder itself: checked before training, so that a typo does not cost the whole fit."""
+    target = Path(path)
+    folder = target.parent
+    if target.is_dir():
+        parser.error(f"{option} {path!r} is a folder; give a file name")
+    if not folder.is_dir():
+        parser.error(f"{option} {path!r}: the folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        parser.error(f"{option} {path!r}: the folder {str(folder)!r} is not writable")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flowviz.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="moons", choices=sorted(DATASETS))
@@ -39,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="flowviz-demo.png")
     parser.add_argument("--save", default=None, help="also save the fitted flow to this path (.pt)")
     args = parser.parse_args(argv)
+    _check_writable(parser, "--out", args.out)
+    if args.save:
+        _check_writable(parser, "--save", args.save)
 
     import matplotlib
 

@@ -2,9 +2,13 @@
 NLL = -mean_i log p(x_i) = -mean_i [log pi(G^{-1}(x_i)) + log|det J_{G^{-1}}(x_i)|] with Adam.
 
 A :class:`Trainer` can be stepped, paused, resumed and stopped between steps (the training widget
-drives one from a thread); :func:`fit` is the one-call form. On a non-finite loss, non-finite gradients
-or a flow that is no longer invertible the trainer stops, restores the last parameters that gave a finite
-loss together with the optimizer's state at that point, and says which layer was at fault.
+drives one from a thread); :func:`fit` is the one-call form. The data are ``(N, d)`` points for a flow of
+dimension ``d`` (or a dataset of that dimension), checked with the test set before anything runs. On a
+non-finite loss, non-finite gradients or a flow that is no longer invertible the trainer stops, restores the
+last parameters that gave a finite loss together with the optimizer's state at that point, and says which
+layer was at fault. Any other exception during a run (a notebook interrupt, an error in a callback) is
+recorded in ``history.status`` ("interrupted" / "error") and raised again, with the parameters of the last
+completed step kept.
 Flows save and load (configuration plus parameters) with an exact round trip: :func:`save`, :func:`load`.
 """
 
@@ -22,8 +26,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .data import Dataset, as_dataset
-from .flows import Flow, NotInvertibleError
+from .data import Dataset, as_dataset, as_points
+from .flows import ActNorm, Flow, NotInvertibleError
 from .flows.base import check_count, check_positive
 from .flows.serialize import load, save
 
@@ -36,8 +40,9 @@ class History:
 
     ``train_nll[i]`` is the minibatch NLL at step ``steps[i]`` (before that step's update);
     ``test_nll[j]`` the NLL of the held-out set at step ``test_steps[j]``.
-    ``status``: "idle", "running", "paused", "done", "stopped", "non-finite" (a NaN/inf loss or gradient) or
-    "not invertible" (a layer folds: the density is undefined); ``message`` says why.
+    ``status``: "idle", "running", "paused", "done", "stopped", "non-finite" (a NaN/inf loss or gradient),
+    "not invertible" (a layer folds: the density is undefined), "interrupted" (a KeyboardInterrupt, e.g. a
+    notebook's stop button) or "error" (another exception; it was raised again); ``message`` says why.
     """
 
     steps: list[int] = field(default_factory=list)
@@ -56,18 +61,33 @@ class History:
         return self.test_nll[-1] if self.test_nll else None
 
 
-def _to_tensor(data: Any, device: torch.device, dtype: torch.dtype) -> Tensor:
-    t = torch.as_tensor(np.asarray(data) if not isinstance(data, Tensor) else data)
-    return t.to(device=device, dtype=dtype)
+def _points(data: Any, dim: int, what: str) -> Tensor:
+    """A user's ``(N, dim)`` array or tensor, checked (real, N >= 1 rows, finite) and copied; a wrong number of
+    columns is an error naming both dimensions."""
+    if isinstance(data, (np.ndarray, Tensor)) and data.ndim == 2 and data.shape[1] != dim:
+        raise ValueError(f"{what} has {data.shape[1]} columns but the flow has dim {dim}: "
+                         f"{what} must have shape (N, {dim}), got shape {tuple(data.shape)}")
+    return as_points(data, dim, what)
+
+
+def _uninitialised_actnorm(flow: Flow) -> list[str]:
+    """Names of the ActNorm layers that will initialise themselves from the first training batch."""
+    return [f"{name or 'the flow'} (ActNorm)" for name, m in flow.named_modules()
+            if isinstance(m, ActNorm) and not bool(m.initialized)]
 
 
 class Trainer:
     """Fits ``flow`` to ``data`` by maximum likelihood, one Adam step at a time.
 
-    ``data``: a :class:`flowviz.data.Dataset`, a dataset name ("moons", ...), or an (N, d) array.
-    A dataset with a sampler gets a fresh minibatch every step and a fixed test set of ``n_test``
-    points from an independent generator; an array is split into train (90%) and test (10%)
-    unless ``test_data`` is given.
+    ``data``: a :class:`flowviz.data.Dataset`, a dataset name ("moons", ...), or an ``(N, d)`` array or tensor,
+    ``d = flow.dim``. A dataset with a sampler gets a fresh minibatch every step and a fixed test set of
+    ``n_test`` points from an independent generator; an array is split into train (90%) and test (10%)
+    unless ``test_data`` (an ``(M, d)`` array or tensor) is given.
+
+    Everything is checked here, before the flow changes: the arguments, the data and the test data (shape
+    ``(N, d)`` with ``N >= 1``, real and finite; a dataset of dimension ``d``), that the flow has a trainable
+    parameter, and that ``batch_size >= 2`` when an ActNorm layer still has to initialise itself from the first
+    batch (its shift and scale are that batch's mean and standard deviation).
     """
 
     def __init__(self, flow: Flow, data: Dataset | str | Any, *, batch_size: int = 512, lr: float = 1e-3,
@@ -79,34 +99,46 @@ class Trainer:
         eval_every = check_count(eval_every, "eval_every", owner="fit")
         if grad_clip is not None:
             grad_clip = check_positive(grad_clip, "grad_clip", owner="fit")
+        if not any(p.requires_grad for p in flow.parameters()):
+            raise ValueError("fit: the flow has no trainable parameter (every parameter has requires_grad=False, "
+                             "or it has none): there is nothing to fit; unfreeze some with p.requires_grad_(True)")
+        actnorm = _uninitialised_actnorm(flow)
+        if actnorm and batch_size < 2:
+            raise ValueError(f"fit: batch_size must be >= 2 for a flow with an uninitialised ActNorm layer "
+                             f"({', '.join(actnorm)}): it sets its shift and scale from the first batch's mean and "
+                             f"standard deviation; got batch_size={batch_size}")
         self.flow = flow
         self.device, self.dtype = flow.device, flow.dtype
         self.batch_size, self.eval_every, self.grad_clip = batch_size, max(1, eval_every), grad_clip
-        self.dataset = as_dataset(data)
+        if isinstance(data, (np.ndarray, Tensor)):
+            self.dataset: Dataset = as_dataset(_points(data, flow.dim, "data"), dim=flow.dim)
+        else:
+            self.dataset = as_dataset(data, dim=None)
+            if self.dataset.dim != flow.dim:
+                raise ValueError(f"dataset {self.dataset.name!r} is {self.dataset.dim}-dimensional but the flow "
+                                 f"has dim {flow.dim}")
+        test = None if test_data is None else _points(test_data, flow.dim, "test_data").to(self.device, self.dtype)
         self.generator = torch.Generator().manual_seed(seed)
         self._train: Tensor | None = None
         source = getattr(self.dataset, "data", None)
-        if source is not None:  # a user's array: fixed train/test split
-            rows = _to_tensor(source, self.device, self.dtype)
-            if rows.shape[-1] != flow.dim:
-                raise ValueError(f"data has {rows.shape[-1]} columns but the flow has dim {flow.dim}")
+        if isinstance(source, Tensor):  # a user's array: fixed train/test split
+            rows = source.to(self.device, self.dtype)
             perm = torch.randperm(rows.shape[0], generator=self.generator).to(self.device)
-            n_hold = 0 if test_data is not None or rows.shape[0] < 10 else max(1, rows.shape[0] // 10)
+            n_hold = 0 if test is not None or rows.shape[0] < 10 else max(1, rows.shape[0] // 10)
             self._train, held = rows[perm[n_hold:]], rows[perm[:n_hold]]
-            self.test = _to_tensor(test_data, self.device, self.dtype) if test_data is not None else (
-                held if n_hold else None)
+            self.test = test if test is not None else (held if n_hold else None)
         else:
             test_gen = torch.Generator().manual_seed(seed + 1_000_003)
-            self.test = (_to_tensor(test_data, self.device, self.dtype) if test_data is not None else
-                         self.dataset.sample(n_test, test_gen).to(self.device, self.dtype))
-        if self.test is not None and self.test.shape[-1] != flow.dim:
-            raise ValueError(f"test data has {self.test.shape[-1]} columns but the flow has dim {flow.dim}")
+            self.test = test if test is not None else self.dataset.sample(n_test, test_gen).to(self.device,
+                                                                                              self.dtype)
         self.optimizer = torch.optim.Adam(flow.parameters(), lr=lr)
         self.history = History()
         self.step_count = 0
         # the last parameters that gave a finite loss, and the optimizer's state that goes with them
         self._good_state = {k: v.detach().clone() for k, v in flow.state_dict().items()}
         self._good_optimizer: dict[Tensor, dict[str, Any]] = {}  # per parameter: Adam's step and moments
+        self._updating = False  # True from the optimizer's update until the step is accepted
+        self._recorded: BaseException | None = None  # the exception last recorded in the history
         self._resume = threading.Event()
         self._resume.set()
         self._stop = threading.Event()
@@ -182,15 +214,39 @@ class Trainer:
                     else:
                         kept[k] = v.detach().clone()
 
-    def _fail(self, status: str, what: str, detail: str) -> float:
-        """Restore the last good parameters and optimizer state (Adam's moments too: NaN there would spoil
-        every later step), record ``status`` and why, and return NaN (the step is not recorded)."""
+    def _restore(self) -> None:
+        """Put back the last good parameters and optimizer state (Adam's moments too: NaN there would spoil
+        every later step)."""
         self.flow.load_state_dict(self._good_state)
         self.optimizer.state.clear()
         for p, kept in self._good_optimizer.items():
             self.optimizer.state[p] = {k: v.clone() if isinstance(v, Tensor) else copy.deepcopy(v)
                                        for k, v in kept.items()}
         self.optimizer.zero_grad(set_to_none=True)
+        self._updating = False
+
+    def _record_exception(self, err: BaseException) -> None:
+        """Record an exception raised during a step or a run: status "interrupted" (KeyboardInterrupt and other
+        non-``Exception`` exits) or "error", and why. An update that it cut short is undone (the parameters and
+        optimizer state of the last completed step are put back); a completed step is kept."""
+        if err is self._recorded:  # already recorded by step(), seen again by run()
+            return
+        self._recorded = err
+        undone = ""
+        if self._updating:
+            self._restore()
+            undone = "; the update it cut short was undone"
+        interrupted = not isinstance(err, Exception)
+        self.history.status = "interrupted" if interrupted else "error"
+        what = "interrupted" if interrupted else "stopped by an error"
+        reason = type(err).__name__ + (f": {err}" if str(err) else "")
+        self.history.message = (f"step {self.step_count}: {what} ({reason}){undone}; the parameters are those "
+                                f"after the last completed step ({self.step_count} steps in all)")
+
+    def _fail(self, status: str, what: str, detail: str) -> float:
+        """Restore the last good parameters and optimizer state, record ``status`` and why, and return NaN
+        (the step is not recorded)."""
+        self._restore()
         self.history.status = status
         self.history.message = (f"step {self.step_count}: {what}; restored the last good parameters and "
                                 f"optimizer state. {detail}")
@@ -227,14 +283,25 @@ class Trainer:
         Returns NaN without updating, after restoring the last good parameters and optimizer state, when
         the loss is non-finite or its gradients are (status "non-finite"), or when the flow is not
         invertible, before the step or after its update (status "not invertible"); the message names the
-        layer.
+        layer. Any other exception (or a KeyboardInterrupt) is recorded (status "error" / "interrupted"),
+        an update it cut short is undone, and it is raised again.
         """
+        try:
+            return self._step()
+        except BaseException as err:
+            self._record_exception(err)
+            raise
+
+    def _step(self) -> float:
         self.flow.train()
         batch = self._batch()
         try:
             loss = -self.flow.log_prob(batch).mean()
         except NotInvertibleError as err:
             return self._fail("not invertible", "the flow is not invertible", str(err))
+        if not loss.requires_grad:
+            raise ValueError("fit: the loss does not depend on any trainable parameter (every parameter of the "
+                             "flow has requires_grad=False): there is nothing to fit")
         value = loss.item()
         if not math.isfinite(value):
             return self._fail("non-finite", "non-finite loss", self._diagnose(batch))
@@ -247,10 +314,12 @@ class Trainer:
                               f"gradients non-finite in {self._layers_of(bad)}")
         if self.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.flow.parameters(), self.grad_clip)
+        self._updating = True  # from here until the step is accepted, an exception undoes the update
         self.optimizer.step()
         folds = self._folds()
         if folds:
             return self._fail("not invertible", "the update made the flow non-invertible", folds)
+        self._updating = False
         self.history.steps.append(self.step_count)
         self.history.train_nll.append(value)
         self.step_count += 1
@@ -267,6 +336,10 @@ class Trainer:
 
         ``progress``: a tqdm bar (the notebook widget in Jupyter, text in a terminal).
         ``callback(trainer)`` runs after every step (e.g. to update a plot).
+
+        An exception inside the run (a KeyboardInterrupt, an error in a step or in the callback) sets
+        ``history.status`` to "interrupted" or "error" with the reason in ``history.message``, keeps the
+        parameters of the last completed step, and is raised again.
         """
         from tqdm.auto import tqdm
 
@@ -294,6 +367,9 @@ class Trainer:
                     callback(self)
             else:
                 self.history.status = "done"
+        except BaseException as err:
+            self._record_exception(err)
+            raise
         finally:
             bar.close()
             self.flow.eval()

@@ -56,3 +56,29 @@ def test_demo_refuses_bad_arguments_by_name(args: list[str], message: str) -> No
     run = subprocess.run([sys.executable, "-m", "flowviz.demo", *args], cwd=REPO, capture_output=True,
                          text=True, timeout=120)
     assert run.returncode == 2 and message in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    ("--out", "--out '{tmp}/missing/x.png': the folder '{tmp}/missing' does not exist"),
+    ("--save", "--save '{tmp}/missing/f.pt': the folder '{tmp}/missing' does not exist"),
+])
+def test_demo_checks_its_output_folders_before_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str], option: str,
+                                                        message: str) -> None:
+    """A missing folder for --out or --save is an argparse error (exit status 2) before any training: it used to
+    train first and then fail with FileNotFoundError."""
+    import flowviz.demo
+
+    def no_training(*args: object, **kwargs: object) -> None:
+        raise AssertionError("trained before checking the output paths")
+
+    monkeypatch.setattr(flowviz.demo, "fit", no_training)
+    target = "missing/x.png" if option == "--out" else "missing/f.pt"
+    argv = ["--steps", "5", "--out", str(tmp_path / "demo.png"), option, str(tmp_path / target)]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message.format(tmp=tmp_path) in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # an existing folder given as the figure's file name
+        main(["--steps", "5", "--out", str(tmp_path)])
+    assert "is a folder; give a file name" in capsys.readouterr().err

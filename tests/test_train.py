@@ -234,7 +234,7 @@ def test_bad_arguments_are_clear_errors() -> None:
         train.Trainer(flow, "moons", batch_size=0)
     with pytest.raises(ValueError, match="lr"):
         train.Trainer(flow, "moons", lr=-1)
-    with pytest.raises(ValueError, match=r"shape \(N, 2\)"):
+    with pytest.raises(ValueError, match=r"data has 3 columns but the flow has dim 2.*shape \(N, 2\)"):
         train.Trainer(flow, np.zeros((50, 3)))
     with pytest.raises(ValueError, match=r"^unknown dataset 'no-such-dataset'; valid names: .*\bmoons\b"):
         train.Trainer(flow, "no-such-dataset")
@@ -250,3 +250,144 @@ def test_bad_arguments_are_clear_errors() -> None:
     with pytest.raises(TypeError, match=r"steps must be an integer >= 0, got 100.0 \(float\) \(use int\(100.0\)\)"):
         train.fit(flow, "moons", steps=100.0, progress=False)  # type: ignore[arg-type]
     assert all(torch.equal(a, b) for a, b in zip(before, flow.parameters(), strict=True))
+
+
+# ---- data of any dimension, checked up front -------------------------------------------------------------------
+
+
+def test_d_column_data_fits_a_dim_d_flow() -> None:
+    """(N, d) data fit a flow of dimension d (the data module's 2-D check used to refuse them): a 1-D affine flow
+    with a standard normal base reaches the maximum-likelihood fit, the training split's mean and standard
+    deviation; a 1-D flow on a uniform base and a 3-D RealNVP run too."""
+    rng = np.random.default_rng(0)
+    x1 = rng.normal(size=(1000, 1)) * 2.0 + 3.0
+    flow = flows.Flow([flows.Affine(1)])
+    trainer = train.Trainer(flow, x1, batch_size=256, lr=5e-2, seed=0)
+    assert trainer.test is not None and trainer.test.shape == (100, 1)
+    history = trainer.run(400, progress=False)
+    assert history.status == "done", history.message
+    mean, std = trainer._train.double().mean(0), trainer._train.double().std(0, unbiased=False)
+    assert ((flow.layers[0].shift.detach().double() - mean).abs() <= 0.05 * std).all()
+    torch.testing.assert_close(flow.layers[0].scale.detach().abs().double(), std, rtol=0.06, atol=0)
+
+    uniform = flows.Flow([flows.Affine(1)], base=flows.Uniform(1, -5.0, 5.0))
+    assert train.fit(uniform, rng.normal(size=(100, 1)), steps=2, progress=False).status == "done"
+
+    x3 = torch.as_tensor(rng.normal(size=(300, 3)) * [1.0, 2.0, 0.5])
+    flow3 = flows.realnvp(3, layers=2, hidden=8)
+    trainer3 = train.Trainer(flow3, x3, batch_size=64, seed=0, eval_every=5)
+    history3 = trainer3.run(10, progress=False)
+    assert history3.status == "done" and history3.test_steps == [5, 10]
+    with torch.no_grad():  # the recorded test NLL is the flow's own NLL of the held-out rows
+        assert history3.test_nll[-1] == pytest.approx(float(-flow3.log_prob(trainer3.test).mean()), rel=1e-6)
+
+
+def test_wrong_dimension_is_a_clear_error_naming_both() -> None:
+    flow3 = flows.realnvp(3, layers=1, hidden=4)
+    with pytest.raises(ValueError, match=r"data has 2 columns but the flow has dim 3.*shape \(N, 3\)"):
+        train.Trainer(flow3, np.zeros((50, 2)))
+    with pytest.raises(ValueError, match="dataset 'moons' is 2-dimensional but the flow has dim 3"):
+        train.Trainer(flow3, "moons")
+    with pytest.raises(ValueError, match="test_data has 2 columns but the flow has dim 3"):
+        train.Trainer(flow3, np.zeros((50, 3)), test_data=np.zeros((5, 2)))
+    with pytest.raises(ValueError, match=r"data must have shape \(N, 3\).*shape \(50,\)"):
+        train.Trainer(flow3, np.zeros(50))
+
+
+@pytest.mark.parametrize(("bad", "match"), [
+    (np.array([[0.0, 1.0], [np.nan, 0.0], [1.0, 1.0]]), r"test_data must be finite: 1 of 3 rows.*\[1\]"),
+    (np.zeros(2), r"test_data must have shape \(N, 2\).*shape \(2,\)"),
+    (np.zeros((0, 2)), "test_data must hold at least one row"),
+    ([[0.0, 1.0]], "got list"),
+])
+def test_test_data_is_checked_when_the_trainer_is_built(bad: object, match: str) -> None:
+    """Bad test data used to be accepted, and failed only at the first evaluation, after eval_every steps had
+    already changed the flow."""
+    data = np.random.default_rng(0).normal(size=(50, 2))
+    for source in (data, "moons"):
+        flow = flows.realnvp(2, layers=1, hidden=4)
+        before = {k: v.clone() for k, v in flow.state_dict().items()}
+        with pytest.raises(ValueError, match=match):
+            train.Trainer(flow, source, test_data=bad, batch_size=16, eval_every=2)
+        assert all(torch.equal(v, before[k]) for k, v in flow.state_dict().items())
+
+
+# ---- what a run records when it is cut short --------------------------------------------------------------------
+
+
+def _callback_raising(error: BaseException, after: int, seen: dict[str, dict[str, torch.Tensor]]):  # type: ignore[no-untyped-def]
+    def callback(trainer: train.Trainer) -> None:
+        seen["state"] = {k: v.clone() for k, v in trainer.flow.state_dict().items()}
+        if trainer.step_count == after:
+            raise error
+    return callback
+
+
+@pytest.mark.parametrize(("error", "status"), [
+    (KeyboardInterrupt(), "interrupted"),  # a notebook's interrupt button
+    (RuntimeError("plot failed"), "error"),
+])
+def test_an_exception_in_a_run_is_recorded_and_raised_again(error: BaseException, status: str) -> None:
+    torch.manual_seed(0)
+    flow = flows.realnvp(2, layers=1, hidden=4)
+    trainer = train.Trainer(flow, "moons", batch_size=8)
+    seen: dict[str, dict[str, torch.Tensor]] = {}
+    with pytest.raises(type(error)):
+        trainer.run(10, progress=False, callback=_callback_raising(error, 3, seen))
+    history = trainer.history
+    assert history.status == status, history.status
+    assert type(error).__name__ in history.message and str(error) in history.message
+    assert history.steps == [0, 1, 2]
+    for k, v in flow.state_dict().items():  # the parameters after the last completed step, untouched
+        assert torch.equal(v, seen["state"][k]), k
+    assert trainer.run(2, progress=False).status == "done"  # and training goes on from there
+
+
+def test_an_interrupt_during_the_update_undoes_it() -> None:
+    """A KeyboardInterrupt inside Adam's update (after it changed the parameters): the parameters and Adam's
+    state of the last completed step are put back, the step is not recorded, and the interrupt is raised."""
+    torch.manual_seed(0)
+    flow = flows.realnvp(2, layers=1, hidden=4)
+    trainer = train.Trainer(flow, "moons", batch_size=16)
+    trainer.run(2, progress=False)
+    good = {k: v.clone() for k, v in flow.state_dict().items()}
+    good_adam = _adam_state(trainer)
+    update = trainer.optimizer.step
+
+    def interrupted_update(*args, **kwargs):  # type: ignore[no-untyped-def]
+        update(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    trainer.optimizer.step = interrupted_update  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        trainer.run(3, progress=False)
+    assert trainer.history.status == "interrupted" and "undone" in trainer.history.message
+    assert trainer.history.steps == [0, 1] and trainer.step_count == 2
+    for k, v in flow.state_dict().items():
+        assert torch.equal(v, good[k]), k
+    _assert_same_state(_adam_state(trainer), good_adam)
+
+
+def test_a_frozen_flow_is_refused_up_front() -> None:
+    flow = flows.realnvp(2, layers=1, hidden=4)
+    for p in flow.parameters():
+        p.requires_grad_(False)
+    with pytest.raises(ValueError, match="no trainable parameter"):
+        train.Trainer(flow, "moons")
+    flow = flows.realnvp(2, layers=1, hidden=4)
+    trainer = train.Trainer(flow, "moons", batch_size=8)
+    for p in flow.parameters():  # frozen after the trainer was built
+        p.requires_grad_(False)
+    with pytest.raises(ValueError, match="does not depend on any trainable parameter"):
+        trainer.run(3, progress=False)
+    assert trainer.history.status == "error" and "trainable" in trainer.history.message
+
+
+def test_actnorm_needs_a_batch_of_two_to_initialise() -> None:
+    flow = flows.Flow([flows.ActNorm(2), flows.Affine(2)])
+    with pytest.raises(ValueError, match=r"batch_size must be >= 2 .*ActNorm.*layers.0.*got batch_size=1"):
+        train.Trainer(flow, "moons", batch_size=1)
+    assert not bool(flow.layers[0].initialized)
+    # once initialised (from a batch of 64), single-point batches are fine
+    assert train.fit(flow, "moons", steps=1, batch_size=64, progress=False).status == "done"
+    assert train.fit(flow, "moons", steps=2, batch_size=1, progress=False).status == "done"

@@ -19,14 +19,15 @@ swissroll      FFJORD (``make_swiss_roll(noise=1)[:, [0, 2]] / 5``)        no   
 =============  ==========================================================  ========  ==========
 
 A user's own points stand in wherever a dataset is accepted: :func:`as_dataset` wraps an
-``(N, 2)`` numpy array or torch tensor in :class:`Samples` (resampling with replacement).
+``(N, 2)`` numpy array or torch tensor in :class:`Samples` (resampling with replacement); fitting a
+``d``-dimensional flow takes ``(N, d)`` points (``as_dataset(x, dim=d)``).
 """
 
 from __future__ import annotations
 
 from .analytic import Checkerboard, Circles, Crescent, EightGaussians, Rings, log_ring
 from .base import Dataset
-from .empirical import Samples
+from .empirical import Samples, as_points
 from .moons import Moons
 from .registry import DATASETS, DatasetLike, as_dataset, get_dataset, train_test
 from .samplers import Pinwheel, SwissRoll, TwoSpirals
@@ -46,6 +47,7 @@ __all__ = [
     "SwissRoll",
     "TwoSpirals",
     "as_dataset",
+    "as_points",
     "get_dataset",
     "log_ring",
     "train_test",

@@ -12,7 +12,7 @@ import math
 import torch
 from torch import Tensor
 
-from .base import LOG_2PI, Dataset, _positive
+from .base import LOG_2PI, Dataset, _positive, gaussian_reach
 
 __all__ = ["Checkerboard", "Circles", "Crescent", "EightGaussians", "Rings", "log_ring"]
 
@@ -54,6 +54,12 @@ class _RingMixture(Dataset):
         r = torch.tensor(self.radii, dtype=dtype, device=device)[k]
         return r[:, None] * torch.stack([torch.cos(t), torch.sin(t)], -1) + self.noise * eps
 
+    def _ring_bounds(self) -> tuple[float, float, float, float]:
+        """The square ``[-(R_max + k s), R_max + k s]^2``, ``k`` = :func:`gaussian_reach`: every circle lies in
+        ``[-R_max, R_max]^2``, so a point leaves the square only if its noise strays beyond ``k s`` (< 1e-4)."""
+        half = max(self.radii) + gaussian_reach() * self.noise
+        return (-half, half, -half, half)
+
     def _log_prob(self, x: Tensor) -> Tensor:
         terms = [
             math.log(w) + log_ring(x, r, self.noise) for r, w in zip(self.radii, self.weights, strict=True)
@@ -71,17 +77,19 @@ class Circles(_RingMixture):
     ``p(x) = sum_k 1/2 exp(-(r^2 + R_k^2)/(2 s^2)) I0(r R_k / s^2) / (2 pi s^2)``.
     (sklearn spaces the angles with ``linspace`` and splits the points half and half; here angles
     and circles are random, so the points are i.i.d. from that density.)
+    :attr:`bounds`: ``[-(R_max + k s), R_max + k s]^2`` with ``R_max = scale * max(1, factor)`` and ``k``
+    from :func:`~flowviz.data.base.gaussian_reach`.
     """
 
     name = "circles"
-    bounds = (-4.5, 4.5, -4.5, 4.5)
 
     def __init__(self, noise: float = 0.08, factor: float = 0.5, scale: float = 3.0) -> None:
-        _positive(noise=noise, factor=factor, scale=scale)
-        self.params = (float(noise), float(factor), float(scale))
+        noise, factor, scale = _positive(noise=noise, factor=factor, scale=scale)
+        self.params = (noise, factor, scale)
         self.radii = (scale, scale * factor)
         self.weights = (0.5, 0.5)
         self.noise = scale * noise
+        self.bounds = self._ring_bounds()
 
     @property
     def entropy(self) -> float | None:
@@ -102,17 +110,17 @@ class Rings(_RingMixture):
     ``k ~ U{0..3}``, ``t ~ U[0, 2 pi)``, ``x = R_k (cos t, sin t) + noise * eps``, ``eps ~ N(0, I)``,
     with radii ``R = (3, 2.25, 1.5, 0.75)`` (FFJORD: ``(1, 0.75, 0.5, 0.25) * 3``) and ``noise = 0.08``
     added after the scaling. Exact density: ``p(x) = sum_k 1/4 p_ring(x; R_k, 0.08)`` (:func:`log_ring`).
+    :attr:`bounds`: ``[-(3 + k noise), 3 + k noise]^2``, ``k`` from :func:`~flowviz.data.base.gaussian_reach`.
     (FFJORD uses ``linspace`` angles and equal counts; here they are random, so points are i.i.d.)
     """
 
     name = "rings"
-    bounds = (-3.5, 3.5, -3.5, 3.5)
 
     def __init__(self, noise: float = 0.08) -> None:
-        _positive(noise=noise)
+        (self.noise,) = _positive(noise=noise)
         self.radii = (3.0, 2.25, 1.5, 0.75)
         self.weights = (0.25, 0.25, 0.25, 0.25)
-        self.noise = float(noise)
+        self.bounds = self._ring_bounds()
 
     @property
     def entropy(self) -> float | None:
@@ -133,15 +141,16 @@ class EightGaussians(Dataset):
     ``x = (scale * u_k + std * eps) / 1.414`` with ``scale = 4``, ``std = 0.5`` (FFJORD divides by
     the literal 1.414, kept here). Exact density: the equal-weight mixture
     ``p(x) = 1/8 sum_k N(x; scale u_k / 1.414, (std / 1.414)^2 I)``.
+    :attr:`bounds`: the centres' box ``[-scale, scale]^2 / 1.414`` widened by ``k std / 1.414``,
+    ``k`` from :func:`~flowviz.data.base.gaussian_reach`.
     """
 
     name = "8gaussians"
-    bounds = (-5.0, 5.0, -5.0, 5.0)
 
     def __init__(self, scale: float = 4.0, std: float = 0.5) -> None:
-        _positive(scale=scale, std=std)
-        self.scale = float(scale)
-        self.std = float(std)
+        self.scale, self.std = _positive(scale=scale, std=std)
+        half = (self.scale + gaussian_reach() * self.std) / 1.414
+        self.bounds = (-half, half, -half, half)
 
     def _centres(self, device: torch.device, dtype: torch.dtype) -> Tensor:
         a = torch.arange(8, device=device, dtype=dtype) * (math.pi / 4)
@@ -224,14 +233,19 @@ class Crescent(Dataset):
     ``p(x) = N(x1; 0, 1) N(x2; m(x1), sigma^2)`` and entropy
     ``H = 1/2 log(2 pi e) + 1/2 log(2 pi e sigma^2) = log(2 pi e sigma)`` (the map has Jacobian
     determinant ``sigma`` everywhere, so ``H = H[N(0, I)] + log sigma``).
+
+    :attr:`bounds`: ``x1 in [-k, k]``, ``x2 in [-1 - k sigma, k^2 / 2 - 1 + k sigma]`` with ``k`` from
+    :func:`~flowviz.data.base.gaussian_reach`: a point is outside only if ``|z1| > k`` or ``|z2| > k``
+    (``x2 >= m(x1) - k sigma >= -1 - k sigma``, and ``x2 <= k^2/2 - 1 + k sigma`` once ``|z1| <= k``),
+    whose probability is at most ``4 Phi(-k) = 1e-4``.
     """
 
     name = "crescent"
-    bounds = (-4.5, 4.5, -2.5, 9.5)
 
     def __init__(self, sigma: float = 0.25) -> None:
-        _positive(sigma=sigma)
-        self.sigma = float(sigma)
+        (self.sigma,) = _positive(sigma=sigma)
+        k = gaussian_reach()
+        self.bounds = (-k, k, -1 - k * self.sigma, 0.5 * k * k - 1 + k * self.sigma)
 
     def _sample(
         self, n: int, generator: torch.Generator | None, device: torch.device, dtype: torch.dtype

@@ -16,16 +16,33 @@ from __future__ import annotations
 
 import abc
 import math
+import numbers
 import operator
+from statistics import NormalDist
 from typing import ClassVar
 
 import torch
 from torch import Tensor
 
-__all__ = ["Dataset", "LOG_2PI"]
+__all__ = ["BOUNDS_TAIL", "Dataset", "LOG_2PI", "gaussian_reach"]
 
 #: ``log(2 pi)``, the constant of every Gaussian log-density in 2D.
 LOG_2PI: float = math.log(2.0 * math.pi)
+
+#: The share of the mass that a dataset's plotting window :attr:`Dataset.bounds` may leave out.
+BOUNDS_TAIL: float = 1e-4
+
+
+def gaussian_reach(tail: float = BOUNDS_TAIL) -> float:
+    """How many standard deviations ``k`` to add on every side of a box around the centres of 2D Gaussian noise
+    so that the box misses at most ``tail`` of the mass: ``k = -Phi^{-1}(tail / 4)`` (4.06 for 1e-4).
+
+    A point ``c + sigma eps`` (``eps ~ N(0, I)``, ``c`` anywhere in the box ``[a1, b1] x [a2, b2]``) leaves the box
+    ``[a1 - k sigma, b1 + k sigma] x [a2 - k sigma, b2 + k sigma]`` only if one of the four one-sided events
+    ``eps_i > k`` or ``eps_i < -k`` happens, so by the union bound with probability at most ``4 Phi(-k) = tail``.
+    The same holds for any mixture of such components, and for a curve of centres blurred by the noise.
+    """
+    return -NormalDist().inv_cdf(tail / 4)
 
 
 def _check_n(n: object) -> int:
@@ -44,11 +61,15 @@ def _check_n(n: object) -> int:
     return count
 
 
-def _positive(**params: float) -> None:
-    """Raise ValueError unless every named parameter is a finite positive number."""
+def _positive(**params: float) -> tuple[float, ...]:
+    """The named parameters as Python floats, in order; ValueError unless each is a finite positive real number
+    (a Python or numpy int or float, as the flows' layers take them; not a bool, a string or a tensor)."""
+    out: list[float] = []
     for key, value in params.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value) < math.inf:
             raise ValueError(f"{key} must be a finite positive number, got {value!r}")
+        out.append(float(value))
+    return tuple(out)
 
 
 def _work_dtype(device: torch.device) -> torch.dtype:
@@ -71,14 +92,16 @@ class Dataset(abc.ABC):
 
     Attributes:
         name: the registry name, e.g. ``"moons"``.
-        dim: always 2.
-        bounds: ``(xmin, xmax, ymin, ymax)``, a plotting window holding all but a negligible
-            fraction (< 1e-4) of the mass.
+        dim: 2 for every toy density (a user's :class:`~flowviz.data.Samples` may have another).
+        bounds: ``(xmin, xmax, ymin, ymax)``, a plotting window holding all but a share
+            :data:`BOUNDS_TAIL` (1e-4) of the mass. A dataset with parameters computes it from them
+            (a box around its centres widened by :func:`gaussian_reach` noise widths, where the noise is
+            Gaussian); a user's ``d``-column Samples gives ``(lo_1, hi_1, ..., lo_d, hi_d)``.
     """
 
     name: ClassVar[str] = "dataset"
-    dim: ClassVar[int] = 2
-    bounds: tuple[float, float, float, float] = (-4.0, 4.0, -4.0, 4.0)
+    dim: int = 2
+    bounds: tuple[float, ...] = (-4.0, 4.0, -4.0, 4.0)
 
     # ---- what subclasses provide --------------------------------------------------------------
     @abc.abstractmethod

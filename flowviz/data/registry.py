@@ -32,7 +32,7 @@ DATASETS: dict[str, type[Dataset]] = {
     )
 }
 
-#: What may stand for a dataset: a Dataset (or its class), its name, or an (N, 2) array or tensor of points.
+#: What may stand for a dataset: a Dataset (or its class), its name, or an (N, d) array or tensor of points.
 DatasetLike: TypeAlias = "Dataset | type[Dataset] | str | np.ndarray | Tensor"
 
 
@@ -48,29 +48,36 @@ def get_dataset(name: str, **kwargs: Any) -> Dataset:
     return DATASETS[key](**kwargs)
 
 
-def as_dataset(obj: DatasetLike) -> Dataset:
+def as_dataset(obj: DatasetLike, dim: int | None = 2) -> Dataset:
     """Whatever stands for a dataset, as a :class:`Dataset`.
 
     A Dataset is returned unchanged; a Dataset class is instantiated with its defaults; a string is
-    looked up with :func:`get_dataset`; an ``(N, 2)`` numpy array or torch tensor becomes
-    :class:`Samples` (the empirical distribution of its rows).
+    looked up with :func:`get_dataset`; an ``(N, dim)`` numpy array or torch tensor becomes
+    :class:`Samples` (the empirical distribution of its rows). ``dim``: the dimension required
+    (2 unless said, as the toy densities; ``None`` takes an array's own number of columns).
 
     Raises:
         ValueError: an unknown name, an array of the wrong shape, with no rows or with non-finite
-            entries, or an object of another type; the message says what was received.
+            entries, a dataset of another dimension, or an object of another type; the message says what
+            was received.
     """
     if isinstance(obj, Dataset):
-        return obj
-    if isinstance(obj, type) and issubclass(obj, Dataset):
-        return obj()
-    if isinstance(obj, str):
-        return get_dataset(obj)
-    if isinstance(obj, (np.ndarray, Tensor)):
-        return Samples(obj)
-    raise ValueError(
-        "expected a Dataset, a dataset name, or an (N, 2) numpy array or torch tensor of points; "
-        f"got {_describe(obj)}"
-    )
+        ds = obj
+    elif isinstance(obj, type) and issubclass(obj, Dataset):
+        ds = obj()
+    elif isinstance(obj, str):
+        ds = get_dataset(obj)
+    elif isinstance(obj, (np.ndarray, Tensor)):
+        return Samples(obj, dim=dim)
+    else:
+        cols = "d" if dim is None else str(dim)
+        raise ValueError(
+            f"expected a Dataset, a dataset name, or an (N, {cols}) numpy array or torch tensor of points; "
+            f"got {_describe(obj)}"
+        )
+    if dim is not None and ds.dim != dim:
+        raise ValueError(f"dataset {ds.name!r} ({type(ds).__name__}) has dimension {ds.dim}, but {dim} is needed")
+    return ds
 
 
 def train_test(
