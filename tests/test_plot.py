@@ -70,13 +70,18 @@ def test_triangles_are_two_per_grid_cell():
     assert len(seg) == 3 * 8 * 2
 
 
+def segments_of(lines) -> np.ndarray:  # noqa: ANN001
+    """(S, 2, 2): the two-point segments of a LineCollection of polylines (one path per grid line)."""
+    return np.concatenate([np.stack([p[:-1], p[1:]], 1) for p in lines.get_segments() if len(p) > 1])
+
+
 def test_drawn_triangles_are_the_valid_ones(planar3):
     sc = planar3
     T = (sc.gx - 1) * (sc.gy - 1) * 2
     fig, ax = one_axes()
     art = plot_state(ax, sc, 1)
     assert len(art.triangles) + len(art.folded) == T
-    assert art.density is not None and len(art.density.get_paths()) == len(art.triangles)
+    assert art.density is not None and len(art.density.triangles) == len(art.triangles)
     # an interior vertex invalid in state 2 removes its six triangles between states 1 and 2 and at 2
     finite = sc.finite.copy()
     v = 3 * sc.gx + 4
@@ -132,11 +137,12 @@ def test_fractional_position_draws_the_lerp(planar3, t):
     np.testing.assert_allclose(art.mesh, want, rtol=0, atol=1e-5)
     np.testing.assert_allclose(art.logp, (1 - f) * sc.logp[k0] + f * sc.logp[k0 + 1], atol=1e-5)
     # the drawn artists sit at the interpolated vertices, not at either state
-    tri_xy = np.stack([p.vertices[:3] for p in art.density.get_paths()])
+    tri_xy = art.density.mesh[art.density.triangles]
     np.testing.assert_allclose(tri_xy, want[art.triangles], atol=1e-5)
     assert not np.allclose(tri_xy, sc.mesh[k0][art.triangles], atol=1e-3)
-    seg = np.asarray(art.grid.get_segments())
+    seg = segments_of(art.grid)
     np.testing.assert_allclose(seg, want[grid_segments(sc.gx, sc.gy)], atol=1e-5)
+    assert len(art.grid.get_segments()) < len(seg) / 4  # one path per grid line, not per segment
     pts = (1 - f) * sc.points[k0].astype(np.float64) + f * sc.points[k0 + 1]
     np.testing.assert_allclose(art.points.get_offsets(), pts, atol=1e-5)
 
@@ -145,8 +151,6 @@ def test_integer_position_is_the_state_exactly(planar3):
     art = plot_state(one_axes()[1], planar3, 3)
     np.testing.assert_array_equal(art.mesh, planar3.mesh[3])
     np.testing.assert_array_equal(art.points.get_offsets(), planar3.points[3])
-    art = plot_state(one_axes()[1], planar3, 7.5)  # clamped to K
-    np.testing.assert_array_equal(art.mesh, planar3.mesh[3])
 
 
 # -- folds and the banner ---------------------------------------------------------------------------
@@ -221,7 +225,7 @@ def test_a_squashed_plane_is_drawn_as_its_line():
     out = plot_state(ax, sc, 1.0)
     assert len(out.triangles) == 0 and out.density is None  # nothing to colour
     segs = np.concatenate(out.bare.get_segments())
-    assert len(out.bare.get_segments()) == len(grid_segments(sc.gx, sc.gy))  # the whole grid, squashed
+    assert len(segments_of(out.bare)) == len(grid_segments(sc.gx, sc.gy))  # the whole grid, squashed
     np.testing.assert_allclose(segs[:, 1], 0.7, atol=1e-6)
     assert segs[:, 0].min() < -3 and segs[:, 0].max() > 4  # 1.5 z1 + 0.5 over the base extent
     pts = out.points.get_offsets()
@@ -388,7 +392,7 @@ def test_over_drawn_cells_are_left_unfilled_and_really_over_draw():
     # float64 copies of the same values), and there are lost ones to check
     lost = topo.segments[topo.lost[K]]
     assert len(lost) > 0
-    shown = {tuple(map(tuple, np.asarray(seg, dtype=np.float32))) for seg in out.grid.get_segments()}
+    shown = {tuple(map(tuple, np.asarray(seg, dtype=np.float32))) for seg in segments_of(out.grid)}
     mesh = np.asarray(sc.mesh[K], dtype=np.float32)
     kept = [(tuple(mesh[a]), tuple(mesh[b])) for a, b in topo.segments[~topo.lost[K]]]
     assert sum(seg in shown or seg[::-1] in shown for seg in kept) > 0.5 * len(kept)  # the lookup does match
@@ -398,3 +402,336 @@ def test_over_drawn_cells_are_left_unfilled_and_really_over_draw():
     lecture = scene_of(flows.Flow([flows.Affine(2, scale=[1.5, 0.6], shift=[0.5, 0.0]),
                                    flows.Linear(2, matrix=[[1.0, 1.0], [2.0, 0.0]])]))
     assert not stretch_flags(lecture).any()
+
+
+# -- review fixes: vector export, the browser's colour laws, defaults, twins ---------------------------
+
+def test_vector_exports_are_small_with_dense_parts_as_images():
+    """The density, points and fold hatching are images in a PDF/SVG (at a sensible dpi), axes, text and grid
+    lines vector: a default plot_layers figure was 70 MB of SVG (one Gouraud path per triangle)."""
+    import io
+    import re
+
+    fig = plot_layers(flows.planar_flow(2, layers=2, seed=1))
+    panels = [ax for ax in fig.axes if ax.get_label().startswith("state")]
+    svg, pdf = io.BytesIO(), io.BytesIO()
+    fig.savefig(svg, format="svg")
+    fig.savefig(pdf, format="pdf")
+    text = svg.getvalue().decode()
+    assert len(svg.getvalue()) < 1.5e6, f"{len(svg.getvalue()) / 1e6:.1f} MB of SVG"
+    assert len(pdf.getvalue()) < 1.0e6, f"{len(pdf.getvalue()) / 1e6:.1f} MB of PDF"
+    assert len(re.findall(r"<image ", text)) >= len(panels)  # the density (and the points) as images
+    assert len(re.findall(r"<path ", text)) < 3000  # ticks, spines, grid lines: vector, one path per line
+    assert "log p_k(x)" in text or "glyph" in text  # text stays text/glyph paths, not pixels
+    for ax in panels:
+        assert ax.images and all(c.get_rasterized() for c in ax.collections if len(c.get_offsets()) > 100)
+
+
+def _ramp_scene() -> PlayerScene:
+    """A 2 x 2-vertex mesh (two triangles) whose left vertices have log p = 0 and right ones log p = 1."""
+    flow = flows.Flow([flows.Affine(2, scale=[1.0, 1.0], shift=[0.0, 0.0])])
+    sc = player_scene(flow, torch.zeros(0, 2), gx=2)
+    logp = np.zeros_like(sc.logp)
+    logp[:, [1, 3]] = 1.0  # vertex row * 2 + col: the right column
+    return dataclasses.replace(sc, logp=logp, logp_range=(0.0, 1.0))
+
+
+@pytest.mark.parametrize("dpi", [60, 100])
+def test_density_interpolates_log_p_per_pixel_then_looks_up_the_table(dpi):
+    """As the browser: each pixel's colour is the table's entry round(255 s) of the log p interpolated at the pixel
+    centre, not a blend of the vertices' RGB colours (Gouraud: up to 24/255 off at a quarter of this ramp)."""
+    sc = _ramp_scene()
+    fig, ax = one_axes(dpi=dpi)
+    plot_state(ax, sc, 0, show_points=False, show_grid=False)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    img = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
+    lut = np.floor(colormap_lut("viridis").astype(np.float64) * 255 + 0.5).astype(int)
+    (x0, y0), (x1, y1) = sc.mesh[0].min(0), sc.mesh[0].max(0)
+    checked = 0
+    for frac in (0.1, 0.25, 0.4, 0.6, 0.75, 0.9):
+        for fy in (0.3, 0.7):
+            px, py = (int(v) for v in ax.transData.transform((x0 + frac * (x1 - x0), y0 + fy * (y1 - y0))))
+            xc = ax.transData.inverted().transform((px + 0.5, py + 0.5))[0]
+            s = (xc - x0) / (x1 - x0)  # log p at the pixel centre (0 left, 1 right)
+            want = lut[int(np.floor(s * 255 + 0.5))]
+            np.testing.assert_array_equal(img[img.shape[0] - 1 - py, px], want, err_msg=f"at {frac}, {fy}")
+            checked += 1
+    assert checked == 12
+
+
+def test_layer_positions_outside_0_to_k_are_refused():
+    sc = scene_of(flows.Flow([flows.Affine(2, scale=[1.5, 0.5], shift=[0.0, 0.0])]), grid=9, n=50)
+    assert sc.K == 1
+    for bad in ([5], [-1], [float("nan")], [0, 1.5]):
+        with pytest.raises(ValueError, match=r"0\.\.1"):
+            plot_layers(sc, layers=bad)
+    with pytest.raises(ValueError, match=r"0\.\.1"):
+        plot_state(one_axes()[1], sc, 1.5)
+    fig = plot_layers(sc, layers=[0, 0.5, 1])  # fractional positions in between are allowed
+    assert [ax.get_title() for ax in fig.axes if ax.get_label().startswith("state")][1].startswith("applying layer 1")
+
+
+def test_plot_layers_of_a_flow_is_the_scene_flowplayer_shows():
+    """Same defaults as FlowPlayer (n_points, seed, grid): the same points, bounds (the camera) and logp_range."""
+    import inspect
+
+    from flowviz.plot._view import as_scene
+    from flowviz.widgets import FlowPlayer
+
+    flow = flows.planar_flow(2, layers=2, seed=3)
+    ours, theirs = as_scene(flow), FlowPlayer(flow).scene
+    assert (ours.N, ours.gx, ours.gy) == (theirs.N, theirs.gx, theirs.gy)
+    assert ours.bounds == theirs.bounds and ours.logp_range == theirs.logp_range
+    np.testing.assert_array_equal(ours.points, theirs.points)
+    fig = plot_layers(flow)
+    panel = next(ax for ax in fig.axes if ax.get_label().startswith("state"))
+    b = np.asarray(theirs.bounds)
+    assert panel.get_xlim() == pytest.approx((b[:, 0].min(), b[:, 1].max()))
+    assert panel.get_ylim() == pytest.approx((b[:, 2].min(), b[:, 3].max()))
+    (cbar,) = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert cbar.get_ylim() == pytest.approx(tuple(theirs.logp_range))
+    from flowviz.plot._view import N_POINTS, SEED  # the shared defaults: FlowPlayer should import these
+
+    defaults = inspect.signature(FlowPlayer.__init__).parameters
+    assert (N_POINTS, SEED) == (defaults["n_points"].default, defaults["seed"].default)
+
+
+# -- the twins ------------------------------------------------------------------------------------------
+
+def _twin_calls() -> list:
+    from flowviz.plot.cov1d import plot_change_of_variables
+    from flowviz.plot.lens import plot_jacobian_lens, plot_parallelepiped
+    from flowviz.plot.likelihood import plot_likelihood_split
+    from flowviz.plot.triangular import plot_triangular
+    from flowviz.scene.cov1d import cov1d_scene
+    from flowviz.scene.lens import lens_scene
+    from flowviz.scene.likelihood import likelihood_scene
+    from flowviz.scene.triangular import make_layer, triangular_scene
+
+    lik = likelihood_scene(flows.Flow([flows.Affine(2, scale=[1.5, -0.6], shift=[0.5, 0.2])]),
+                           torch.randn(200, 2, generator=torch.Generator().manual_seed(0)))
+    return [lambda: plot_jacobian_lens(lens_scene([[1.0, 1.0], [2.0, 0.0]], grid=9, n_samples=500)),
+            lambda: plot_parallelepiped([[1, 2, 0], [0, 1, 3], [2, 0, 1]]),
+            lambda: plot_change_of_variables(cov1d_scene()),
+            lambda: plot_likelihood_split(lik, c=0.5),
+            lambda: plot_triangular(triangular_scene(make_layer("maf", 6, seed=1)))]
+
+
+def test_twins_leave_no_pyplot_figure_open_and_show_in_a_notebook():
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    figures = []
+    for call in _twin_calls():
+        out = call()
+        figures.append((out if hasattr(out, "figure") else out[0]).figure)
+        assert plt.get_fignums() == before, call
+    from flowviz.plot._figure import PlotFigure
+
+    for fig in figures:
+        assert isinstance(fig, PlotFigure)
+        assert fig._repr_png_().startswith(b"\x89PNG")  # what Jupyter shows for it
+    assert plot_layers(scene_of(flows.planar_flow(2, 1, seed=0)))._repr_png_().startswith(b"\x89PNG")
+
+
+def test_a_twin_figure_is_displayed_when_the_notebook_cell_ends(monkeypatch):
+    """In a kernel the figure of a twin (which returns its axes) is displayed once, after the cell, as pyplot's
+    inline backend did; outside a kernel nothing is displayed."""
+    import IPython
+    import IPython.display
+
+    from flowviz.plot._figure import show_after_cell
+
+    class Events:
+        def __init__(self) -> None:
+            self.callbacks: list = []
+
+        def register(self, name: str, fn) -> None:  # noqa: ANN001
+            assert name == "post_execute"
+            self.callbacks.append(fn)
+
+        def unregister(self, name: str, fn) -> None:  # noqa: ANN001
+            self.callbacks.remove(fn)
+
+    class Kernel:
+        kernel = object()
+        events = Events()
+
+    shown: list = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    assert not show_after_cell(Figure())
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Kernel)
+    from flowviz.plot.lens import plot_parallelepiped
+
+    ax = plot_parallelepiped(np.eye(3))
+    assert shown == [] and len(Kernel.events.callbacks) == 1
+    for fn in list(Kernel.events.callbacks):  # the cell ends
+        fn()
+    assert shown == [ax.figure] and Kernel.events.callbacks == []
+
+
+def test_parallelepiped_of_a_flat_matrix_reads_zero_and_not_invertible():
+    """The browser's rule (linalg.js flat3): |sum of the six terms| <= 16 eps sum |term| is 0 up to rounding."""
+    from flowviz.plot.lens import plot_parallelepiped
+
+    def shown(m) -> tuple[str, list[str]]:  # noqa: ANN001
+        ax = plot_parallelepiped(m)
+        return ax.get_title().splitlines()[-1], [t.get_text() for t in ax.texts]
+
+    line, notes = shown([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9]])  # the terms add to -1.39e-17
+    assert line.startswith("det = 0 (up to rounding") and "e-17" in line
+    assert any(n.startswith("not invertible") for n in notes)
+    line, notes = shown([[1, 2, 0], [0, 1, 3], [2, 0, 1]])
+    assert line == "det = 13" and not notes
+    line, notes = shown(np.diag([1e-10, 1.0, 1.0]))  # small but exact: not flat
+    assert line == "det = 1e-10" and not notes
+    line, notes = shown([[0, 1, 0], [1, 0, 0], [0, 0, 1]])
+    assert line == "det = -1 < 0: orientation reversed" and not notes
+
+
+def test_jacobian_lens_has_a_colour_bar_of_log_p():
+    from flowviz.plot.lens import plot_jacobian_lens
+    from flowviz.scene.lens import lens_scene
+
+    s = lens_scene("z1 + 0.3*z2**3, tanh(z2) + 0.5*z1", grid=17, n_samples=500)
+    a0, _ = plot_jacobian_lens(s)
+    cbars = [ax for ax in [*a0.figure.axes, *a0.child_axes] if ax.get_ylabel() == "log p(x)"]  # (an inset key)
+    assert len(cbars) == 1
+    assert cbars[0].get_ylim() == pytest.approx(tuple(s.logp_range))
+    assert len(a0.images) == 1  # the density: a raster of log p per pixel, as in plot_state
+
+
+def test_likelihood_panels_use_the_browsers_robust_range():
+    """robustRange (js/src/views/likelihood/math.js): sorted finite values at round(q (n-1)) and round((1-q)(n-1));
+    a flat term is widened on both sides by max(|v| 1e-3, 1e-6), so it is drawn mid-scale (was: at the bottom)."""
+    from flowviz.plot.likelihood import plot_likelihood_split
+    from flowviz.scene.likelihood import likelihood_scene
+
+    def js_robust_range(values, q=0.02):  # noqa: ANN001, ANN202
+        v = sorted(float(x) for x in values if np.isfinite(x))
+        at = lambda p: v[min(len(v) - 1, max(0, int(np.floor(p * (len(v) - 1) + 0.5))))]  # noqa: E731
+        lo, hi = at(q), at(1 - q)
+        if not hi > lo:
+            m = max(abs(lo) * 1e-3, 1e-6)
+            lo, hi = lo - m, hi + m
+        return lo, hi
+
+    flow = flows.Flow([flows.Affine(2, scale=[1.5, -0.6], shift=[0.5, 0.2])])  # constant log|det|: term 2 flat
+    sc = likelihood_scene(flow, torch.randn(10, 2, generator=torch.Generator().manual_seed(0)))
+    axes = plot_likelihood_split(sc, c=0.5)
+    t1, t2, _ = sc.terms_at(0.5)
+    for ax, vals in ((axes[0], t1), (axes[1], t2)):
+        norm = ax.collections[0].norm
+        assert (norm.vmin, norm.vmax) == pytest.approx(js_robust_range(vals), rel=0, abs=1e-12)
+    assert np.ptp(t2) == 0 and axes[1].collections[0].norm(t2[0]) == pytest.approx(0.5)
+    # 10 points: the 2% and 98% quantiles are the min and max (np.percentile would interpolate inside)
+    assert (axes[0].collections[0].norm.vmin, axes[0].collections[0].norm.vmax) == (t1.min(), t1.max())
+
+
+# -- TriangularJacobian's heatmap: the browser's heatColor ------------------------------------------------
+
+def js_heat_color(v: float, max_abs: float) -> tuple[int, int, int]:
+    """js/src/views/triangular/heat.js heatColor, transcribed (Math.round: halves up)."""
+    if v == 0:
+        return (236, 238, 242)
+    if not np.isfinite(v):
+        return (0, 0, 0)
+    m = max_abs if max_abs > 0 else 1
+    s = m / 100
+    t = np.sign(v) * min(1.0, np.log1p(abs(v) / s) / np.log1p(m / s))
+    lo = 0.25 + 0.75 * abs(t)
+    c = (178, 24, 43) if t > 0 else (33, 102, 172)
+    return tuple(int(np.floor(247 + (c[i] - 247) * lo + 0.5)) for i in range(3))
+
+
+def _tri_scene(jac: np.ndarray):  # noqa: ANN202
+    from flowviz.scene.triangular import make_layer, triangular_scene
+
+    base = triangular_scene(make_layer("maf", jac.shape[0], seed=1))
+    return dataclasses.replace(base, jac=np.asarray(jac, dtype=np.float32))
+
+
+def _cell_colours(axes) -> np.ndarray:  # noqa: ANN001
+    """The drawn RGB at every cell centre of the heatmap (Agg)."""
+    ax = axes[0]
+    canvas = FigureCanvasAgg(ax.figure)
+    canvas.draw()
+    img = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
+    n = ax.images[0].get_array().shape[0]
+    out = np.zeros((n, n, 3), dtype=int)
+    for i in range(n):
+        for j in range(n):
+            x, y = ax.transData.transform((j, i))
+            out[i, j] = img[img.shape[0] - 1 - int(y), int(x)]
+    return out
+
+
+def test_triangular_heatmap_is_the_browsers_heat_color_law():
+    """Every non-zero entry is tinted at least 25% (the zero pattern stays visible), on the browser's log1p scale;
+    before, RdBu_r on a SymLogNorm drew entries below max/100 near-white and its colours differed everywhere."""
+    from flowviz.plot.triangular import plot_triangular
+
+    vals = np.array([[4.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+                     [1e-6, -2.0, 0.0, 0.0, 0.0, 0.0],
+                     [-3e-5, 0.04, 0.5, 0.0, 0.0, 0.0],
+                     [0.0, -0.01, 7e-3, -4.0, 0.0, 0.0],
+                     [2.5, 1e-30, -1e-3, 0.3, 1.0, 0.0],
+                     [-0.2, 3.9, 0.0, -0.7, 2e-4, 0.09]], dtype=np.float32)
+    m = float(np.abs(vals).max())
+    want = np.array([[js_heat_color(float(v), m) for v in row] for row in vals])
+    nonzero = want[vals != 0]
+    assert (np.abs(nonzero - 247).max(1) >= 0.25 * 140).all()  # every non-zero clearly tinted (not white)
+    drawn = _cell_colours(plot_triangular(_tri_scene(vals)))
+    np.testing.assert_array_equal(drawn, want)
+    from flowviz.plot.triangular import heat_colors
+
+    np.testing.assert_array_equal(heat_colors(vals), want)
+
+
+def test_triangular_non_finite_entries_are_black_and_a_non_finite_j_still_draws():
+    from flowviz.plot.triangular import plot_triangular
+
+    vals = np.array([[1.0, 0.0, 0.0], [np.nan, 2.0, 0.0], [np.inf, -np.inf, 0.5]], dtype=np.float32)
+    axes = plot_triangular(_tri_scene(vals))
+    drawn = _cell_colours(axes)
+    bad = ~np.isfinite(vals)
+    assert (drawn[bad] == 0).all()  # black, as the browser (inf was the exact-zero grey)
+    assert (drawn[vals == 0] == [236, 238, 242]).all()
+    # the browser's scale: max_abs is null in the JSON meta (not finite), so 1
+    want = np.array([[js_heat_color(float(v), 1.0) for v in row] for row in vals])
+    np.testing.assert_array_equal(drawn, want)
+    assert "3 non-finite entries" in axes[0].get_title()
+    axes = plot_triangular(_tri_scene(np.full((4, 4), np.nan)))  # was: ValueError: Invalid vmin or vmax
+    assert (_cell_colours(axes) == 0).all() and "no entry of J is finite" in axes[0].get_title()
+
+
+def test_triangular_key_spans_minus_to_plus_max():
+    from flowviz.plot.triangular import plot_triangular
+
+    vals = np.array([[2.0, 0.0], [-0.5, 1.0]], dtype=np.float32)
+    (ax,) = plot_triangular(_tri_scene(vals))
+    (image,) = ax.get_images()
+    assert image.colorbar is not None
+    assert (image.colorbar.norm.vmin, image.colorbar.norm.vmax) == (-2.0, 2.0)
+    assert [t.get_text() for t in image.colorbar.ax.get_yticklabels()] == ["-2", "-0.2", "0.2", "2"]
+
+
+def test_triangular_timing_draws_the_diagonal_alone_series_dashed():
+    from flowviz.plot.triangular import plot_triangular
+
+    timing = {"n": [32, 64, 128], "lu_median_s": [1e-5, 4e-5, 2e-4], "diag_median_s": [2e-6, 2.1e-6, 2.3e-6],
+              "slope_from_n": 32, "note": "note: diagonal alone slope 0.98",
+              "diag_only": {"n": [4096, 65536, 262144], "median_s": [1e-5, 1.5e-4, 6e-4], "slope": 0.98,
+                            "slope_from_n": 65536}}
+    axes = plot_triangular(_tri_scene(np.eye(3, dtype=np.float32)), timing=timing)
+    lines = axes[1].get_lines()
+    assert len(lines) == 3
+    dashed = lines[2]
+    np.testing.assert_array_equal(dashed.get_xdata(), [4096, 65536, 262144])
+    np.testing.assert_array_equal(dashed.get_ydata(), [1e-5, 1.5e-4, 6e-4])
+    assert dashed.get_linestyle() == "--" and lines[0].get_linestyle() == "-"
+    labels = [t.get_text() for t in axes[1].get_legend().get_texts()]
+    assert labels[2].startswith("diagonal alone") and "slope 0.98" in labels[2]
+    assert axes[1].get_xlim()[1] >= 262144

@@ -15,7 +15,7 @@ import numpy as np
 from ..scene import PlayerScene
 from ..scene.mesh import STRETCH, signed_areas, stretch_flags, triangles
 
-__all__ = ["STRETCH", "fold_flags", "grid_segments", "grid_step", "placed_vertices", "segments_only_in",
+__all__ = ["STRETCH", "fold_flags", "grid_segments", "grid_step", "placed_vertices", "polylines", "segments_only_in",
            "signed_areas", "stretch_flags", "triangles", "valid_triangles", "valid_vertices"]
 
 
@@ -32,6 +32,18 @@ def grid_segments(gx: int, gy: int, m: int | None = None) -> np.ndarray:
     seg = [(r * gx + c, r * gx + c + 1) for r in rows for c in range(gx - 1)]
     seg += [(r * gx + c, (r + 1) * gx + c) for c in cols for r in range(gy - 1)]
     return np.asarray(seg, dtype=np.int64).reshape(-1, 2)
+
+
+def polylines(segments: np.ndarray) -> list[np.ndarray]:
+    """The (S, 2) vertex-index segments chained into polylines: consecutive segments that share a vertex
+    (segment i ends where i + 1 starts, as grid_segments orders them along a row or column) form one line.
+    The same lines as the segments, but one path per grid line: a PDF or SVG holds dozens of paths, not
+    thousands."""
+    seg = np.asarray(segments, dtype=np.int64).reshape(-1, 2)
+    if not len(seg):
+        return []
+    cuts = np.nonzero(seg[1:, 0] != seg[:-1, 1])[0] + 1
+    return [np.concatenate([run[:1, 0], run[:, 1]]) for run in np.split(seg, cuts)]
 
 
 def valid_vertices(scene: PlayerScene, k: int) -> np.ndarray:

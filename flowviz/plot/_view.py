@@ -14,14 +14,32 @@ import numpy as np
 import torch
 
 from ..scene import PlayerScene, player_scene
+from ..scene.player import N_POINTS, SEED
 
-__all__ = ["as_scene", "camera", "layer_span", "lerp", "state_title", "status_text"]
+__all__ = ["N_POINTS", "SEED", "as_scene", "camera", "check_position", "layer_span", "lerp", "state_title",
+           "status_text"]
+
+
+
+def check_position(position: float, K: int) -> float:
+    """``position`` as a float, if it is a layer position of a flow with K layers: finite and in [0, K]
+    (fractional positions in between are the lerp of the neighbouring states); else ValueError naming
+    the range."""
+    try:
+        t = float(position)
+    except (TypeError, ValueError):
+        raise ValueError(f"layer position {position!r} is not a number: positions run 0..{K}") from None
+    if not (math.isfinite(t) and 0.0 <= t <= K):
+        layers = f"{K} layer{'' if K == 1 else 's'}"
+        raise ValueError(f"layer position {position!r} is out of range: this flow has {layers}, positions run "
+                         f"0..{K} (0 the base, k the state after layer k, fractions in between)")
+    return t
 
 
 def layer_span(position: float, K: int) -> tuple[float, int, int, float]:
-    """(t, k0, k1, f): t clamped into [0, K] (non-finite -> 0), the neighbouring states k0 <= k1 and
-    the weight f of state k1."""
-    t = min(max(float(position), 0.0), float(K)) if math.isfinite(position) else 0.0
+    """(t, k0, k1, f): the position t (checked by :func:`check_position`: finite, in [0, K]), the
+    neighbouring states k0 <= k1 and the weight f of state k1."""
+    t = check_position(position, K)
     k0 = math.floor(t)
     if k0 >= K:
         return t, K, K, 0.0
@@ -115,10 +133,12 @@ def status_text(scene: PlayerScene) -> str:
     return f"{text} \u2014 {scene.message}" if scene.message else text
 
 
-def as_scene(scene_or_flow: Any, *, n_points: int = 2000, grid: int | str = "auto", seed: int = 0) -> PlayerScene:
+def as_scene(scene_or_flow: Any, *, n_points: int = N_POINTS, grid: int | str = "auto", seed: int = SEED
+             ) -> PlayerScene:
     """A PlayerScene as is, or the scene of a Flow: ``n_points`` base samples z ~ pi (seeded) and a
     grid x grid base mesh pushed forward (base -> data) through every layer (``"auto"``: 65, or 129 where 65
-    leaves triangles unresolved, as FlowPlayer)."""
+    leaves triangles unresolved). The defaults are FlowPlayer's, so the scene is the one a
+    ``FlowPlayer(flow)`` shows (same points, bounds and logp_range)."""
     if isinstance(scene_or_flow, PlayerScene):
         return scene_or_flow
     from ..flows import Flow

@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 from matplotlib.animation import FFMpegWriter, PillowWriter, writers
-from matplotlib.figure import Figure
+from matplotlib.colors import Colormap
 
 from ..scene import PlayerScene
-from ._view import as_scene, camera
+from ._figure import new_figure
+from ._view import N_POINTS, SEED, as_scene, camera
 from .layers import StateArtists, Topology, add_banner, add_colorbar, plot_state
 
 __all__ = ["animate", "frame_positions"]
@@ -37,7 +38,7 @@ def frame_positions(K: int, fps: float = 20, seconds_per_layer: float = 1.0) -> 
 def animate(scene_or_flow: PlayerScene | Any, path: str | os.PathLike[str], *, fps: float = 20,
             seconds_per_layer: float = 1.0, dpi: int = 100, figsize: tuple[float, float] = (4.6, 4.0),
             show_points: bool = True, show_grid: bool = True, show_density: bool = True,
-            cmap: str = "viridis", n_points: int = 2000, grid: int | str = "auto", seed: int = 0,
+            cmap: str | Colormap = "viridis", n_points: int = N_POINTS, grid: int | str = "auto", seed: int = SEED,
             follow: bool = False) -> Path:
     """Write the animation of a flow, base -> data, through all its layers to ``path`` and return it.
 
@@ -61,7 +62,7 @@ def animate(scene_or_flow: PlayerScene | Any, path: str | os.PathLike[str], *, f
     positions = frame_positions(scene.K, fps, seconds_per_layer)
     view, topo = camera(scene), Topology.of(scene)
 
-    fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+    fig = new_figure(figsize=figsize, dpi=dpi, layout="constrained")
     ax = fig.add_subplot()
     if show_density:
         add_colorbar(fig, ax, scene, cmap, shrink=0.9, pad=0.02)

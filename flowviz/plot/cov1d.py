@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..scene.cov1d import Cov1DScene, strip_readout
+from ._figure import new_figure, show_after_cell
 
 __all__ = ["plot_change_of_variables"]
 
@@ -26,7 +27,8 @@ def _fmt(v: float) -> str:
 def plot_change_of_variables(view_or_scene: Any, ax: Any = None, *, strip: tuple[float, float] | None = None) -> Any:
     """Draw a :class:`~flowviz.widgets.cov1d.ChangeOfVariables1D` (its current strip) or a
     :class:`~flowviz.scene.cov1d.Cov1DScene` (``strip=(z', dz)``, default (1/2, 0.1) on U[0, 1], else
-    (0.3, 0.1)). ``ax``: a pair of axes (z panel, x panel), or None for a new figure. Returns the axes.
+    (0.3, 0.1)). ``ax``: a pair of axes (z panel, x panel), or None for a new figure (not registered with
+    pyplot; in a notebook it is shown when the cell ends). Returns the axes.
     """
     if isinstance(view_or_scene, Cov1DScene):
         scene = view_or_scene
@@ -37,9 +39,9 @@ def plot_change_of_variables(view_or_scene: Any, ax: Any = None, *, strip: tuple
         if strip is None:
             strip = (float(view_or_scene.strip_z), float(view_or_scene.strip_dz))
     if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+        fig = new_figure(figsize=(10, 3.8), layout="constrained")
+        ax = fig.subplots(1, 2)
+        show_after_cell(fig)
     if not isinstance(ax, Sequence | np.ndarray) or len(ax) != 2:
         raise ValueError("ax must be a pair of matplotlib axes (z panel, x panel)")
     az, axx = ax[0], ax[1]

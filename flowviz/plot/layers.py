@@ -12,30 +12,44 @@ of the distribution after layer k at each mesh vertex.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
-from matplotlib.collections import LineCollection, PathCollection, PolyCollection, TriMesh
-from matplotlib.colors import Normalize
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection
+from matplotlib.colors import Colormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
-from matplotlib.tri import Triangulation
 
 from ..scene import PlayerScene
+from ._figure import PlotFigure, new_figure
 from ._mesh import (
     fold_flags,
     grid_segments,
     placed_vertices,
+    polylines,
     segments_only_in,
     stretch_flags,
     triangles,
     valid_vertices,
 )
-from ._view import as_scene, camera, layer_span, lerp, logp_range, round_half_up, state_title, status_text
+from ._raster import DensityImage
+from ._view import (
+    N_POINTS,
+    SEED,
+    as_scene,
+    camera,
+    check_position,
+    layer_span,
+    lerp,
+    logp_range,
+    round_half_up,
+    state_title,
+    status_text,
+)
 
 __all__ = ["StateArtists", "Topology", "plot_layers", "plot_state"]
 
@@ -87,7 +101,7 @@ class StateArtists:
     logp: np.ndarray
     triangles: np.ndarray
     folded: np.ndarray
-    density: TriMesh | None = None
+    density: DensityImage | None = None
     folds: PolyCollection | None = None
     grid: LineCollection | None = None
     points: PathCollection | None = None
@@ -101,19 +115,23 @@ class StateArtists:
 
 
 def plot_state(ax: Axes, scene: PlayerScene, position: float, *, show_points: bool = True,
-               show_grid: bool = True, show_density: bool = True, cmap: str = "viridis",
+               show_grid: bool = True, show_density: bool = True, cmap: str | Colormap = "viridis",
                view: tuple[float, float, float, float] | None = None, title: bool = True,
                point_size: float = 2.0, topology: Topology | None = None) -> StateArtists:
     """Draw the flow at layer ``position`` t in [0, K] into ``ax`` (base -> data; t = k is the state
     after layer k, a fractional t the linear interpolation of states floor(t) and ceil(t), as the browser).
+    A position outside [0, K] (or not finite) is a ValueError.
 
-    Density: the deformed mesh, two triangles per grid cell, coloured by log p with Gouraud shading,
-    scaled linearly over ``scene.logp_range`` and clamped; only triangles whose vertices are valid
-    (finite) in both neighbouring states. Folded triangles (orientation flipped vs state 0 and the
-    cumulative det J not positive at a vertex; flags of state round(t)) are hatched in red instead.
-    Grid lines run along every m-th mesh row and column. The camera is ``view`` (default: the union
-    of all states' bounds) with equal scales on both axes.
+    Density: the deformed mesh, two triangles per grid cell, as the browser draws it: log p interpolated
+    linearly inside each triangle per pixel, then looked up in the colour table over ``scene.logp_range``
+    (clamped); a raster image (:class:`~flowviz.plot._raster.DensityImage`) at the output's resolution,
+    so PDF/SVG files stay small. Only triangles whose vertices are valid (finite) in both neighbouring
+    states. Folded triangles (orientation flipped vs state 0 and the cumulative det J not positive at a
+    vertex; flags of state round(t)) are hatched in red instead. Grid lines (vector) run along every m-th
+    mesh row and column; the points and fold hatching are rasterised in vector output. The camera is
+    ``view`` (default: the union of all states' bounds) with equal scales on both axes.
     """
+    check_position(position, scene.K)
     topo = Topology.of(scene) if topology is None else topology
     t, k0, k1, f = layer_span(position, scene.K)
     kf = min(max(round_half_up(t), 0), scene.K)
@@ -132,23 +150,24 @@ def plot_state(ax: Axes, scene: PlayerScene, position: float, *, show_points: bo
 
     ax.set_facecolor(PLOT_BG)
     if show_density and len(tris):
-        tri = Triangulation(mesh[:, 0], mesh[:, 1], triangles=tris)
-        out.density = ax.tripcolor(tri, np.where(ok_v, logp, lo), shading="gouraud", cmap=cmap,
-                                   norm=Normalize(lo, hi, clip=True), zorder=1)
+        out.density = DensityImage(ax, mesh, np.where(ok_v, logp, lo), tris, cmap=cmap, lo=lo, hi=hi, zorder=1)
+        ax.add_image(out.density)
     if len(folded):
         out.folds = PolyCollection(mesh[folded], facecolors=(*FOLD, 0.35 if show_density else 0.18),
                                    edgecolors=(*FOLD, 0.85), hatch="///", linewidths=0.0, zorder=2)
+        out.folds.set_rasterized(True)  # a dense mesh: one image in a PDF/SVG, not thousands of hatched paths
         ax.add_collection(out.folds, autolim=False)
     if show_grid:
         ok_s = ok_v[topo.segments].all(-1) & ~topo.lost[k0] & ~topo.lost[k1]
         seg = topo.segments[ok_s]
-        out.grid = LineCollection(mesh[seg], colors=[GRID_ON_DENSITY if show_density else GRID],
-                                  linewidths=0.4, zorder=3)
+        out.grid = LineCollection([mesh[line] for line in polylines(seg)],
+                                  colors=[GRID_ON_DENSITY if show_density else GRID], linewidths=0.4, zorder=3)
         ax.add_collection(out.grid, autolim=False)
         bare = topo.segments[pl_v[topo.segments].all(-1) & ~ok_v[topo.segments].all(-1)
                              & ~topo.lost[k0] & ~topo.lost[k1]]  # as the browser: lost lines of either kind
         if len(bare):  # placed vertices with no density under them (det J = 0): plain grid colour
-            out.bare = LineCollection(mesh[bare], colors=[GRID], linewidths=0.5, zorder=3)
+            out.bare = LineCollection([mesh[line] for line in polylines(bare)], colors=[GRID], linewidths=0.5,
+                                      zorder=3)
             ax.add_collection(out.bare, autolim=False)
     if show_points and scene.N:
         pts = lerp(scene.points, t)
@@ -156,7 +175,8 @@ def plot_state(ax: Axes, scene: PlayerScene, position: float, *, show_points: bo
         if scene.points_finite is not None:
             ok &= (scene.points_finite[k0] != 0) & (scene.points_finite[k1] != 0)
         out.points = ax.scatter(pts[ok, 0], pts[ok, 1], s=point_size, c=[POINT_ON_DENSITY if show_density else POINT],
-                                edgecolors=[RIM] if show_density else "none", linewidths=0.1, zorder=4)
+                                edgecolors=[RIM] if show_density else "none", linewidths=0.1, zorder=4,
+                                rasterized=True)
     x0, x1, y0, y1 = camera(scene) if view is None else view
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -184,7 +204,8 @@ def add_banner(fig: Figure, scene: PlayerScene, width_chars: int = 90) -> Any:
                         bbox={"boxstyle": "round,pad=0.35", "facecolor": (1.0, 0.9, 0.9), "edgecolor": FOLD})
 
 
-def add_colorbar(fig: Figure, axes: Sequence[Axes] | Axes, scene: PlayerScene, cmap: str, **kw: Any) -> Any:
+def add_colorbar(fig: Figure, axes: Sequence[Axes] | Axes, scene: PlayerScene, cmap: str | Colormap, **kw: Any
+                 ) -> Any:
     """A colourbar of log p_k(x) over the scene's logp_range, shared by ``axes``."""
     lo, hi = logp_range(scene)
     cb = fig.colorbar(ScalarMappable(norm=Normalize(lo, hi), cmap=cmap), ax=axes, **kw)
@@ -195,22 +216,28 @@ def add_colorbar(fig: Figure, axes: Sequence[Axes] | Axes, scene: PlayerScene, c
 
 def plot_layers(scene_or_flow: PlayerScene | Any, *, layers: Sequence[float] | None = None,
                 ncols: int | None = None, show_points: bool = True, show_grid: bool = True,
-                show_density: bool = True, cmap: str = "viridis", figsize: tuple[float, float] | None = None,
-                n_points: int = 2000, grid: int | str = "auto", seed: int = 0, follow: bool = False) -> Figure:
+                show_density: bool = True, cmap: str | Colormap = "viridis",
+                figsize: tuple[float, float] | None = None, n_points: int = N_POINTS, grid: int | str = "auto",
+                seed: int = SEED, follow: bool = False) -> PlotFigure:
     """Small multiples of a flow, base -> data: one panel per state k in ``layers`` (default 0..K;
-    fractional positions allowed), panel 0 the base pi(z), panel k the distribution after layer k.
+    fractional positions in between allowed; anything outside 0..K is a ValueError), panel 0 the base
+    pi(z), panel k the distribution after layer k.
 
     ``scene_or_flow``: a :class:`~flowviz.scene.PlayerScene`, or a 2D :class:`~flowviz.flows.Flow`,
-    for which the scene is built from ``n_points`` seeded base samples and a ``grid`` x ``grid`` mesh.
+    for which the scene is built from ``n_points`` seeded base samples and a ``grid`` x ``grid`` mesh
+    (the defaults are FlowPlayer's: the same points, camera and colour scale as ``FlowPlayer(flow)``).
     All panels share one camera (the union of all states' bounds, equal aspect; ``follow=True``: each panel
     its own state's bounds, as the browser's "zoom to layer") and one colourbar "log p_k(x)" over the
     scene's logp_range. A scene whose status is not "ok" gets a red banner.
-    Returns a matplotlib Figure (not registered with pyplot: display it, or ``fig.savefig``).
+    Returns a matplotlib Figure (not registered with pyplot; a notebook shows it as a PNG, ``fig.savefig``
+    writes it: in PDF/SVG the density, points and folds are images, the rest vector).
     """
+    if layers is not None and not isinstance(layers, Iterable):
+        raise TypeError(f"layers must be a sequence of layer positions (e.g. [0, 2]), got {layers!r}")
     scene = as_scene(scene_or_flow, n_points=n_points, grid=grid, seed=seed)
-    positions = list(range(scene.K + 1)) if layers is None else [float(p) for p in layers]
+    positions = list(range(scene.K + 1)) if layers is None else [check_position(p, scene.K) for p in layers]
     if not positions:
-        raise ValueError("layers is empty: give at least one state index in 0..K")
+        raise ValueError(f"layers is empty: give at least one state index in 0..{scene.K}")
     nrows, ncols = _grid_shape(len(positions), ncols)
     view = camera(scene)
     if figsize is None:
@@ -218,7 +245,7 @@ def plot_layers(scene_or_flow: PlayerScene | Any, *, layers: Sequence[float] | N
         h = w * min(max((view[3] - view[2]) / (view[1] - view[0]), 0.5), 2.0)
         banner = 0.45 if status_text(scene) else 0.0
         figsize = (ncols * w + (0.9 if show_density else 0.2), nrows * (h + 0.5) + banner + 0.1)
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = new_figure(figsize=figsize, layout="constrained")
     engine = fig.get_layout_engine()
     assert isinstance(engine, ConstrainedLayoutEngine)
     engine.set(w_pad=0.04, h_pad=0.04, wspace=0.03, hspace=0.04)

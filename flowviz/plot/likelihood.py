@@ -7,13 +7,35 @@ log pi(0) dashed. Direction: the split uses the inverse, data -> base.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from ..scene.likelihood import LikelihoodScene
+from ._figure import new_figure, show_after_cell
 
-__all__ = ["plot_likelihood_split"]
+__all__ = ["plot_likelihood_split", "robust_range"]
+
+
+def robust_range(values: Any, q: float = 0.02) -> tuple[float, float]:
+    """The colour scale of a term panel, as the browser's robustRange (js/src/views/likelihood/math.js):
+    [lo, hi] between the q-th and (1-q)-th quantiles of the finite values, each the sorted value at index
+    round(p (n - 1)) (halves up); a flat range (hi <= lo) widened by max(|lo| 1e-3, 1e-6) on both sides, so a
+    constant term sits mid-scale; (0, 1) without finite values."""
+    v = np.sort(np.asarray(values, dtype=np.float64).ravel())
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return (0.0, 1.0)
+
+    def at(p: float) -> float:
+        return float(v[min(v.size - 1, max(0, math.floor(p * (v.size - 1) + 0.5)))])
+
+    lo, hi = at(q), at(1 - q)
+    if not hi > lo:
+        m = max(abs(lo) * 1e-3, 1e-6)
+        lo, hi = lo - m, hi + m
+    return (lo, hi)
 
 
 def plot_likelihood_split(view_or_scene: Any, ax: Any = None, *, c: float | None = None) -> Any:
@@ -21,15 +43,16 @@ def plot_likelihood_split(view_or_scene: Any, ax: Any = None, *, c: float | None
     :class:`~flowviz.scene.likelihood.LikelihoodScene` (at ``c``, default 1). ``ax``: three axes or None
     for a new figure. Returns the axes. The terms at c come from ``scene.terms_at(c)``, the numbers the browser
     shows: exact for a standard-normal base, interpolated in log c on the scene's grid otherwise (c is clamped to
-    [c_min, 1])."""
+    [c_min, 1]). Each term panel is coloured over :func:`robust_range` of its values (the browser's scale). A
+    new figure is not registered with pyplot; in a notebook it is shown when the cell ends."""
     if isinstance(view_or_scene, LikelihoodScene):
         scene, c = view_or_scene, 1.0 if c is None else c
     else:
         scene, c = view_or_scene.scene, float(view_or_scene.c) if c is None else c
     if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(1, 3, figsize=(14, 4.2), layout="constrained")
+        fig = new_figure(figsize=(14, 4.2), layout="constrained")
+        ax = fig.subplots(1, 3)
+        show_after_cell(fig)
     if len(ax) != 3:
         raise ValueError("ax must be three matplotlib axes")
     cj = min(max(float(c), float(scene.cs[0])), 1.0)
@@ -37,9 +60,9 @@ def plot_likelihood_split(view_or_scene: Any, ax: Any = None, *, c: float | None
     fig = ax[0].figure
     panels = ((ax[0], t1, "term 1: log π(c·G⁻¹(x))"), (ax[1], t2, "term 2: log|det J_{G⁻¹}(x)| + d log c"))
     for a, vals, title in panels:
-        lo, hi = np.percentile(vals, [2, 98]) if len(vals) else (0, 1)
-        sc = a.scatter(scene.x[:, 0], scene.x[:, 1], c=vals, s=6, cmap="viridis", vmin=lo,
-                       vmax=hi if hi > lo else lo + 1)
+        lo, hi = robust_range(vals)
+        sc = a.scatter(scene.x[:, 0], scene.x[:, 1], c=vals, s=6, cmap="viridis", vmin=lo, vmax=hi,
+                       rasterized=True)  # thousands of points: one image in a PDF/SVG
         fig.colorbar(sc, ax=a, shrink=0.85)
         a.set(title=f"{title}\nc = {cj:.3g}, mean = {vals.mean():.4g}", xlabel="x₁", ylabel="x₂", aspect="equal")
         a.set_xlim(scene.bounds[0], scene.bounds[1])

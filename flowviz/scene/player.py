@@ -27,12 +27,16 @@ from ..flows.flow import check_finite
 from .finite import FLOAT32_RANGE, finite32, wire_float32
 from .mesh import base_extent, mesh_grid, stretch_flags
 
-__all__ = ["AUTO_GRID", "AUTO_UNRESOLVED", "LayerInfo", "PlayerScene", "SceneCache", "forward_with_jacobian",
-           "layer_jacobians", "player_scene", "unresolved_share"]
+__all__ = ["AUTO_GRID", "AUTO_UNRESOLVED", "N_POINTS", "SEED", "LayerInfo", "PlayerScene", "SceneCache",
+           "forward_with_jacobian", "layer_jacobians", "player_scene", "unresolved_share"]
 
 #: ``gx="auto"``: the base mesh's vertices per side, and the finer one taken when the first leaves more than
 #: AUTO_UNRESOLVED of some state's triangles unresolved (a trained flow's tails; the lecture's maps leave none)
 AUTO_GRID = (65, 129)
+#: FlowPlayer's default sample count and seed of its base points (flowviz.plot builds a flow's scene with the same,
+#: so that a figure and the player of a flow show the same points, camera and colour scale)
+N_POINTS = 5000
+SEED = 0
 AUTO_UNRESOLVED = 0.005
 
 

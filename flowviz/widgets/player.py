@@ -21,7 +21,7 @@ from ..flows import Flow, Planar, Radial
 from ..flows.base import check_count, check_whole
 from ..scene import PlayerScene, SceneCache, player_scene
 from ..scene.finite import finite_or_none
-from ..scene.player import AUTO_GRID
+from ..scene.player import AUTO_GRID, N_POINTS, SEED
 from .base import ArrayWidget
 from .controls import Control, apply_control, control_value, describe_value, layer_controls, parse_id
 from .lut import colormap_lut
@@ -72,7 +72,7 @@ class FlowPlayer(ArrayWidget):
     selection = traitlets.List(traitlets.Int()).tag(sync=True)
     renderer = traitlets.Unicode("auto").tag(sync=True)
 
-    def __init__(self, flow: Flow, *, n_points: int = 5000, grid: int | str = "auto", seed: int = 0,
+    def __init__(self, flow: Flow, *, n_points: int = N_POINTS, grid: int | str = "auto", seed: int = SEED,
                  linked: bool = False, preset: str = "notebook", **kwargs: Any) -> None:
         if not isinstance(flow, Flow):
             raise TypeError(f"FlowPlayer needs a flowviz.flows.Flow, got {type(flow).__name__}")
