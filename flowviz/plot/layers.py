@@ -126,9 +126,10 @@ def plot_state(ax: Axes, scene: PlayerScene, position: float, *, show_points: bo
     linearly inside each triangle per pixel, then looked up in the colour table over ``scene.logp_range``
     (clamped); a raster image (:class:`~flowviz.plot._raster.DensityImage`) at the output's resolution,
     so PDF/SVG files stay small. Only triangles whose vertices are valid (finite) in both neighbouring
-    states. Folded triangles (``scene.folded`` of state round(t): some layer's det J has the opposite sign to
-    that layer's own orientation there, so a reflection folds nothing) are hatched in red instead. Grid lines (vector) run along every m-th
-    mesh row and column; the points and fold hatching are rasterised in vector output. The camera is
+    states. Folded triangles (``scene.folded`` of state round(t): some layer's det J has the opposite sign
+    to that layer's own orientation there, so a reflection folds nothing) are hatched in red instead. Grid
+    lines (vector) run along every m-th mesh row and column; the points and fold hatching are rasterised in
+    vector output. The camera is
     ``view`` (default: the union of all states' bounds) with equal scales on both axes.
     """
     check_position(position, scene.K)
