@@ -447,7 +447,7 @@ def test_singular_matrix_and_zero_scale_are_refused() -> None:
     with pytest.raises(ValueError, match=r"det W = 0: W has rank 1 < 2, so it collapses the plane onto a line"):
         F.Linear(2, matrix=[[1.0, 2.0], [2.0, 4.0]])
     # det 1 but condition number 1e12: refused as numerically singular, and the message says so (not "det 0")
-    with pytest.raises(ValueError, match=r"numerically singular in float32: condition number 1e\+12 >= 8.39e\+03, "
+    with pytest.raises(ValueError, match=r"numerically singular in float32: condition number 1e\+12 >= 8.39e\+06, "
                                          r"the limit for float32 \(det W = 1\)"):
         F.Linear(2, matrix=[[1e6, 0.0], [0.0, 1e-6]])
     with pytest.raises(ValueError, match="non-zero"):
