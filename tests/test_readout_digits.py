@@ -43,29 +43,33 @@ def _f64(values: torch.Tensor) -> str:
 
 
 def _truth(flow: flows.Flow, gx: int) -> dict[str, str]:
-    """J (K, V, 4), det J and log|det J| (K, V) per layer and log p (K+1, V) per state at the mesh vertices, from
+    """J (K, V, 4), det J and log|det J| (K, V) per layer, log p (K+1, V) and the positions (K+1, V, 2) per state
+    at the mesh vertices, from
     a float64 copy of the flow, each as base64 float64 (_f64)."""
     f64 = copy.deepcopy(flow).double().eval()
     h = mesh_grid(base_extent(f64.base), gx, gx, dtype=torch.float64)
     logp = f64.base.log_prob(h)
-    Js, dets, logps = [], [], [logp]
+    Js, dets, logps, positions = [], [], [logp], [h]
     cum = torch.zeros(h.shape[0], dtype=torch.float64)
     for layer in f64.bijections:
         J = vmap(jacrev(lambda x, layer=layer: layer(x[None])[0][0]))(h)
         det = J[:, 0, 0] * J[:, 1, 1] - J[:, 0, 1] * J[:, 1, 0]
         h = layer(h)[0]
+        positions.append(h)
         cum = cum + torch.log(det.abs())
         Js.append(J.reshape(-1, 4))
         dets.append(det)
         logps.append(logp - cum)
     det = torch.stack(dets)
     return {"J": _f64(torch.stack(Js)), "det": _f64(det), "logabsdet": _f64(torch.log(det.abs())),
-            "logp": _f64(torch.stack(logps))}
+            "logp": _f64(torch.stack(logps)), "pos": _f64(torch.stack(positions))}
 
 
 def digits_fixture() -> dict:
+    # shift32: a float32 shift by +1e5 and back: positions of size 1 carry 1e5's rounding (the bound must follow)
+    shift = flows.Flow([flows.Affine(2, shift=[1e5, -1e5]), flows.Affine(2, shift=[-1e5, 1e5])])
     cases = {"lecture32": _lecture(), "lecture64": copy.deepcopy(_lecture()).double(),
-             "realnvp32": pretrained.load("moons-realnvp")}
+             "realnvp32": pretrained.load("moons-realnvp"), "shift32": shift}
     out = {}
     for name, flow in cases.items():
         z = torch.randn(50, 2, generator=torch.Generator().manual_seed(0), dtype=next(flow.parameters()).dtype)

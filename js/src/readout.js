@@ -100,13 +100,12 @@ export function computeReadout(s, k, v) {
   }
   r.density = Math.exp(r.logp);
   const terms = [{ label: "log \u03c0(z)", value: base, err: bound(base) }];
-  let cum = 0, cumErr = 0, computeErr = bound(base) - U * Math.abs(base), posScale = 0;
+  let cum = 0, cumErr = 0, computeErr = bound(base) - U * Math.abs(base);
   for (let j = 1; j <= kk; j++) {
     const ld = layerLogdet(j), err = bound(ld, j);
     cum += ld;
     cumErr += err;
     computeErr += err - U * Math.abs(ld);
-    posScale += scaleOf(j);
     // the lecture's form: + log|det J_{G_j^-1}| at x_j, which is - log|det J_{G_j}| at x_{j-1}
     terms.push({ label: `+ log|det J${sub(j)}\u207b\u00b9|`, value: -ld, layer: j, err });
   }
@@ -114,9 +113,20 @@ export function computeReadout(s, k, v) {
   r.cumLogdet = cum;
   r.sum = base - cum;
   // a position after k layers carries the rounding of every layer it went through
-  const posErr = (p, n) => (n + 8) * E * Math.max(1, Math.abs(p[0]), Math.abs(p[1])) + U * Math.max(Math.abs(p[0]), Math.abs(p[1]));
+  // a position's error after each layer, propagated to first order: what the input carried, amplified by the
+  // layer's J (its row-sum norm), plus the layer's own rounding relative to the larger of its input and output
+  // (a shift by +1e5 and back leaves 1e5's rounding in a position of size 1)
+  const size = (p) => Math.max(Math.abs(p[0]), Math.abs(p[1]));
+  const posErrs = [8 * E * Math.max(1, size(at(s.mesh, 0, 2)))];
+  for (let j = 1; j <= kk; j++) {
+    const J = at(s.jac, j - 1, 4);
+    const norm = Math.max(Math.abs(J[0]) + Math.abs(J[1]), Math.abs(J[2]) + Math.abs(J[3]));
+    posErrs.push(posErrs[j - 1] * (Number.isFinite(norm) ? norm : 1)
+      + scaleOf(j) * E * Math.max(1, inSize(j), size(at(s.mesh, j, 2))));
+  }
+  const posErr = (p, j) => posErrs[j] + U * size(p);
   // log p_k was computed in the flow's dtype as log pi(z) - the running sum of the log-dets
-  r.err = { pos: posErr(r.pos, posScale), cum: cumErr, sum: terms[0].err + cumErr, logp: computeErr + U * Math.abs(r.logp) };
+  r.err = { pos: posErr(r.pos, kk), cum: cumErr, sum: terms[0].err + cumErr, logp: computeErr + U * Math.abs(r.logp) };
   if (kk >= 1) {
     const J = at(s.jac, kk - 1, 4);
     const det = det2(J);
@@ -131,7 +141,7 @@ export function computeReadout(s, k, v) {
     // det2 = ad - bc of the entries shown: first-order in their errors, plus the rounding of the two products
     r.err.det = Math.abs(J[3]) * e[0] + Math.abs(J[0]) * e[3] + Math.abs(J[2]) * e[1] + Math.abs(J[1]) * e[2]
       + e[0] * e[3] + e[1] * e[2] + 2 * U * (Math.abs(J[0] * J[3]) + Math.abs(J[1] * J[2]));
-    r.err.prev = posErr(at(s.mesh, kk - 1, 2), posScale - C);
+    r.err.prev = posErr(at(s.mesh, kk - 1, 2), kk - 1);
     const info = (s.layers && s.layers[kk - 1]) || {};
     r.layer = { index: kk, name: info.name || `layer ${kk}`, caption: info.caption || "", invertible: info.invertible !== false };
     r.prev = at(s.mesh, kk - 1, 2);

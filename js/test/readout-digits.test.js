@@ -54,6 +54,9 @@ for (const [name, fix] of Object.entries(FIX)) {
       for (let v = 0; v < V; v++) {
         const r = computeReadout(sc.readoutSource, k, v);
         const rows = Object.fromEntries(readoutRows(r).flatMap((s) => s.rows));
+        const [px, py] = rows[k === 0 ? "z" : `x${sub(k)}`].slice(1, -1).split(", ");
+        check("x1", px, T.pos[(k * V + v) * 2], r.err.pos, k, v);
+        check("x2", py, T.pos[(k * V + v) * 2 + 1], r.err.pos, k, v);
         check("log p", rows[`log p${sub(k)}(x)`], T.logp[k * V + v], r.err.logp, k, v);
         check("sum", rows["= sum"], T.logp[k * V + v], r.err.sum, k, v);
         if (k === 0) continue;
