@@ -133,6 +133,11 @@ def test_the_singularity_test_is_scale_free_and_overflow_safe() -> None:
     assert s.status == "non-finite" and s.orientation == "reversed"
     assert s.message == "det J_f = -exp(800) is beyond float64's range"
     assert s.meta()["det"] is None and s.meta()["det_inv"] is None and s.jinv is not None
+    s = lens_scene("1e-170*z1, 1e-170*z2", grid=9, n_samples=200)  # det 1e-340 underflows: not "det J_f = 0"
+    assert s.status == "non-finite" and s.orientation == "preserved" and s.meta()["det"] is None
+    assert s.message == f"det J_f = exp({math.log(1e-170) * 2:.6g}) is beyond float64's range"
+    tiny = lens_scene("1e-30*z1, 1e-30*z2", grid=9, n_samples=200)  # det 1e-60: fine in float64
+    assert tiny.status == "ok" and tiny.meta()["det"] == pytest.approx(1e-60, rel=1e-12)
 
 
 def test_a_matrix_given_in_python_is_shown_with_its_exact_text_whatever_its_size() -> None:
@@ -404,7 +409,8 @@ def test_a_vertex_with_a_finite_image_and_no_jacobian_is_placed_where_it_maps() 
 
 LENS_FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "js" / "test" / "fixtures" / "lens_readout.json"
 FIXTURE_MAPS = {"singular": "0.1*z1 + 0.3*z2, 0.13*z1 + 0.39*z2", "cuberoot": "z1**(1/3), z2",
-                "beyond": "exp(exp(2*z1)), z2", "overflow": "exp(400)*z1, -exp(400)*z2"}
+                "beyond": "exp(exp(2*z1)), z2", "overflow": "exp(400)*z1, -exp(400)*z2",
+                "tiny": "1e-30*z1, -1e-30*z2"}
 
 
 def lens_fixture() -> dict:

@@ -219,7 +219,7 @@ class LensScene:
     matrix: list[list[float | None]]   # J_f (the map's matrix if linear, else J_f at z = 0); None: not finite
     jinv: list[list[float | None]] | None     # J_{f^-1} = J_f^{-1} (None when singular)
     product: list[list[float | None]] | None  # J_f J_{f^-1}
-    det: float                         # det J_f (inf where it overflows float64, NaN where J_f is not finite)
+    det: float                         # det J_f (NaN where it under- or overflows float64 or J_f is not finite)
     det_inv: float | None              # det J_{f^-1}
     orientation: str                   # "preserved" | "reversed" | "mixed" | "collapsed"
     status: str
@@ -330,7 +330,8 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
     mdet = float(torch.linalg.det(m))
     m_ok = not bool(singular(m))
     sign, logabs = (float(v) for v in torch.linalg.slogdet(m)) if m_ok else (0.0, -math.inf)
-    det_overflow = m_ok and not math.isfinite(mdet)  # diag(e^400, e^400): det e^800, invertible, not "det 0"
+    # diag(e^400, e^400): det e^800, and 1e-170 I: det 1e-340, invertible, not "det 0"; beyond float64 either way
+    det_overflow = m_ok and (not math.isfinite(mdet) or mdet == 0.0)
     jinv = torch.linalg.inv(m) if m_ok else None
 
     ok = torch.isfinite(x).all(-1) & torch.isfinite(J).flatten(1).all(-1)
@@ -369,6 +370,9 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
     beyond = int((ok & ~ok32).sum())
     if beyond and status == "ok":
         message = "; ".join(filter(None, [message, f"{beyond} mesh vertices beyond float32's range (not drawn)"]))
+    below = int((ok32 & (x != 0).any(-1) & (x.to(torch.float32) == 0).all(-1)).sum())
+    if below and status == "ok":  # 1e-30 z: every position flushes to 0 in float32
+        message = "; ".join(filter(None, [message, f"{below} mesh vertices below float32's range (drawn at 0)"]))
     ok1 = ok32 & finite32(logp1)
     finite = torch.stack([torch.ones_like(ok), ok1]).to(torch.float32)
     placed = torch.stack([torch.ones_like(ok), placed1]).to(torch.float32)
@@ -441,7 +445,7 @@ def lens_scene(f: ParsedMap | str | Sequence[Sequence[float]] | Tensor | np.ndar
         matrix=_finite_rows(m),
         jinv=None if jinv is None else _finite_rows(jinv),
         product=None if jinv is None else _finite_rows(product_shown(m, jinv)),
-        det=mdet,
+        det=math.nan if det_overflow else mdet,
         det_inv=None if jinv is None or det_overflow else finite_or_none(torch.linalg.det(jinv)),
         orientation=orientation, status=status, message=message, logp_range=(lo, hi),
         bounds=[b0, b1], hist_extent=box, n_samples=int(n_samples),

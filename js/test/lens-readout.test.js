@@ -5,7 +5,8 @@ import { fakeNode, runFrames } from "../dev/fakedom.mjs";
 import { createFakeModel } from "../dev/fixture.mjs";
 import { decodeArray } from "../src/wire.js";
 import { det2 } from "../src/readout.js";
-import { hoverText, renderLens } from "../src/views/lens/lens.js";
+import * as LENS from "../src/views/lens/lens.js";
+const { hoverText, renderLens } = LENS;
 import { inv2, isSingular, orientation, flat3 } from "../src/views/lens/linalg.js";
 import { sixTerms } from "../src/views/lens/three.js";
 
@@ -169,4 +170,18 @@ test("a text Python sets while the box has the focus is taken on blur, unless th
   assert.equal(input.value, "z2, z1");
   ac.abort();
   document.activeElement = null;
+});
+
+test("a det below float32's range (1e-30 I: det 1e-60, sent as -0 or 0) is read off the log-det, with its sign", () => {
+  const a = arrays("tiny"); // (1e-30 z1, -1e-30 z2): det J_f = -1e-60 at every vertex
+  const { vertexDet } = LENS;
+  for (let v = 0; v < 81; v++) {
+    const { J, det } = vertex(a, v);
+    assert.ok(Object.is(det, -0), "the wire's float32 det is -0");
+    const got = vertexDet(det, J, a.logdet.data[v], a.finite.data[81 + v] !== 0);
+    assert.ok(Math.abs(got / -1e-60 - 1) < 1e-6, `vertex ${v}: ${got}`);
+    assert.match(hoverText(J, [0, 0], [0, 0], got, true), /det J_f\(z\) = -1e-60\n/);
+  }
+  // a singular vertex (det 0, log-det -inf sent as 0 and flagged): stays 0
+  assert.equal(vertexDet(0, [1, 2, 2, 4], 0, false), 0);
 });

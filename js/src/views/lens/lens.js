@@ -61,6 +61,18 @@ export function hoverText(J, z, x, det, jacOk = true) {
   ].join("\n");
 }
 
+/**
+ * det J_f at a vertex: Python's float64 det as sent (`sent`; det2 of the float32 J without it). A det below
+ * float32's range (1e-30 I: det 1e-60) arrives as +-0: then its log-det (float32 holds -138) gives it, with the
+ * sign of the zero, where the wire flags the vertex's density finite (`densityFinite`: a singular vertex's
+ * log-det, -inf, is sent as 0 and flagged).
+ */
+export function vertexDet(sent, J, logdet, densityFinite) {
+  const det = sent ?? det2(J);
+  if (det === 0 && densityFinite && Number.isFinite(logdet)) return (Object.is(det, -0) ? -1 : 1) * Math.exp(logdet);
+  return det;
+}
+
 export function renderLens({ model, el, signal }) {
   const { alive, val, save, listen, requestDraw, followTheme, onCleanup, cleanup } =
     mountView({ model, el, signal }, { classes: ["flowviz-lens"], css: CSS + LENS_CSS, frame });
@@ -281,7 +293,9 @@ export function renderLens({ model, el, signal }) {
     const J = Array.from(sc.readoutSource.jac.subarray(v * 4, v * 4 + 4));
     const z = Array.from(sc.mesh.state(0).subarray(2 * v, 2 * v + 2)), x = Array.from(sc.mesh.state(1).subarray(2 * v, 2 * v + 2));
     // det J_f as Python computed it in float64 (its sign and size, where det2 of the float32 J is rounding noise)
-    const det = S.extra.det ? S.extra.det.data[v] : det2(J);
+    const src = sc.readoutSource;
+    const det = vertexDet(S.extra.det ? S.extra.det.data[v] : null, J, src.logdet ? src.logdet[v] : NaN,
+      !src.finite || src.finite[sc.V + v] !== 0);
     const jacOk = S.extra.jac_finite ? S.extra.jac_finite.data[v] !== 0 : true;
     if (v !== S.hoverV) {
       S.hoverV = v;
