@@ -298,7 +298,7 @@ def test_wrong_dimension_is_a_clear_error_naming_both() -> None:
     (np.array([[0.0, 1.0], [np.nan, 0.0], [1.0, 1.0]]), r"test_data must be finite: 1 of 3 rows.*\[1\]"),
     (np.zeros(2), r"test_data must have shape \(N, 2\).*shape \(2,\)"),
     (np.zeros((0, 2)), "test_data must hold at least one row"),
-    ([[0.0, 1.0]], "got list"),
+    ([[0.0, 1.0]], r"expected an \(N, 2\) numpy array or torch tensor of test_data; got list.*np.asarray"),
 ])
 def test_test_data_is_checked_when_the_trainer_is_built(bad: object, match: str) -> None:
     """Bad test data used to be accepted, and failed only at the first evaluation, after eval_every steps had

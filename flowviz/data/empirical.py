@@ -49,8 +49,8 @@ def as_points(array: Any, dim: int | None = 2, what: str = "points") -> Tensor:
         data = array.detach().clone()
     else:
         raise ValueError(
-            f"expected a Dataset, a dataset name, or an (N, {cols}) numpy array or torch tensor of {what}; "
-            f"got {_describe(array)}"
+            f"expected an (N, {cols}) numpy array or torch tensor of {what}; got {_describe(array)}"
+            + (" (np.asarray(...) makes one of a list)" if isinstance(array, (list, tuple)) else "")
         )
     if data.ndim != 2 or data.shape[1] == 0:
         raise ValueError(f"{what} must have shape (N, {cols}) (N points in {cols}D), got {_describe(array)}")

@@ -131,7 +131,8 @@ class PlayerScene:
         }
 
 
-SNAPSHOT_MAX = 1 << 20  # entries of a parameter or buffer up to which a fingerprint keeps a copy of its values
+SNAPSHOT_MAX = 1 << 16  # entries of a parameter or buffer up to which a fingerprint keeps a copy of its values
+# (a 1024 x 1024 weight: none; a copy of each per recompute doubled a big flow's cached call)
 
 
 def _fingerprint(module: nn.Module) -> list[Any] | None:
