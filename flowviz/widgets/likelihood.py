@@ -6,7 +6,9 @@ A shrink slider c in (0, 1] composes the inverse with z -> c z (G_c^{-1}(x) = c 
 log pi(c z) rises towards log pi(0), term 2 = log|det J_{G^{-1}}(x)| + d log c falls to -inf. Python
 evaluates every c of a log-spaced grid once (flowviz.scene.likelihood) and sends z and log|det J|; the
 browser moves the (continuous) slider, recolours the points and marks the averages locally: exactly
-for any c when the base is the standard normal, by interpolation in log c on the grid otherwise.
+for any c when the base is the standard normal or a uniform box, by interpolation in log c on the grid
+otherwise (the grid of term 1 is sent only then). A term 1 of -inf (c z outside the base's support) is
+shown as -inf, never as 0.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class LikelihoodSplit(ArrayWidget):
     c: the shrink factor in [c_min, 1] (1: the flow itself).
     c_min, n_c: the slider's range and the log-spaced grid of c computed in Python (default 1e-3 .. 1,
         121 values: the curves of the averages; term 1 between grid values for a base other than the
-        standard normal, whose term 1 the browser computes exactly at any c).
+        standard normal and the uniform box, whose term 1 the browser computes exactly at any c).
     max_points: at most this many points are shown (a seeded random subset).
     """
 
@@ -119,16 +121,33 @@ class LikelihoodSplit(ArrayWidget):
         assert self._scene is not None
         return self._scene
 
+    def shown_data(self) -> Tensor:
+        """The data points the view shows (``scene.rows`` of ``data``): those whose data and inverse were finite
+        at the last recompute; ``scene.dropped`` counts the others."""
+        rows = torch.as_tensor(self.scene.rows, dtype=torch.long)
+        return self.data[rows]
+
     def terms(self, c: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Exact (float64) per-point (term1, term2) at c (default: the current c) for the shown points."""
-        t1, t2 = split_terms(self.flow, self.data.to(device=self.flow.device, dtype=self.flow.dtype),
-                             self.c if c is None else c)
+        """Per-point (term1, term2) at c (default: the current c) for the points shown (:meth:`shown_data`; the
+        ``scene.dropped`` points left out of the view are left out here too), evaluated by the flow itself in
+        its dtype (term 2 accumulated in float64) and returned as float64. term1 is -inf where c z lies outside
+        the base's support."""
+        x = self.shown_data().to(device=self.flow.device, dtype=self.flow.dtype)
+        t1, t2 = split_terms(self.flow, x, self.c if c is None else c)
         return t1.double().cpu().numpy(), t2.double().cpu().numpy()
 
     def averages(self, c: float | None = None) -> dict[str, float]:
-        """Mean term1, term2 and their sum (the average log-likelihood of the shrunk model) at c."""
+        """Mean term1, term2 and their sum (the average log-likelihood of the shrunk model) at c over the points
+        shown, as the view shows them (-inf where some point's c z leaves the base's support; NaN without points),
+        with ``points`` (how many were averaged) and ``dropped`` (how many of ``data`` the view leaves out)."""
         t1, t2 = self.terms(c)
-        return {"term1": float(t1.mean()), "term2": float(t2.mean()), "total": float((t1 + t2).mean())}
+        n = len(t1)
+
+        def mean(v: np.ndarray) -> float:
+            return float(v.mean()) if n else math.nan
+
+        return {"term1": mean(t1), "term2": mean(t2), "total": mean(t1 + t2), "points": n,
+                "dropped": int(self.scene.dropped)}
 
     def save_html(self, path: str | pathlib.Path, title: str = "flowviz") -> pathlib.Path:
         """Write one self-contained HTML file (no CDN, no kernel); the c slider keeps working there."""

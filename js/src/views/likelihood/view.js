@@ -1,9 +1,12 @@
 // view.js: the LikelihoodSplit view (anywidget front-end module). Three panels: the data points
 // coloured by term 1 = log pi(c z), by term 2 = log|det J_{G^-1}(x)| + d log c, and the averages of
 // both and their sum against c (log scale) with the current c marked. The shrink slider is local and
-// continuous: both terms at any c come from z and logdet (exact for the standard normal base; term 1
-// interpolated in log c on Python's grid otherwise, and the readout says so); the chosen c is written
-// back to the `c` trait (debounced).
+// continuous: both terms at any c come from z and logdet (exact for the standard normal and uniform bases;
+// term 1 interpolated in log c on Python's grid otherwise, and the readout says so); the chosen c is written
+// back to the `c` trait (debounced). A term that is -inf (c z outside the base's support: pi(c z) = 0) is
+// shown as such: its point drawn as a grey ring, counted in the readout, and every mean over it -inf. The
+// means show only the digits their error bound leaves (formatWithin); the colour scales' quantiles come from
+// keys sorted once per scene (prepareRanges), not from a sort every frame.
 
 import { decodeArrays } from "../../wire.js";
 import { makeTransform, fitView, niceTicks } from "../../view.js";
@@ -12,10 +15,10 @@ import { createPanel } from "../../panel.js";
 import { createParamControls } from "../../controls.js";
 import { mountView } from "../../mount.js";
 import { lutIndex } from "../../colormap.js";
-import { formatNumber } from "../../readout.js";
+import { formatNumber, formatWithin } from "../../readout.js";
 import { CSS } from "../../styles.js";
 import { fitToSlide } from "../../slides.js";
-import { robustRange, averagesAtC, extent } from "./math.js";
+import { averagesAtC, extent, prepareRanges, termRanges } from "./math.js";
 
 const LIK_CSS = `
 .flowviz-player.fv-lik .fv-panels { flex-wrap: wrap; }
@@ -28,12 +31,12 @@ const LIK_CSS = `
 `;
 const COLORS = { t1: [31, 119, 180, 1], t2: [214, 39, 40, 1] }; // the sum's colour follows each view's theme
 const rgba = (c, a = 1) => `rgba(${c[0]},${c[1]},${c[2]},${c[3] * a})`;
-const num = (v) => (Number.isFinite(v) ? formatNumber(v) : v === -Infinity ? "\u2212\u221e" : "non-finite");
+const RING = "rgba(128,128,128,1)"; // a point whose term is not finite: a grey ring, off the colour scale
 
 export function renderLikelihood({ model, el, signal }) {
   const { alive, val, save, listen, requestDraw, followTheme, onCleanup, cleanup } =
     mountView({ model, el, signal }, { classes: ["fv-lik"], css: CSS + LIK_CSS, frame });
-  const S = { a: null, error: "", c: +val("c", 1), dirty: true, version: undefined, frame: 0, lastSync: 0, timer: 0 };
+  const S = { a: null, prep: null, error: "", c: +val("c", 1), dirty: true, version: undefined, frame: 0, lastSync: 0, timer: 0 };
   let theme, totalColor = [44, 44, 44, 1]; // the sum curve: dark on a light page, light on a dark one
 
   /** c clamped to the range Python offers ([meta.c_min, 1]; the grid's ends if c_min is missing). */
@@ -76,16 +79,23 @@ export function renderLikelihood({ model, el, signal }) {
     const meta = val("meta", {});
     try {
       const d = decodeArrays(model.get("arrays") || {});
-      for (const k of ["x", "cs", "term1", "logdet", "mean1", "mean2", "mean_total"]) if (!d[k]) throw new Error(`missing array "${k}"`);
+      // term 1 is computed here from z for the bases with a closed form; the grid `term1` comes only for others
+      const family = meta.base_family;
+      const need = ["x", "cs", "logdet", "mean1", "mean2", "mean_total",
+        ...(family === "standard_normal" || family === "uniform" ? ["z"] : ["term1"])];
+      for (const k of need) if (!d[k]) throw new Error(`missing array "${k}"`);
+      if (family === "uniform" && !(meta.support && meta.support.low && meta.support.high)) throw new Error("missing meta.support");
       const a = {};
       for (const [k, v] of Object.entries(d)) a[k] = v.data;
       a.N = a.logdet.length;
       a.lut = d.lut ? d.lut.data : null;
       S.a = a;
+      S.prep = prepareRanges(a, meta.dim || 2, family); // once per scene: the colour scales' sorted keys
       S.error = "";
     } catch (err) {
       if (model.get("arrays") && Object.keys(model.get("arrays")).length) console.error(err);
       S.a = null;
+      S.prep = null;
       S.error = model.get("arrays") && Object.keys(model.get("arrays")).length ? err.message || String(err) : "";
     }
     if (meta.version !== S.version) { S.version = meta.version; el.dataset.version = String(meta.version ?? ""); }
@@ -114,12 +124,13 @@ export function renderLikelihood({ model, el, signal }) {
   function draw() {
     const meta = val("meta", {});
     const a = S.a, dim = meta.dim || 2;
-    const av = a && a.cs.length ? averagesAtC(a, S.c, dim, meta.base_family) : null;
+    const av = a && a.cs.length ? averagesAtC(a, S.c, dim, meta.base_family, meta.support) : null;
     const terms = av ? av.terms : null;
+    const ranges = terms ? termRanges(terms, dim, meta.base_family, S.prep, meta.support) : null;
     for (const p of panels) {
       if (!p.cssW) p.measure();
       if (p.which === "avg") drawAverages(p, meta, a, av);
-      else drawScatter(p, meta, a, terms);
+      else drawScatter(p, meta, a, terms, ranges ? ranges[p.which === "t1" ? 0 : 1] : null);
     }
     showReadout(meta, av);
     const status = meta.status || "ok";
@@ -133,7 +144,8 @@ export function renderLikelihood({ model, el, signal }) {
     el.dataset.c = av ? String(av.c) : "";
     const fin = (v) => (Number.isFinite(v) ? v : null);
     el.dataset.readout = av ? JSON.stringify({ c: av.c, mean1: fin(av.mean1), mean2: fin(av.mean2), total: fin(av.total),
-      dlogc: fin(av.dlogc), logPi0: fin(meta.log_pi_0), exact: av.exact }) : "";
+      dlogc: fin(av.dlogc), logPi0: fin(meta.log_pi_0), exact: av.exact, err1: fin(av.err1), err2: fin(av.err2),
+      errTotal: fin(av.errTotal), ninf1: av.nonfinite1.ninf, nbad1: av.nonfinite1.nbad }) : "";
   }
 
   function drawColorbar(ctx, plot, lo, hi, label) {
@@ -152,7 +164,7 @@ export function renderLikelihood({ model, el, signal }) {
     ctx.fillText(label, x + w / 2, y0 - fs * 0.5);
   }
 
-  function drawScatter(p, meta, a, terms) {
+  function drawScatter(p, meta, a, terms, range) {
     const isT1 = p.which === "t1";
     const plot = layoutPlot(p.cssW, p.cssH, theme, { colorbar: true, caption: true });
     p.tr = makeTransform(fitView(meta.bounds, plot.width, plot.height), plot);
@@ -161,9 +173,9 @@ export function renderLikelihood({ model, el, signal }) {
       : "Each data point x coloured by term 2 (the volume term) at the current c.";
     drawOverlay(p.overlay, { dpr: p.dpr, theme, plot, tr: p.tr, axes: ["x\u2081", "x\u2082"], title, caption,
       colorbar: null, hover: null, brush: null });
-    if (!a || !terms) return;
+    if (!a || !terms || !range) return;
     const vals = isT1 ? terms.t1 : terms.t2;
-    const [lo, hi] = robustRange(vals);
+    const [lo, hi] = range;
     p.el.dataset.range = `${lo},${hi}`; // the colour scale's ends, in the term's units
     const ctx = p.overlay.getContext("2d");
     ctx.save();
@@ -171,12 +183,22 @@ export function renderLikelihood({ model, el, signal }) {
     ctx.rect(p.tr.plot.left, p.tr.plot.top, p.tr.plot.width, p.tr.plot.height);
     ctx.clip();
     const r = Math.max(1.5, 1.6 * theme.scale);
+    let off = 0; // points whose term is not finite (term 1 = -inf: c z outside the base's support)
     for (let i = 0; i < a.N; i++) {
       const k = lutIndex(vals[i], lo, hi);
-      if (k < 0) continue;
+      if (k < 0) { off++; continue; }
       ctx.fillStyle = a.lut ? `rgb(${255 * a.lut[3 * k]},${255 * a.lut[3 * k + 1]},${255 * a.lut[3 * k + 2]})` : "#36c";
       ctx.fillRect(p.tr.px(a.x[2 * i]) - r, p.tr.py(a.x[2 * i + 1]) - r, 2 * r, 2 * r);
     }
+    if (off) { // drawn over the coloured ones, as rings: not on the colour scale
+      ctx.strokeStyle = RING;
+      ctx.lineWidth = Math.max(1, theme.lineWidth);
+      for (let i = 0; i < a.N; i++) {
+        if (Number.isFinite(vals[i])) continue;
+        ctx.strokeRect(p.tr.px(a.x[2 * i]) - 1.5 * r, p.tr.py(a.x[2 * i + 1]) - 1.5 * r, 3 * r, 3 * r);
+      }
+    }
+    p.el.dataset.nonfinite = String(off);
     ctx.restore();
     drawColorbar(ctx, plot, lo, hi, isT1 ? "term 1" : "term 2");
   }
@@ -209,9 +231,12 @@ export function renderLikelihood({ model, el, signal }) {
     }
     for (const [arr, col] of [[a.mean1, COLORS.t1], [a.mean2, COLORS.t2], [a.mean_total, totalColor]]) {
       ctx.beginPath();
+      let pen = false; // a mean that is not finite (-inf) leaves a gap
       for (let j = 0; j < a.cs.length; j++) {
+        if (!Number.isFinite(arr[j])) { pen = false; continue; }
         const X = tr.px(Math.log10(a.cs[j])), Y = tr.py(arr[j]);
-        if (j) ctx.lineTo(X, Y); else ctx.moveTo(X, Y);
+        if (pen) ctx.lineTo(X, Y); else ctx.moveTo(X, Y);
+        pen = true;
       }
       ctx.strokeStyle = rgba(col);
       ctx.lineWidth = 2 * theme.lineWidth;
@@ -226,8 +251,16 @@ export function renderLikelihood({ model, el, signal }) {
       ctx.lineTo(X, plot.top + plot.height);
       ctx.stroke();
       for (const [v, col] of [[av.mean1, COLORS.t1], [av.mean2, COLORS.t2], [av.total, totalColor]]) {
+        const s = 4 * theme.lineWidth;
         ctx.beginPath();
-        ctx.arc(X, tr.py(v), 4 * theme.lineWidth, 0, 2 * Math.PI);
+        if (Number.isFinite(v)) ctx.arc(X, tr.py(v), s, 0, 2 * Math.PI);
+        else { // -inf: a triangle on the lower edge, pointing down
+          const Y = plot.top + plot.height - s;
+          ctx.moveTo(X - s, Y - s);
+          ctx.lineTo(X + s, Y - s);
+          ctx.lineTo(X, Y + s);
+          ctx.closePath();
+        }
         ctx.fillStyle = rgba(col);
         ctx.fill();
       }
@@ -238,14 +271,23 @@ export function renderLikelihood({ model, el, signal }) {
   function showReadout(meta, av) {
     if (!av) { readoutEl.textContent = ""; return; }
     const d = meta.dim || 2;
-    const how = av.exact ? "exact: \u2212c\u00b2|z|\u00b2/2 \u2212 (d/2) log 2\u03c0"
+    const how = av.exact ? (meta.base_family === "uniform" ? "exact: log \u03c0 inside the box, \u2212inf outside"
+      : "exact: \u2212c\u00b2|z|\u00b2/2 \u2212 (d/2) log 2\u03c0")
       : `interpolated in log c between the grid values c = ${formatNumber(S.a.cs[av.j])} and ${formatNumber(S.a.cs[av.j + 1])}`;
+    // each mean with the digits its error bound leaves (the float32 wire's rounding of z, logdet and the grid,
+    // carried through the sums here); a mean that is not finite reads "-inf (non-finite)"
     const rows = [
       ["shrink c", `${formatNumber(av.c)}   (G_c\u207b\u00b9(x) = c\u00b7G\u207b\u00b9(x); c = 1 is the flow)`],
-      ["mean term 1 = log \u03c0(c z)", `${num(av.mean1)}   (bound log \u03c0(0) = ${num(meta.log_pi_0 ?? -Infinity)}; ${how})`],
-      ["mean term 2 = log|det J| + d log c", `${num(av.mean2)}   (d log c = ${d}\u00b7log c = ${num(av.dlogc)} \u2192 \u2212\u221e as c \u2192 0)`],
-      ["mean log p = term 1 + term 2", num(av.total)],
+      ["mean term 1 = log \u03c0(c z)", `${formatWithin(av.mean1, av.err1)}   (bound log \u03c0(0) = ${formatNumber(meta.log_pi_0 ?? -Infinity)}; ${how})`],
+      ["mean term 2 = log|det J| + d log c", `${formatWithin(av.mean2, av.err2)}   (d log c = ${d}\u00b7log c = ${formatNumber(av.dlogc)} \u2192 \u2212\u221e as c \u2192 0)`],
+      ["mean log p = term 1 + term 2", formatWithin(av.total, av.errTotal)],
     ];
+    const { ninf, nbad } = av.nonfinite1;
+    if (ninf || nbad) {
+      const what = [ninf ? `${ninf} with term 1 = \u2212inf (c z outside the support of ${meta.base || "the base"})` : "",
+        nbad ? `${nbad} with term 1 NaN or +inf` : ""].filter(Boolean).join(", ");
+      rows.push(["points off the colour scale", `${what}, of ${S.a.N}: drawn as grey rings`]);
+    }
     const table = document.createElement("table");
     for (const [k, v] of rows) {
       const tr = table.insertRow();
