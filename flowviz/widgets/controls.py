@@ -9,6 +9,8 @@ permutations are never offered).
 from __future__ import annotations
 
 import math
+import reprlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +18,8 @@ import torch
 
 from ..flows import Affine, Bijection, Linear, Planar, Radial, SinhArcsinh
 
-__all__ = ["Control", "Option", "layer_controls", "apply_control", "control_value", "number_value"]
+__all__ = ["Control", "Option", "layer_controls", "apply_control", "control_value", "number_value", "describe_value",
+           "shorten", "join_notes", "whole_value"]
 
 KINDS = ("slider", "toggle", "choice")
 
@@ -88,12 +91,50 @@ class Control:
         return out
 
 
+#: how a message shows a value from a front end: a few entries of a list or dict, the start of a long text
+_REPR = reprlib.Repr()
+_REPR.maxstring, _REPR.maxother, _REPR.maxlong = 60, 60, 60
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxset = _REPR.maxdict = 4
+_REPR.maxlevel = 3
+
+
 def describe_value(value: Any) -> str:
-    """A control value as a message shows it: its repr, cut short; an integer too large for a float by its size."""
+    """A control value as a message shows it: its repr, cut short (a long text, list or dict is not written out
+    first); an integer too large for a float by its size."""
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1024:
         return f"an integer of {value.bit_length()} bits"
-    text = repr(value)
+    text = _REPR.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    """``text`` as a message echoes it: the first ``limit`` characters, then "..." when it is longer (an id or
+    name a front end sent can be a megabyte)."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def join_notes(notes: Sequence[str], limit: int = 10, sep: str = "; ") -> str:
+    """The first ``limit`` notes joined, then "and 99,990 more" for the rest (a message listing every refused
+    entry of a 100,000-key message would be megabytes)."""
+    shown = sep.join(notes[:limit])
+    rest = len(notes) - limit
+    return shown + (f"{sep}and {rest:,} more" if rest > 0 else "")
+
+
+def whole_value(value: Any, name: str, lo: int, hi: int, why: str = "") -> int:
+    """``value`` from a front end as an int in [lo, hi] (an integer, or a float without a fractional part: a slider
+    sends 16.0), else a ValueError naming ``name``, the range (and ``why``) and the value, cut short. Unlike
+    :func:`flowviz.flows.base.check_whole`, an integer of any size is compared exactly (10**400 has no float)."""
+    span = f"a whole number between {lo:,} and {hi:,}{why}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be {span}, got {describe_value(value)}")
+    if isinstance(value, float):
+        ok = math.isfinite(value) and value.is_integer() and lo <= value <= hi
+    else:
+        ok = lo <= value <= hi
+    if not ok:
+        raise ValueError(f"{name} must be {span}, got {describe_value(value)}")
+    return int(value)
 
 
 def number_value(value: Any, name: str, dtype: torch.dtype = torch.float64) -> float:

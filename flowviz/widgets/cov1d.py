@@ -22,8 +22,8 @@ import traitlets
 
 from ..flows.base import check_whole
 from ..scene.cov1d import BASES, MAPS, Cov1DScene, StripReadout, cov1d_scene, default_params, strip_readout
-from .base import ArrayWidget
-from .controls import Control, Option, number_value
+from .base import ArrayWidget, Float
+from .controls import Control, Option, describe_value, join_notes, number_value, shorten
 
 __all__ = ["ChangeOfVariables1D"]
 
@@ -97,8 +97,8 @@ class ChangeOfVariables1D(ArrayWidget):
 
     base = traitlets.Unicode("uniform").tag(sync=True)
     map = traitlets.Unicode("affine").tag(sync=True)
-    strip_z = traitlets.Float(0.5).tag(sync=True)
-    strip_dz = traitlets.Float(0.1).tag(sync=True)
+    strip_z = Float(0.5).tag(sync=True)
+    strip_dz = Float(0.1).tag(sync=True)
 
     def __init__(self, base: str = "uniform", map: str = "affine", a: float | None = None, b: float | None = None,
                  skew: float | None = None, tail: float | None = None, *, strip_z: float | None = None,
@@ -166,16 +166,18 @@ class ChangeOfVariables1D(ArrayWidget):
         """New parameters (a slider, ``set_params``): each is checked by name, then the scene is computed for the
         new set. A set the scene refuses (:class:`~flowviz.scene.cov1d.UnresolvedImageError`, or any error) is not
         kept: the message names the parameters and the reason, and ``values``, the ``params`` trait and the
-        sliders go back to the last valid set, which stays on show."""
+        sliders go back to the last valid set, which stays on show. Keys that are not the map's parameters are
+        dropped (named in the message, cut short): ``params`` always holds exactly the map's parameters."""
         if self._applying:
             return
-        new = change["new"] or {}
+        new = change["new"] if isinstance(change["new"], dict) else {}
         notes = []
         candidate = dict(self._values)
         moved: list[str] = []
+        unknown = [k for k in new if k not in self._values]
         for k, v in new.items():
             if k not in self._values:
-                continue  # e.g. "dz": browser-only view state
+                continue
             try:
                 v = self._check_value(k, v)
             except ValueError as err:
@@ -184,7 +186,14 @@ class ChangeOfVariables1D(ArrayWidget):
             if v != candidate[k]:
                 candidate[k] = v
                 moved.append(k)
-        if not moved and not notes:
+        if unknown:
+            shown = join_notes([repr(shorten(str(k))) for k in unknown], limit=5, sep=", ")
+            notes.append(f"the {self.map} map has no parameter {shown} (ignored)")
+        if not moved:
+            if notes:
+                self._refuse("; ".join(notes))  # nothing to compute: the message, and the sliders go back
+            if notes or new != self._values:
+                self._sync_controls()
             return
         scene = self._scene
         if moved:
@@ -210,7 +219,7 @@ class ChangeOfVariables1D(ArrayWidget):
         name, new = change["name"], change["new"]
         if (name == "map" and new not in MAPS) or (name == "base" and new not in BASES):
             options = MAPS if name == "map" else BASES
-            self.publish_error(ValueError(f"{name} must be one of {options}, got {new!r}"))
+            self.publish_error(ValueError(f"{name} must be one of {options}, got {describe_value(new)}"))
             self._switching = True  # the trait goes back to the setting shown (a later change builds on it)
             try:
                 setattr(self, name, change["old"])
@@ -242,7 +251,7 @@ class ChangeOfVariables1D(ArrayWidget):
                 self.base, self.map = shown.base, shown.map
             finally:
                 self._switching = False
-            note = f"{name} = {new!r} refused: {_reason(err)}; kept {name} = {getattr(shown, name)!r}"
+            note = f"{name} = {describe_value(new)} refused: {_reason(err)}; kept {name} = {getattr(shown, name)!r}"
             self._show(shown, note=note)
             return
         self._values = dict(values)
@@ -257,6 +266,7 @@ class ChangeOfVariables1D(ArrayWidget):
 
     @traitlets.validate("strip_z")
     def _valid_strip_z(self, proposal: dict[str, Any]) -> float:
+        """z': a finite number (TraitError otherwise), moved onto the base's grid."""
         z = proposal["value"]
         if not math.isfinite(z):
             raise traitlets.TraitError(f"strip_z must be a finite number, got {z}")
@@ -264,6 +274,7 @@ class ChangeOfVariables1D(ArrayWidget):
 
     @traitlets.validate("strip_dz")
     def _valid_strip_dz(self, proposal: dict[str, Any]) -> float:
+        """dz: a finite number > 0 (TraitError otherwise)."""
         dz = proposal["value"]
         if not (math.isfinite(dz) and dz > 0):
             raise traitlets.TraitError(f"strip_dz must be a positive number, got {dz}")

@@ -52,15 +52,24 @@ window.flowvizModel = model;
 
 
 def page_html(widget: anywidget.AnyWidget, title: str = "flowviz", traits: tuple[str, ...] = ()) -> str:
-    """The HTML text of a static page for ``widget`` (any flowviz anywidget with an ``arrays`` trait)."""
-    esm_path = widget._esm
-    esm = pathlib.Path(esm_path).read_text(encoding="utf-8") if isinstance(esm_path, pathlib.Path) else str(esm_path)
-    state: dict[str, Any] = {"arrays": to_base64(widget.arrays), "meta": widget.meta,
-                             "controls": getattr(widget, "controls", []), "params": getattr(widget, "params", {}),
+    """The HTML text of a static page for ``widget`` (a flowviz :class:`~flowviz.widgets.base.ArrayWidget`).
+
+    Nothing a front end could have written goes in unchecked: the front-end code is the view's bundle read from
+    flowviz/static (never the instance's ``_esm`` trait, which a browser can set), the arrays, meta, controls and
+    other kernel traits are the kernel's own last values (:meth:`~flowviz.widgets.base.ArrayWidget.published`),
+    each array is checked to be one (:func:`~flowviz.widgets.wire.to_base64`), and the remaining traits are
+    validated on every set."""
+    from .base import ArrayWidget, bundle_path
+
+    if not isinstance(widget, ArrayWidget):
+        raise TypeError(f"page_html exports a flowviz view (an ArrayWidget), got {type(widget).__name__}")
+    esm = bundle_path(type(widget)._bundle_name).read_text(encoding="utf-8")
+    state: dict[str, Any] = {"arrays": to_base64(widget.published("arrays")), "meta": widget.published("meta"),
+                             "controls": widget.published("controls"), "params": widget.published("params"),
                              "static": True}
     for name in _VIEW_TRAITS + traits:
         if widget.has_trait(name):
-            state[name] = getattr(widget, name)
+            state[name] = widget.published(name)
     return _PAGE.format(title=html.escape(title), state=state_script_text(state, type(widget).__name__),
                         esm=esm_script_text(esm))
 

@@ -33,7 +33,8 @@ from ..scene.lens import (
     parallelepiped,
     six_terms,
 )
-from .base import ArrayWidget
+from .base import ArrayWidget, Float
+from .controls import describe_value
 from .lut import colormap_lut
 
 __all__ = ["JacobianLens"]
@@ -53,14 +54,22 @@ class JacobianLens(ArrayWidget):
     mode: "2d" or "3d".
     grid, n_samples, bins, extent, seed: mesh vertices per side, pushed samples, histogram bins per side,
         half-width of the base mesh, seed of the samples.
+
+    The browser writes ``text``, ``mode``, ``matrix3`` and ``renderer``; ``three`` (computed from matrix3) and
+    ``error`` are the kernel's. A refused value (a mode other than "2d"/"3d", a matrix3 that is not 9 finite
+    numbers, a write to a kernel trait) is named in ``error``, shown in both modes, and the browser's copy goes
+    back to the kernel's value.
     """
 
     _bundle_name: ClassVar[str] = "lens"
+    _KERNEL_TRAITS: ClassVar[frozenset[str]] = ArrayWidget._KERNEL_TRAITS | {"three", "error"}
+    _CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {**ArrayWidget._CHOICES, "mode": ("2d", "3d"),
+                                                      "renderer": ("auto", "webgl", "canvas2d")}
 
     text = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     mode = traitlets.Unicode("2d").tag(sync=True)
-    matrix3 = traitlets.List(traitlets.Float()).tag(sync=True)
+    matrix3 = traitlets.List(Float(), maxlen=9).tag(sync=True)
     three = traitlets.Dict().tag(sync=True)
     renderer = traitlets.Unicode("auto").tag(sync=True)
 
@@ -69,7 +78,7 @@ class JacobianLens(ArrayWidget):
                  n_samples: int = 20_000, bins: int = 48, extent: float = 3.0, seed: int = 0,
                  preset: str = "notebook", **kwargs: Any) -> None:
         if mode not in ("2d", "3d"):
-            raise ValueError(f"mode must be '2d' or '3d', got {mode!r}")
+            raise ValueError(f"mode must be '2d' or '3d', got {describe_value(mode)}")
         super().__init__(preset=preset, mode=mode, **kwargs)
         self._opts: dict[str, Any] = {"grid": grid, "n_samples": n_samples, "bins": bins, "extent": extent,
                                       "seed": seed}
@@ -135,8 +144,13 @@ class JacobianLens(ArrayWidget):
         self.publish({**scene.arrays(), "lut": self._lut}, scene.meta())
 
     # -- the 3x3 view ----------------------------------------------------------------------------
+    def _refuse(self, note: str) -> None:
+        """A refused value is named in ``error`` (the line under the text box, shown in the 2D and the 3D mode)."""
+        self.error = note
+
     @traitlets.validate("matrix3")
     def _valid3(self, proposal: dict[str, Any]) -> list[float]:
+        """9 finite numbers (TraitError otherwise)."""
         v = [float(x) for x in proposal["value"]]
         if len(v) != 9 or not all(math.isfinite(x) for x in v):
             raise traitlets.TraitError("matrix3 needs 9 finite numbers (row-major 3x3)")

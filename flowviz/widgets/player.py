@@ -12,7 +12,7 @@ import copy
 import math
 import threading
 import traceback
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import traitlets
@@ -22,8 +22,18 @@ from ..flows.base import check_count, check_whole
 from ..scene import PlayerScene, SceneCache, player_scene
 from ..scene.finite import finite_or_none
 from ..scene.player import AUTO_GRID, N_POINTS, SEED
-from .base import ArrayWidget
-from .controls import Control, apply_control, control_value, describe_value, layer_controls, parse_id
+from .base import ArrayWidget, Float
+from .controls import (
+    Control,
+    apply_control,
+    control_value,
+    describe_value,
+    join_notes,
+    layer_controls,
+    parse_id,
+    shorten,
+    whole_value,
+)
 from .lut import colormap_lut
 from .wire import encode_array, encode_arrays
 
@@ -41,12 +51,14 @@ class FlowPlayer(ArrayWidget):
     Parameters
     ----------
     flow: a :class:`flowviz.flows.Flow` with dim 2, on any device.
-    n_points: number of base samples z ~ pi pushed through the layers.
+    n_points: number of base samples z ~ pi pushed through the layers (1 .. 2,000,000 here; the points slider,
+        and so the ``params`` trait a browser writes, takes 100 .. 100,000).
     grid: vertices per side of the base-space mesh (the density map, hover readouts and grid lines; about 16
         grid lines are drawn each way whatever the mesh), or "auto" (the default): 65, or 129 where the 65 mesh
         leaves more than 0.5% of some layer's triangles unresolved (a trained flow: there the map bends faster
         than a 65 mesh follows, and such triangles are left unfilled). Chosen again by every full
-        :meth:`recompute`; moving the grid slider fixes it. ``player.grid`` is the number in use.
+        :meth:`recompute`; moving the grid slider fixes it. ``player.grid`` is the number in use. 3 .. 401 here;
+        the grid slider, and so ``params``, takes 9 .. 161.
     seed: seed of the base samples (the same points move when a parameter changes).
     linked: show z-space and x-space side by side, with brushing.
     follow: the x camera follows the layer shown (its points' robust bounds, mixed between layers) instead
@@ -56,20 +68,26 @@ class FlowPlayer(ArrayWidget):
 
     The sliders change the flow in place (it is your model); :meth:`reset` restores the parameters
     it had when the player was made.
+
+    What a browser sends is checked (a Voila page serves the player to whoever reaches it): ``position`` is a
+    finite layer, clamped to [0, K]; ``speed`` a positive number; ``selection`` indices of the points;
+    ``renderer`` one of "auto", "webgl", "canvas2d"; a refused value is named in ``meta["message"]`` and the
+    browser's copy goes back to the kernel's (see :class:`~flowviz.widgets.base.ArrayWidget`).
     """
 
     _bundle_name = "widget"
+    _CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {**ArrayWidget._CHOICES, "renderer": ("auto", "webgl", "canvas2d")}
 
-    position = traitlets.Float(0.0).tag(sync=True)
+    position = Float(0.0).tag(sync=True)
     playing = traitlets.Bool(False).tag(sync=True)
-    speed = traitlets.Float(1.0).tag(sync=True)
+    speed = Float(1.0).tag(sync=True)
     loop = traitlets.Bool(False).tag(sync=True)
     show_points = traitlets.Bool(True).tag(sync=True)
     show_grid = traitlets.Bool(True).tag(sync=True)
     show_density = traitlets.Bool(True).tag(sync=True)
     linked = traitlets.Bool(False).tag(sync=True)
     follow = traitlets.Bool(False).tag(sync=True)
-    selection = traitlets.List(traitlets.Int()).tag(sync=True)
+    selection = traitlets.List(traitlets.Int(), maxlen=2_000_000).tag(sync=True)  # (at most n_points: below)
     renderer = traitlets.Unicode("auto").tag(sync=True)
 
     def __init__(self, flow: Flow, *, n_points: int = N_POINTS, grid: int | str = "auto", seed: int = SEED,
@@ -84,8 +102,8 @@ class FlowPlayer(ArrayWidget):
         # one recompute at a time, whoever asks (the browser's controls, or recompute() from a training thread): an
         # older computation cannot publish over a newer one, and a control's change waits instead of being dropped
         self._lock = threading.RLock()
+        self._flow = flow  # (before the traits: position is clamped to its layers)
         super().__init__(linked=linked, preset=preset, **kwargs)
-        self._flow = flow
         self._initial_state = copy.deepcopy(flow.state_dict())
         self._initial_constraints = {k: getattr(layer, "constrained", None) for k, layer in enumerate(flow.layers)}
         self._seed = seed
@@ -116,10 +134,53 @@ class FlowPlayer(ArrayWidget):
 
     @traitlets.validate("speed")
     def _valid_speed(self, proposal: dict[str, Any]) -> float:
+        """Layers per second: a finite number > 0 (TraitError otherwise)."""
         value = proposal["value"]
         if not (math.isfinite(value) and value > 0):
             raise traitlets.TraitError(f"speed must be a positive number (layers per second), got {value!r}")
+        return float(value)
+
+    @traitlets.validate("position")
+    def _valid_position(self, proposal: dict[str, Any]) -> float:
+        """The layer shown: a finite number (TraitError for NaN or inf), clamped to [0, K]."""
+        value = proposal["value"]
+        if not math.isfinite(value):
+            raise traitlets.TraitError(f"position must be a finite number (the layer shown), got {value!r}")
+        flow = getattr(self, "_flow", None)
+        return min(max(float(value), 0.0), float(len(flow.layers))) if flow is not None else float(value)
+
+    @traitlets.validate("params")
+    def _valid_params(self, proposal: dict[str, Any]) -> Any:
+        """A toggle's 1 or 0 equal to its current true/false is that true/false: to ``==`` the dicts are the same,
+        so traitlets would keep the number without telling the observer (and the export would write it)."""
+        value, current = proposal["value"], self.params or {}
+        if not isinstance(value, dict):
+            return value
+        fixed = {k: current[k] for k, v in value.items()
+                 if isinstance(current.get(k), bool) and not isinstance(v, bool) and v == current[k]}
+        return {**value, **fixed} if fixed else value
+
+    @traitlets.validate("selection")
+    def _valid_selection(self, proposal: dict[str, Any]) -> list[int]:
+        """Indices of points (the brushed ones): each in [0, n_points), at most n_points of them."""
+        value = list(proposal["value"])
+        n = getattr(self, "_n_points", None)
+        if n is not None and (len(value) > n or not all(0 <= i < n and not isinstance(i, bool) for i in value)):
+            raise traitlets.TraitError(f"selection must hold indices of the {n:,} points (0 .. {n - 1:,}), "
+                                       f"got {describe_value(value)}")
         return value
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """A browser's message, applied under the player's lock (one change at a time, whoever asks)."""
+        with self._lock:
+            super().set_state(sync_data)
+
+    def _check_trait_value(self, name: str, json_value: Any) -> Any:
+        """The base class's check, and a selection longer than the points refused by its length first."""
+        if name == "selection" and isinstance(json_value, list) and len(json_value) > self._n_points:
+            raise traitlets.TraitError(f"selection has {len(json_value):,} entries, more than the "
+                                       f"{self._n_points:,} points")
+        return super()._check_trait_value(name, json_value)
 
     # -- helpers -----------------------------------------------------------------------------
     @staticmethod
@@ -164,28 +225,49 @@ class FlowPlayer(ArrayWidget):
             self._apply_params(change)
 
     def _apply_params(self, change: dict[str, Any]) -> None:
+        """Apply the controls whose values changed; recompute only if one was applied. A message whose every
+        value is refused recomputes nothing: the refusals are shown (ids and values cut short, at most 10 listed)
+        and ``params`` goes back to the model's values, as it does when ids are missing or unknown."""
+        if getattr(self, "_applying", False):
+            return
         new, old = change["new"] or {}, change["old"] or {}
-        changed = {k: v for k, v in new.items() if old.get(k) != v}
-        if not changed or getattr(self, "_applying", False):
+        # (True == 1 in Python: a toggle's 1 from a front end is a change, refused below, not the same value)
+        changed = {k: v for k, v in new.items()
+                   if old.get(k) != v or isinstance(old.get(k), bool) != isinstance(v, bool)}
+        if not changed:
+            if new.keys() != self._by_id.keys():
+                self._sync_controls_quietly()  # ids left out: params holds every control's value again
             return
         notes: list[str] = []
+        applied = False
         # toggles first, so that "keep invertible: off" and a new value arriving together both take effect
         for control_id, value in sorted(changed.items(), key=lambda kv: not isinstance(kv[1], bool)):
             try:
                 notes.append(self._apply(control_id, value))
             except (TypeError, ValueError, IndexError, KeyError, ArithmeticError, RuntimeError) as err:
                 # (ArithmeticError, RuntimeError: a value no check foresaw, e.g. a tensor write that overflows)
-                notes.append(f"{control_id}: {err}")
-        self.recompute(note="; ".join(n for n in notes if n), reuse=True)
+                notes.append(f"{shorten(str(control_id))}: {shorten(str(err), 200)}")
+            else:
+                applied = True
+        note = join_notes([n for n in notes if n])
+        if applied:
+            self.recompute(note=note, reuse=True)
+        else:  # nothing changed: the picture stays, the sliders go back, the message says why
+            with self.hold_sync():
+                self._sync_controls_quietly()
+                self._refuse(note)
 
     def _apply(self, control_id: str, value: Any) -> str:
+        """Apply one control's value to the model (or the sizes); a note, or ValueError/TypeError/... refusing it.
+        The sizes take the sliders' ranges here (a browser's 2,000,000 points would cost gigabytes a message)."""
         if control_id not in self._by_id:
             raise ValueError("unknown control")
         if control_id in ("n_points", "grid"):
-            if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1024:
-                raise ValueError(f"{control_id} must be a whole number, got {describe_value(value)}")  # no float holds
-            n, g = self._check_sizes(value if control_id == "n_points" else self._n_points,
-                                     value if control_id == "grid" else self._grid)
+            c = self._by_id[control_id]
+            label = "n_points" if control_id == "n_points" else "grid (vertices per side)"
+            value = whole_value(value, label, int(c.min), int(c.max), " (the slider's range)")
+            n = value if control_id == "n_points" else self._n_points
+            g = value if control_id == "grid" else self._grid
             if n != self._n_points:
                 self._n_points, self._z = n, self._draw_base(n)
                 if any(i >= n for i in self.selection):  # (the first n points stay the same samples)
@@ -234,12 +316,13 @@ class FlowPlayer(ArrayWidget):
         self._version += 1
         meta = scene.meta(self._version)
         meta["handles"] = self._handles()
+        message = str(meta["message"])
         if note:
-            message = str(meta["message"])
             meta["message"] = (message + " — " if message else "") + note
         with self.hold_sync():
             self.arrays = {**encode_arrays(scene.arrays()), "lut": self._lut}
             self.meta = meta
+            self._base_message = message  # (a later refusal's note follows the scene's own message)
             self._sync_controls_quietly()
 
     def _sync_controls_quietly(self) -> None:

@@ -410,6 +410,8 @@ export function renderPlayer({ model, el, signal }) {
     if (S.sceneError) text = `cannot show this state \u2014 ${S.sceneError}`;
     else if (!sc) { text = "waiting for data from the kernel\u2026"; level = "info"; }
     else text = statusText(sc.meta);
+    // a note with status ok (a value the kernel refused, and why): shown as information over the plot
+    if (sc && !text && !S.sceneError && sc.meta.message) { text = String(sc.meta.message); level = "info"; }
     banner.set(text, level);
     if (text && panels.x.plot) banner.place(panels.x.el, panels.x.plot); // over the x plot, not its colour bar
     el.dataset.status = sc ? sc.meta.status || "ok" : "";

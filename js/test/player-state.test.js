@@ -150,3 +150,20 @@ test("grabbing a handle while the flow plays pauses it, so the handle's layer st
   assert.ok(writes.length >= 1 && writes.at(-1).params.c0 > 0.2, "the drag moved the centre");
   m.ac.abort();
 });
+
+test("a note from the kernel with status ok (a refused value and why) is shown as information, then cleared", () => {
+  const fx = makeFixture({ N: 50, g: 9 });
+  fx.meta = { ...fx.meta, status: "ok", message: "", layers: fx.meta.layers.map((l) => ({ ...l, invertible: true })) };
+  const { model, el, frame, ac } = mount({}, fx);
+  const banner = () => findAll(el, (n) => n.className === "fv-status")[0];
+  assert.equal(banner().hidden, true);
+  model.set("meta", { ...fx.meta, status: "ok", message: "grid = 1000 refused: at most 161", version: 2 });
+  frame();
+  assert.equal(banner().hidden, false);
+  assert.equal(banner().dataset.level, "info");
+  assert.equal(banner().dataset.text, "grid = 1000 refused: at most 161");
+  model.set("meta", { ...fx.meta, status: "ok", message: "", version: 3 });
+  frame();
+  assert.equal(banner().hidden, true);
+  ac.abort();
+});
