@@ -658,3 +658,14 @@ if __name__ == "__main__":
                        (CANCEL_STATE, cancel_state_fixture)):
         path.write_text(json.dumps(make(), separators=(",", ":"), allow_nan=False) + "\n")
         print(f"wrote {path}")
+
+
+def test_c_beyond_any_float_is_a_trait_error_not_an_overflow() -> None:
+    """10**400 (what a browser's JSON can carry) set as c from Python: a TraitError naming c, the value kept."""
+    import traitlets
+
+    data = np.random.default_rng(0).normal(size=(50, 2))
+    view = LikelihoodSplit(flows.Flow([flows.Affine(2, scale=[1.5, 0.5])]), data)
+    with pytest.raises(traitlets.TraitError, match="c needs a number a float holds"):
+        view.c = 10**400
+    assert view.c == 1.0

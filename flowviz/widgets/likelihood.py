@@ -26,7 +26,7 @@ from ..data import Dataset, DatasetLike, as_dataset
 from ..flows import Flow, NotInvertibleError
 from ..flows.base import check_whole
 from ..scene.likelihood import LikelihoodScene, likelihood_scene, split_terms
-from .base import ArrayWidget
+from .base import ArrayWidget, Float
 from .controls import Control
 from .lut import colormap_lut
 
@@ -52,7 +52,7 @@ class LikelihoodSplit(ArrayWidget):
 
     _bundle_name: ClassVar[str] = "likelihood"
 
-    c = traitlets.Float(1.0).tag(sync=True)
+    c = Float(1.0).tag(sync=True)
 
     def __init__(self, flow: Flow, data: Tensor | np.ndarray | DatasetLike, *, c: float = 1.0, c_min: float = 1e-3,
                  n_c: int = 121, max_points: int = 5000, seed: int = 0, preset: str = "notebook",
