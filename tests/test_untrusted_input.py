@@ -388,3 +388,19 @@ def test_measurements_on_the_worker_thread_do_not_overlap_a_python_call(timed: l
     assert not caller.is_alive() and joined(w)
     assert len(timed) == 2 and timed[1] - timed[0] >= 0.2  # one after the other
     assert not math.isnan(w.timing["n"][0])
+
+
+def test_a_position_the_browser_sends_as_an_integer_is_not_sent_back(player: FlowPlayer) -> None:
+    """JavaScript has one number type: the browser's position 3 is the kernel's 3.0. Sending it back (as "adjusted")
+    arrived late, after the browser had stepped on, and put the player back a layer (the linked-panel browser
+    tests' keyboard steps timed out); a real clamp (7 -> K) and a float are still handled as before."""
+    p = player
+    comm = connect(p)
+    K = len(p.flow.layers)
+    for step in (1, 2, 3):
+        p.set_state({"position": step})
+    assert p.position == 3.0 and updates(comm, "position") == []
+    p.set_state({"position": 2.5})
+    assert updates(comm, "position") == []
+    p.set_state({"position": K + 3})
+    assert p.position == float(K) and updates(comm, "position") == [float(K)]

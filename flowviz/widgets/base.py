@@ -321,10 +321,29 @@ class ArrayWidget(anywidget.AnyWidget):
         return save_html(self, path, title=title)
 
 
+def _numbers_as_floats(value: Any) -> Any:
+    """``value`` with every int (not bool) as a float, inside lists, tuples and dicts: JavaScript has one number
+    type, so the browser's 3 is the kernel's 3.0."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:
+            return value
+    if isinstance(value, dict):
+        return {k: _numbers_as_floats(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_numbers_as_floats(v) for v in value]
+    return value
+
+
 def _same_json(a: Any, b: Any) -> bool:
-    """Whether two values are written as the same JSON text (a tuple and a list alike; unlike ``==``, true and 1
-    differ, as they do to the browser; False for what is not JSON)."""
+    """Whether two values are the same to the browser: the same JSON text once every number is a float (a tuple
+    and a list alike; 3 and 3.0 alike, as JavaScript has one number type, or a position the browser sent as 3
+    would be sent back, late, after it had moved on; unlike ``==``, true and 1 differ; False for what is not
+    JSON)."""
     try:
-        return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+        return json.dumps(_numbers_as_floats(a), sort_keys=True) == json.dumps(_numbers_as_floats(b), sort_keys=True)
     except (TypeError, ValueError):
         return False
